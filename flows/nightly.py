@@ -1,0 +1,57 @@
+"""The nightly flow: drop folder → validated rows → worklist → outputs under OUT/<as-of>/ (SPEC §9)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from prefect import flow
+
+from flows import steps
+from genjin.policy import load_policy
+
+
+@dataclass(frozen=True)
+class RunResult:
+    run_dir: Path
+    summary: dict[str, Any]
+
+
+class Stopwatch:
+    def __init__(self) -> None:
+        self.durations: dict[str, float] = {}
+
+    @contextmanager
+    def stage(self, name: str) -> Iterator[None]:
+        start = time.perf_counter()
+        yield
+        self.durations[name] = time.perf_counter() - start
+
+
+@flow(name="genjin-nightly", log_prints=False, validate_parameters=False)
+def nightly(drop: Path, out: Path, as_of: date, policy_file: Path | None = None,
+            settle_seconds: float = 60.0) -> RunResult:
+    clock = Stopwatch()
+    policy = load_policy(policy_file)
+    run_dir = out / as_of.isoformat()
+    run_dir.mkdir(parents=True, exist_ok=True)
+    with clock.stage("read"):
+        paths = steps.scan_drop(drop, settle_seconds)
+        loads = [f.result() for f in steps.read_and_validate.map(paths)]
+        files = steps.account(loads)
+        inputs = steps.gather(loads)
+    with clock.stage("worklist"):
+        worklist = steps.worklist_for(inputs, policy, as_of)
+    with clock.stage("write"):
+        advisors = inputs.advisors.collect()
+        steps.write_rejects_files(loads, run_dir)
+        workbooks = steps.write_worklists(worklist, run_dir, as_of)
+        emails = steps.write_outbox(worklist, advisors, workbooks, run_dir, as_of)
+        steps.write_kpi_report(worklist, advisors, files, run_dir, as_of)
+    summary = steps.write_summary(as_of, files, worklist, emails, clock.durations, run_dir)
+    return RunResult(run_dir, summary)

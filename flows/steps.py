@@ -1,0 +1,121 @@
+"""Prefect tasks: each wraps one step — read a file, build the worklist, write one kind of output."""
+
+from __future__ import annotations
+
+import os
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+from prefect import task
+from prefect.cache_policies import NO_CACHE
+
+from genjin.dropfolder import files_to_process
+from genjin.ingest import FileLoad, combine, load_file
+from genjin.policy import Policy
+from reports.email_message import Recipient, advisor_message, write_eml
+from reports.html_report import report_context, write_report
+from reports.rejects import write_rejects
+from reports.run_summary import file_entry, summary, write_run_json
+from reports.workbook import write_advisor_workbook
+from reports.worklist_csv import write_worklist_csv
+from transforms.frames import Inputs
+from transforms.views import per_customer, recipients
+from transforms.worklist import build_worklist
+
+step = task(cache_policy=NO_CACHE, log_prints=False)
+DEFAULT_SENDER = "genjin <genjin@localhost>"
+
+
+@step
+def scan_drop(drop: Path, settle_seconds: float) -> list[Path]:
+    return files_to_process(drop, settle_seconds)
+
+
+@step
+def read_and_validate(path: Path) -> FileLoad:
+    return load_file(path)
+
+
+@step
+def account(loads: list[FileLoad]) -> list[dict[str, Any]]:
+    """run.json's entry per file; fails the run loudly if any row is unaccounted for."""
+    return [file_entry(load) for load in loads]
+
+
+@step
+def gather(loads: list[FileLoad]) -> Inputs:
+    return combine(loads)
+
+
+@step
+def worklist_for(inputs: Inputs, policy: Policy, as_of: date) -> pl.DataFrame:
+    return build_worklist(inputs, policy, as_of)
+
+
+@step
+def write_rejects_files(loads: list[FileLoad], run_dir: Path) -> list[Path]:
+    written = []
+    for load in loads:
+        sheets = [(s.original, s.rejects) for s in load.sheets if s.rejects.height]
+        if sheets:
+            folder = run_dir / "rejects"
+            folder.mkdir(exist_ok=True)
+            written.append(write_rejects(sheets, folder / f"{load.path.name}.rejects.xlsx"))
+    return written
+
+
+@step
+def write_worklists(worklist: pl.DataFrame, run_dir: Path, as_of: date) -> dict[str, Path]:
+    write_worklist_csv(worklist, run_dir / "worklist.csv")
+    folder = run_dir / "worklists"
+    folder.mkdir(exist_ok=True)
+    rows = per_customer(worklist)
+    return {
+        advisor_id: write_advisor_workbook(group, as_of, folder / f"{safe_name(advisor_id)}.xlsx")
+        for (advisor_id,), group in rows.group_by("advisor_id", maintain_order=True)
+    }
+
+
+@step
+def write_kpi_report(worklist: pl.DataFrame, advisors: pl.DataFrame, files: list[dict[str, Any]],
+                     run_dir: Path, as_of: date) -> Path:
+    return write_report(report_context(worklist, advisors, files, as_of), run_dir / "report.html")
+
+
+@step
+def write_outbox(worklist: pl.DataFrame, advisors: pl.DataFrame, workbooks: dict[str, Path],
+                 run_dir: Path, as_of: date) -> dict[str, Any]:
+    folder = run_dir / "outbox"
+    folder.mkdir(exist_ok=True)
+    sender = os.environ.get("GENJIN_MAIL_FROM", DEFAULT_SENDER)
+    customers = per_customer(worklist)
+    written, without_email = [], []
+    for person in recipients(worklist, advisors).iter_rows(named=True):
+        advisor_id = person["advisor_id"]
+        if not person["email"] or advisor_id not in workbooks:
+            without_email.append(advisor_id)
+            continue
+        msg = advisor_message(
+            Recipient(advisor_id, person["name"], person["email"]),
+            worklist.filter(pl.col("advisor_id") == advisor_id),
+            customers.filter(pl.col("advisor_id") == advisor_id),
+            workbooks[advisor_id], as_of, sender,
+        )
+        written.append(write_eml(msg, folder / f"{safe_name(advisor_id)}.eml").name)
+    return {"written": len(written), "sent": 0, "without_email": without_email}
+
+
+@step
+def write_summary(as_of: date, files: list[dict[str, Any]], worklist: pl.DataFrame, emails: dict[str, Any],
+                  durations: dict[str, float], run_dir: Path) -> dict[str, Any]:
+    data = summary(as_of, files, worklist, emails, durations)
+    write_run_json(data, run_dir / "run.json")
+    return data
+
+
+def safe_name(text: str) -> str:
+    """A file name that stays inside its folder whatever an advisor id holds."""
+    cleaned = "".join(c if c.isalnum() or c in "-_." else "_" for c in text).strip(".")
+    return cleaned or "_"

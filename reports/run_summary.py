@@ -1,0 +1,59 @@
+"""`run.json`: what the night did with each file, and what it produced (SPEC §9)."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from genjin.ingest import FileLoad
+
+
+class AccountingError(RuntimeError):
+    """rows_in ≠ rows_loaded + rows_rejected: a row went missing. Never silent."""
+
+
+def file_entry(load: FileLoad) -> dict[str, Any]:
+    entry = {
+        "name": load.path.name,
+        "kind": load.kind or None,
+        "sha256": load.sha256,
+        "rows_in": load.rows_in,
+        "rows_loaded": load.rows_loaded,
+        "rows_rejected": load.rows_rejected,
+        "status": load.status,
+    }
+    if load.why:
+        entry["why"] = load.why
+    if load.skipped_sheets:
+        entry["skipped_sheets"] = load.skipped_sheets
+    if entry["rows_in"] != entry["rows_loaded"] + entry["rows_rejected"]:
+        raise AccountingError(f"{load.path.name}: rows_in {load.rows_in} ≠ loaded {load.rows_loaded} + "
+                              f"rejected {load.rows_rejected}")
+    return entry
+
+
+def summary(as_of: date, files: list[dict[str, Any]], worklist: pl.DataFrame, emails: dict[str, Any],
+            durations: dict[str, float]) -> dict[str, Any]:
+    by_type = dict(worklist.group_by("task_type").len().sort("task_type").iter_rows())
+    return {
+        "as_of": as_of.isoformat(),
+        "files": files,
+        "tasks": {
+            "total": worklist.height,
+            "overdue": int((worklist["days_overdue"] > 0).sum()),
+            "orphaned": int(worklist["orphaned"].sum()),
+            "advisors": worklist["advisor_id"].n_unique(),
+            "by_type": by_type,
+        },
+        "emails": emails,
+        "durations_s": {k: round(v, 3) for k, v in durations.items()},
+    }
+
+
+def write_run_json(data: dict[str, Any], path: Path) -> Path:
+    path.write_text(json.dumps(data, ensure_ascii=False, indent=2), encoding="utf-8")
+    return path

@@ -1,0 +1,26 @@
+"""`worklist.csv`: one row per task, UTF-8 with BOM so that Excel opens it (SPEC §9)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+
+from reports.cells import DANGEROUS_FIRST
+from transforms.worklist import WORKLIST_COLUMNS
+
+
+def guard_text(frame: pl.DataFrame) -> pl.DataFrame:
+    """Text that Excel would run as a formula gets a leading apostrophe."""
+    danger = "^[" + "".join("\\" + c if c in "-+" else c for c in DANGEROUS_FIRST) + "]"
+    return frame.with_columns(
+        pl.when(pl.col(c).str.contains(danger)).then("'" + pl.col(c)).otherwise(pl.col(c)).alias(c)
+        for c, dtype in frame.schema.items()
+        if dtype == pl.String
+    )
+
+
+def write_worklist_csv(worklist: pl.DataFrame, path: Path) -> Path:
+    frame = worklist.select(WORKLIST_COLUMNS).pipe(guard_text)
+    path.write_bytes(b"\xef\xbb\xbf" + frame.write_csv(date_format="%Y-%m-%d").encode("utf-8"))
+    return path

@@ -1,0 +1,139 @@
+"""Cell text → typed values, as Polars expressions (one per `Parse` kind).
+
+Every parser returns null for text it cannot read; `schemas.validate` compares the parsed value with the
+original text, so a value that was there and could not be read rejects its row instead of vanishing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+
+import phonenumbers
+import polars as pl
+
+from schemas.columns import Parse
+from schemas.vocab import FALSE_WORDS, GRADES, ROLE_WORDS, TRUE_WORDS
+
+EXCEL_EPOCH = date(1899, 12, 30)
+_SERIAL = r"^\d{1,6}(\.\d+)?$"
+_DATE_PARTS = (
+    r"^(\d{4})\D{1,2}(\d{1,2})\D{1,2}(\d{1,2})\D?"  # 2025-03-05, 2025/3/5, 2025.3.5, 2025年3月5日
+    r"(?:[ T]*(\d{1,2})[:时](\d{1,2})(?:[:分](\d{1,2}(?:\.\d+)?))?)?\D*$"
+)
+_CN_MOBILE = r"^(?:\+?86|0086)?(1[3-9]\d{9})$"
+
+
+def _clean_text(col: str) -> pl.Expr:
+    s = pl.col(col).cast(pl.String).str.strip_chars()
+    return pl.when(s == "").then(None).otherwise(s)
+
+
+def parse_datetime(col: str) -> pl.Expr:
+    """Real Excel dates (read as `2025-03-05 14:30:00`), Excel serial numbers, and the text forms of SPEC §2."""
+    s = _clean_text(col).str.replace_all("：", ":")
+    serial = s.cast(pl.Float64, strict=False)
+    from_serial = (
+        pl.lit(EXCEL_EPOCH).cast(pl.Datetime("us"))
+        + pl.duration(microseconds=(serial * 86_400_000_000).round(0).cast(pl.Int64))
+    )
+    parts = s.str.extract_groups(_DATE_PARTS)
+
+    def part(i: int, width: int = 2) -> pl.Expr:
+        return parts.struct.field(str(i)).fill_null("0").str.split(".").list.first().str.zfill(width)
+
+    text = pl.format(
+        "{}-{}-{} {}:{}:{}", parts.struct.field("1"), part(2), part(3), part(4), part(5), part(6)
+    ).str.strptime(pl.Datetime("us"), "%Y-%m-%d %H:%M:%S", strict=False)
+    return (
+        pl.when(s.str.contains(_SERIAL) & serial.is_between(1, 2_958_465))
+        .then(from_serial)
+        .otherwise(text)
+        .alias(col)
+    )
+
+
+def parse_date(col: str) -> pl.Expr:
+    return parse_datetime(col).dt.date().alias(col)
+
+
+def _phone_e164(text: str) -> str | None:
+    try:
+        number = phonenumbers.parse(text, "CN")
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(number):
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def parse_phone(col: str) -> pl.Expr:
+    """E.164 with default region CN. Mainland mobiles take a fast path; anything else goes to phonenumbers."""
+    s = _clean_text(col)
+    digits = s.str.replace(r"\.0+$", "").str.replace_all(r"[\s\-()（）.]", "")
+    mobile = digits.str.extract(_CN_MOBILE, 1)
+    other = s.map_elements(_phone_e164, return_dtype=pl.String, skip_nulls=True)
+    return pl.when(mobile.is_not_null()).then(pl.lit("+86") + mobile).otherwise(other).alias(col)
+
+
+def parse_bool(col: str) -> pl.Expr:
+    s = _clean_text(col).str.to_lowercase()
+    return (
+        pl.when(s.is_in(TRUE_WORDS))
+        .then(True)
+        .when(s.is_in(FALSE_WORDS))
+        .then(False)
+        .otherwise(None)
+        .alias(col)
+    )
+
+
+def parse_amount(col: str) -> pl.Expr:
+    """`158,800`, `15.88万`, `¥158800元` → 158800.0."""
+    s = _clean_text(col).str.replace_all(r"[,，\s¥￥元]|rmb|RMB", "")
+    wan = s.str.ends_with("万")
+    n = s.str.strip_suffix("万").cast(pl.Float64, strict=False)
+    return pl.when(wan).then(n * 10_000).otherwise(n).alias(col)
+
+
+def parse_grade(col: str) -> pl.Expr:
+    s = _clean_text(col).str.to_uppercase().str.strip_suffix("级")
+    return pl.when(s.is_in(GRADES)).then(s).otherwise(None).alias(col)
+
+
+def parse_role(col: str) -> pl.Expr:
+    s = _clean_text(col).str.to_lowercase()
+    return s.replace_strict(ROLE_WORDS, default=None, return_dtype=pl.String).alias(col)
+
+
+def parse_vin(col: str) -> pl.Expr:
+    s = _clean_text(col).str.to_uppercase().str.replace_all(r"\s", "")
+    return pl.when(s.str.contains(r"^[A-HJ-NPR-Z0-9]{17}$")).then(s).otherwise(None).alias(col)
+
+
+def parse_text(col: str) -> pl.Expr:
+    return _clean_text(col).alias(col)
+
+
+PARSERS: dict[Parse, Callable[[str], pl.Expr]] = {
+    Parse.TEXT: parse_text,
+    Parse.DATETIME: parse_datetime,
+    Parse.DATE: parse_date,
+    Parse.PHONE: parse_phone,
+    Parse.BOOL: parse_bool,
+    Parse.AMOUNT: parse_amount,
+    Parse.GRADE: parse_grade,
+    Parse.ROLE: parse_role,
+    Parse.VIN: parse_vin,
+}
+
+REASONS: dict[Parse, tuple[str, str]] = {
+    Parse.DATETIME: ("无法识别的日期", "unrecognised date"),
+    Parse.DATE: ("无法识别的日期", "unrecognised date"),
+    Parse.PHONE: ("无效的电话号码", "invalid phone number"),
+    Parse.BOOL: ("无法识别的是/否", "not a yes/no value"),
+    Parse.AMOUNT: ("无法识别的数字", "not a number"),
+    Parse.GRADE: ("客户级别应为 S/A/B/C/D", "grade must be S/A/B/C/D"),
+    Parse.ROLE: ("岗位应为 销售顾问/服务顾问/经理", "role must be sales/service/manager"),
+    Parse.VIN: ("车架号应为17位", "VIN must be 17 characters"),
+}

@@ -1,0 +1,30 @@
+"""Value vocabularies of SPEC §2: the words ops staff type, mapped to what genjin understands."""
+
+from __future__ import annotations
+
+TRUE_WORDS = ("是", "y", "yes", "true", "1", "√", "✓", "✔", "t", "有", "在职")
+FALSE_WORDS = ("否", "n", "no", "false", "0", "×", "✗", "f", "无", "离职", "")
+
+ROLE_WORDS: dict[str, str] = {
+    "sales": "sales",
+    "销售顾问": "sales",
+    "销售": "sales",
+    "service": "service",
+    "服务顾问": "service",
+    "售后顾问": "service",
+    "manager": "manager",
+    "经理": "manager",
+    "店总": "manager",
+    "总经理": "manager",
+    "销售经理": "manager",
+    "服务经理": "manager",
+    "售后经理": "manager",
+}
+
+GRADES = ("S", "A", "B", "C", "D")
+
+LEAD_STATUSES = ("线索", "意向", "谈判", "成交", "战败")
+OUTCOMES = ("已接通", "未接通", "预约到店", "已到店", "已试驾", "已报价", "下订", "战败", "暂不考虑")
+CHANNELS = ("电话", "微信", "短信", "到店", "试驾", "活动")
+ORDER_STATUSES = ("已订车", "已交车", "已退订")
+SERVICE_TYPES = ("首保", "定保", "保养", "维修", "钣喷", "索赔", "保险")

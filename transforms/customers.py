@@ -1,0 +1,106 @@
+"""Customer identity (SPEC §4): the E.164 phone, with a VIN linking sales and service orders whose phones
+differ. A name alone never merges two customers. `customer_id` is a hash of the key, stable night to night."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+import polars as pl
+
+
+def _digest(key: str) -> str:
+    return "C" + hashlib.sha256(key.encode()).hexdigest()[:12].upper()
+
+
+def customer_id(key: pl.Expr) -> pl.Expr:
+    """`C` + 12 hex digits of SHA-256 of the phone (or `VIN:<vin>` for a service order with no phone)."""
+    return key.map_elements(_digest, return_dtype=pl.String, skip_nulls=True)
+
+
+@dataclass(frozen=True)
+class Identity:
+    """Every record kind with its customer_id, and what resolves a bare phone to a customer."""
+
+    leads: pl.LazyFrame
+    sales: pl.LazyFrame
+    service: pl.LazyFrame
+    followups: pl.LazyFrame
+    customers: pl.LazyFrame  # customer_id, customer_name, phone, store, do_not_contact, has_sale, has_service
+
+
+def _vin_owners(sales: pl.LazyFrame) -> pl.LazyFrame:
+    return (
+        sales.filter(pl.col("vin").is_not_null())
+        .sort("ordered_at")
+        .group_by("vin")
+        .agg(pl.col("customer_id").last().alias("vin_customer_id"))
+    )
+
+
+def _phone_directory(leads: pl.LazyFrame, sales: pl.LazyFrame, service: pl.LazyFrame) -> pl.LazyFrame:
+    """phone → customer_id: a phone's own customer; a phone seen only on VIN-merged service orders → the owner."""
+    own = pl.concat([leads.select("phone", "customer_id"), sales.select("phone", "customer_id")])
+    merged = service.filter(pl.col("phone").is_not_null()).select("phone", "customer_id")
+    return (
+        pl.concat([own.with_columns(pl.lit(0).alias("rank")), merged.with_columns(pl.lit(1).alias("rank"))])
+        .sort("rank")
+        .group_by("phone")
+        .agg(pl.col("customer_id").first())
+    )
+
+
+def identify(
+    leads: pl.LazyFrame, followups: pl.LazyFrame, sales: pl.LazyFrame, service: pl.LazyFrame
+) -> Identity:
+    leads = leads.with_columns(customer_id(pl.col("phone")).alias("customer_id"))
+    sales = sales.with_columns(customer_id(pl.col("phone")).alias("customer_id"))
+    service = (
+        service.join(_vin_owners(sales), on="vin", how="left")
+        .with_columns(
+            pl.coalesce(
+                "vin_customer_id",
+                customer_id(pl.coalesce(pl.col("phone"), pl.lit("VIN:") + pl.col("vin"))),
+            ).alias("customer_id")
+        )
+        .drop("vin_customer_id")
+    )
+    directory = _phone_directory(leads, sales, service)
+    lead_owner = leads.select("lead_id", pl.col("customer_id").alias("lead_customer_id"))
+    followups = (
+        followups.join(lead_owner, on="lead_id", how="left")
+        .join(directory.rename({"customer_id": "phone_customer_id"}), on="phone", how="left")
+        .with_columns(
+            pl.coalesce("lead_customer_id", "phone_customer_id", customer_id(pl.col("phone"))).alias(
+                "customer_id"
+            )
+        )
+        .drop("lead_customer_id", "phone_customer_id")
+    )
+    return Identity(leads, sales, service, followups, _customers(leads, sales, service))
+
+
+def _customers(leads: pl.LazyFrame, sales: pl.LazyFrame, service: pl.LazyFrame) -> pl.LazyFrame:
+    """One row per customer. Name and phone from the newest sale, else the newest lead, else the newest
+    service order (a VIN-merged customer shows the sale's phone)."""
+    cols = ["customer_id", "customer_name", "phone", "store", "at", "source_rank"]
+    records = pl.concat(
+        [
+            sales.select(*cols[:4], pl.col("ordered_at").alias("at"), pl.lit(0).alias("source_rank")),
+            leads.select(*cols[:4], pl.col("created_at").alias("at"), pl.lit(1).alias("source_rank")),
+            service.select(*cols[:4], pl.col("visited_at").alias("at"), pl.lit(2).alias("source_rank")),
+        ]
+    )
+    display = (
+        records.sort(["source_rank", "at"], descending=[False, True], nulls_last=True)
+        .group_by("customer_id")
+        .agg(
+            pl.col("customer_name").drop_nulls().first(),
+            pl.col("phone").drop_nulls().first(),
+            pl.col("store").drop_nulls().first(),
+            (pl.col("source_rank") == 0).any().alias("has_sale"),
+            (pl.col("source_rank") == 2).any().alias("has_service"),
+        )
+    )
+    dnc = leads.group_by("customer_id").agg(pl.col("do_not_contact").fill_null(False).any())
+    return display.join(dnc, on="customer_id", how="left").with_columns(pl.col("do_not_contact").fill_null(False))

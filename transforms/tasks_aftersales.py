@@ -1,0 +1,111 @@
+"""After-sales tasks, per order or repair order (SPEC §6): post-delivery calls, the revisit after a service
+visit, and complaints."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import polars as pl
+
+from genjin.policy import Policy
+from transforms.task_frame import task_frame
+
+
+def last_touch_dates(followups: pl.LazyFrame) -> pl.LazyFrame:
+    """customer_id → the date of the customer's latest follow-up (every follow-up is a touch)."""
+    return followups.group_by("customer_id").agg(pl.col("contacted_at").max().dt.date().alias("touched_on"))
+
+
+def service_advisors(service: pl.LazyFrame, sales: pl.LazyFrame) -> pl.LazyFrame:
+    """customer_id → service advisor: the latest service order that names one, else the latest seller."""
+    by_service = (
+        service.filter(pl.col("service_advisor_id").is_not_null())
+        .sort("visited_at")
+        .group_by("customer_id")
+        .agg(pl.col("service_advisor_id").last().alias("svc_advisor"))
+    )
+    by_sale = sales.sort("ordered_at").group_by("customer_id").agg(pl.col("advisor_id").last().alias("seller"))
+    return (
+        by_service.join(by_sale, on="customer_id", how="full", coalesce=True)
+        .select("customer_id", pl.coalesce("svc_advisor", "seller").alias("customer_service_advisor"))
+    )
+
+
+def _not_touched_since(due: pl.Expr) -> pl.Expr:
+    return pl.col("touched_on").is_null() | (pl.col("touched_on") < due)
+
+
+def post_delivery(sales: pl.LazyFrame, followups: pl.LazyFrame, policy: Policy, as_of: date) -> pl.LazyFrame:
+    rule = policy.tasks.post_delivery
+    delivered = sales.filter(pl.col("delivered_at").is_not_null()).join(
+        last_touch_dates(followups), on="customer_id", how="left"
+    )
+    frames = []
+    for task_type, offset in rule.offsets.items():
+        due = pl.col("delivered_at").dt.date() + pl.duration(days=offset)
+        reason = pl.format(
+            "交车第{}天回访：{} 交车 {}（订单 {}）/ {}-day post-delivery call",
+            pl.lit(offset), pl.col("delivered_at").dt.strftime("%Y-%m-%d"), pl.col("model").fill_null(""),
+            "order_id", pl.lit(offset),
+        )
+        frames.append(
+            task_frame(
+                delivered.filter(_not_touched_since(due)), task_type,
+                due=due, open_until=due + pl.duration(days=rule.open_days),
+                priority=pl.lit(rule.priority), reason=reason, ref=pl.col("order_id"),
+            )
+        )
+    return pl.concat(frames)
+
+
+def _order_advisor(service: pl.LazyFrame, sales: pl.LazyFrame) -> pl.LazyFrame:
+    return service.join(service_advisors(service, sales), on="customer_id", how="left").with_columns(
+        pl.coalesce("service_advisor_id", "customer_service_advisor").alias("advisor_id")
+    )
+
+
+def post_service_revisit(
+    service: pl.LazyFrame, sales: pl.LazyFrame, followups: pl.LazyFrame, policy: Policy, as_of: date
+) -> pl.LazyFrame:
+    rule = policy.tasks.post_service_revisit
+    due = pl.col("visited_at").dt.date() + pl.duration(days=rule.offset_days)
+    reason = pl.format(
+        "维修后回访：{} {}（工单 {}）/ call back after the service visit",
+        pl.col("visited_at").dt.strftime("%Y-%m-%d"), pl.col("service_type").fill_null("到店"), "ro_id",
+    )
+    rows = _order_advisor(service, sales).join(last_touch_dates(followups), on="customer_id", how="left")
+    return task_frame(
+        rows.filter(_not_touched_since(due)), "post_service_revisit",
+        due=due, open_until=due + pl.duration(days=rule.open_days),
+        priority=pl.lit(rule.priority), reason=reason, ref=pl.col("ro_id"),
+    )
+
+
+def is_complaint(policy: Policy) -> pl.Expr:
+    """complaint = yes, a complaint text, or a low CSAT read per value: ≤ 5 is the 1–5 scale (SPEC §6a)."""
+    rule = policy.tasks.complaint
+    csat = pl.col("csat")
+    low = pl.when(csat <= 5).then(csat < rule.csat_below_5).otherwise(csat < rule.csat_below_100)
+    text = pl.col("complaint_text").fill_null("").str.strip_chars() != ""
+    return pl.col("complaint").fill_null(False) | text | low.fill_null(False)
+
+
+def complaint(
+    service: pl.LazyFrame, sales: pl.LazyFrame, followups: pl.LazyFrame, policy: Policy, as_of: date
+) -> pl.LazyFrame:
+    due = pl.col("visited_at").dt.date()
+    reason = pl.format(
+        "客户投诉/不满意：{}（工单 {}，满意度 {}）{} / complaint",
+        pl.col("visited_at").dt.strftime("%Y-%m-%d"), "ro_id",
+        pl.col("csat").cast(pl.Int64, strict=False).cast(pl.String).fill_null("—"),
+        pl.col("complaint_text").fill_null(""),
+    )
+    rows = (
+        _order_advisor(service, sales)
+        .filter(is_complaint(policy))
+        .join(last_touch_dates(followups), on="customer_id", how="left")
+    )
+    return task_frame(
+        rows.filter(_not_touched_since(due)), "complaint",
+        due=due, priority=pl.lit(policy.tasks.complaint.priority), reason=reason, ref=pl.col("ro_id"),
+    )

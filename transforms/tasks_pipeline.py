@@ -1,0 +1,72 @@
+"""Pipeline tasks, per lead (SPEC §6): `first_contact` until a lead's first follow-up, `followup` after it."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import polars as pl
+
+from genjin.policy import PIPELINE_STAGES, Policy
+from transforms.task_frame import task_frame
+
+STAGE_LABELS = {"lead": "线索", "intent": "意向", "negotiating": "谈判", "dormant": "暂不考虑",
+                "won": "成交", "owner": "保有", "lost": "战败"}
+
+
+def first_contact(lead_state: pl.LazyFrame, policy: Policy, as_of: date) -> pl.LazyFrame:
+    rule = policy.tasks.first_contact
+    hours = pl.col("grade").replace_strict(rule.due_hours, return_dtype=pl.Int64)
+    due = (pl.col("created_at") + pl.duration(hours=hours)).dt.date()
+    reason = pl.format(
+        "新线索 {}（{}）{} 留资，{}级，尚未联系 / new lead, not contacted yet",
+        "lead_id", pl.col("source").fill_null("未知来源"), pl.col("created_at").dt.strftime("%m-%d %H:%M"), "grade",
+    )
+    return task_frame(
+        lead_state.filter(pl.col("stage").is_in(PIPELINE_STAGES) & (pl.col("n_followups") == 0)),
+        "first_contact", due=due, priority=pl.lit(rule.priority), reason=reason, ref=pl.col("lead_id"),
+    )
+
+
+def _priority(policy: Policy) -> pl.Expr:
+    rules = policy.tasks.followup.priority
+    expr = pl.when(pl.lit(False)).then(pl.lit(None, dtype=pl.Int64))
+    for rule in rules:
+        cond = pl.lit(True)
+        if rule.stages:
+            cond = cond & pl.col("stage").is_in(rule.stages)
+        if rule.grades:
+            cond = cond & pl.col("grade").is_in(rule.grades)
+        expr = expr.when(cond).then(pl.lit(rule.priority))
+    return expr.otherwise(pl.lit(rules[-1].priority))
+
+
+def interval_days(policy: Policy) -> pl.Expr:
+    """The shorter of the grade's and the stage's interval; a stage with no interval uses the grade's alone,
+    and `dormant` uses its own (SPEC §6)."""
+    rule = policy.tasks.followup
+    by_grade = pl.col("grade").replace_strict(rule.grade_interval_days, return_dtype=pl.Int64)
+    by_stage = pl.col("stage").replace_strict(rule.stage_interval_days, default=None, return_dtype=pl.Int64)
+    return (
+        pl.when(pl.col("stage") == "dormant")
+        .then(pl.coalesce(by_stage, by_grade))
+        .otherwise(pl.min_horizontal(by_grade, by_stage))
+    )
+
+
+def followup(lead_state: pl.LazyFrame, policy: Policy, as_of: date) -> pl.LazyFrame:
+    last_touch = pl.max_horizontal("created_at", "last_contacted_at").dt.date()
+    by_interval = last_touch + pl.duration(days=interval_days(policy))
+    planned = pl.col("planned_at").dt.date()
+    due = pl.when(planned.is_not_null() & (planned < by_interval)).then(planned).otherwise(by_interval)
+    stage_label = pl.col("stage").replace_strict(STAGE_LABELS, default=pl.col("stage"))
+    reason = pl.format(
+        "{}客户 {}级，上次跟进 {}（{}）{} / follow up",
+        stage_label, "grade", last_touch.dt.strftime("%m-%d"), pl.col("last_outcome").fill_null("—"),
+        pl.when(planned.is_not_null() & (planned < by_interval))
+        .then(pl.lit("，顾问约定 ") + planned.dt.strftime("%m-%d") + pl.lit(" 再联系"))
+        .otherwise(pl.lit("")),
+    )
+    return task_frame(
+        lead_state.filter(pl.col("stage").is_in(PIPELINE_STAGES) & (pl.col("n_followups") > 0)),
+        "followup", due=due, priority=_priority(policy), reason=reason, ref=pl.col("lead_id"),
+    )

@@ -1,0 +1,70 @@
+"""Views of the worklist that the outputs share: one row per customer, counts per advisor."""
+
+from __future__ import annotations
+
+import polars as pl
+
+TASK_LABELS = {
+    "complaint": "投诉处理",
+    "first_contact": "首次联系",
+    "followup": "意向跟进",
+    "delivery_confirm": "交车确认",
+    "post_delivery_d1": "交车1天回访",
+    "post_delivery_d3": "交车3天回访",
+    "post_delivery_d7": "交车7天回访",
+    "post_delivery_d30": "交车30天回访",
+    "post_service_revisit": "维修后回访",
+    "first_maintenance": "首保提醒",
+    "win_back": "流失召回",
+    "care_call": "关怀回访",
+    "trade_in": "置换邀约",
+    "birthday": "生日关怀",
+    "anniversary": "购车周年",
+}
+
+
+def task_label(col: str = "task_type") -> pl.Expr:
+    return pl.col(col).replace_strict(TASK_LABELS, default=pl.col(col))
+
+
+def per_customer(worklist: pl.DataFrame) -> pl.DataFrame:
+    """One row per (advisor, customer): its most urgent task first, all its reasons listed by priority
+    (SPEC §6). Keeps the worklist's order."""
+    line = pl.format("【{}】{}", task_label(), "reason")
+    return (
+        worklist.with_columns(line.alias("line"), task_label().alias("label"))
+        .group_by("advisor_id", "customer_id", maintain_order=True)
+        .agg(
+            pl.col("store", "customer_name", "phone", "priority", "due_date", "days_overdue",
+                   "grade", "stage").first(),
+            pl.col("label").unique(maintain_order=True).str.join("、").alias("tasks"),
+            pl.col("line").str.join("\n").alias("reasons"),
+            pl.col("lead_id").drop_nulls().first(),
+            pl.col("orphaned").any(),
+            pl.len().alias("n_tasks"),
+        )
+    )
+
+
+def advisor_counts(worklist: pl.DataFrame) -> pl.DataFrame:
+    """Per advisor: tasks, customers, overdue tasks (days_overdue > 0)."""
+    return (
+        worklist.group_by("store", "advisor_id")
+        .agg(
+            pl.len().alias("tasks"),
+            pl.col("customer_id").n_unique().alias("customers"),
+            (pl.col("days_overdue") > 0).sum().alias("overdue"),
+            pl.col("orphaned").sum().alias("orphaned"),
+        )
+        .sort("store", "advisor_id")
+    )
+
+
+def recipients(worklist: pl.DataFrame, advisors: pl.DataFrame) -> pl.DataFrame:
+    """Each advisor with tasks tonight: advisor_id, name, email (null when the roster has none)."""
+    return (
+        worklist.select("advisor_id").unique(maintain_order=True)
+        .join(advisors.select("advisor_id", "name", "email"), on="advisor_id", how="left")
+        .with_columns(pl.col("name").fill_null(pl.col("advisor_id")))
+        .sort("advisor_id")
+    )

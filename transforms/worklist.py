@@ -1,0 +1,85 @@
+"""From the night's inputs to the worklist: every open task due on or before the as-of date (SPEC §6)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import polars as pl
+
+from genjin.policy import Policy
+from transforms.assign import assign
+from transforms.customers import identify
+from transforms.frames import Inputs, known_on, latest_per_key
+from transforms.links import followups_to_leads, orders_to_leads
+from transforms.stages import customer_state, lead_state
+from transforms.tasks_aftersales import complaint, post_delivery, post_service_revisit
+from transforms.tasks_pipeline import first_contact, followup
+
+WORKLIST_COLUMNS = (
+    "as_of", "advisor_id", "store", "customer_id", "customer_name", "phone", "task_type",
+    "due_date", "days_overdue", "priority", "grade", "stage", "reason",
+)
+ALWAYS_ALLOWED = ("complaint",)  # the only task a do_not_contact customer still gets
+
+
+def open_tasks(inputs: Inputs, policy: Policy, as_of: date) -> tuple[pl.LazyFrame, pl.LazyFrame]:
+    """All tasks of the night, before the due filter, and the customers they are about.
+    `inputs` are as known on D (see `transforms.frames.known_on`)."""
+    ident = identify(inputs.leads, inputs.followups, inputs.sales, inputs.service)
+    followups = followups_to_leads(ident.followups, ident.leads)
+    sales = orders_to_leads(ident.sales, ident.leads)
+    leads = lead_state(ident.leads, followups, sales, policy, as_of)
+    customers = customer_state(ident.customers, leads, sales, policy, as_of)
+    tasks = pl.concat(
+        [
+            complaint(ident.service, sales, followups, policy, as_of),
+            first_contact(leads, policy, as_of),
+            followup(leads, policy, as_of),
+            post_delivery(sales, followups, policy, as_of),
+            post_service_revisit(ident.service, sales, followups, policy, as_of),
+        ]
+    )
+    return tasks, customers
+
+
+def due_on(tasks: pl.LazyFrame, as_of: date) -> pl.LazyFrame:
+    """Due on or before D and still inside its window (windows are inclusive, SPEC §6a)."""
+    d = pl.lit(as_of)
+    return tasks.filter((pl.col("due_date") <= d) & (pl.col("open_until").is_null() | (d <= pl.col("open_until"))))
+
+
+def describe(tasks: pl.LazyFrame, customers: pl.LazyFrame, as_of: date) -> pl.LazyFrame:
+    """Attach the customer, drop what a do_not_contact customer must not get, mark orphaned work, sort."""
+    orphan_note = pl.format("【转交】原顾问 {} 不在职或不在名单 / orphaned · ", "original_advisor_id")
+    return (
+        tasks.join(
+            customers.select(
+                "customer_id", "customer_name", "phone", "do_not_contact",
+                pl.col("grade").alias("customer_grade"), pl.col("stage").alias("customer_stage"),
+            ),
+            on="customer_id",
+            how="left",
+        )
+        .filter(~pl.col("do_not_contact").fill_null(False) | pl.col("task_type").is_in(ALWAYS_ALLOWED))
+        .with_columns(
+            pl.lit(as_of).alias("as_of"),
+            (pl.lit(as_of) - pl.col("due_date")).dt.total_days().alias("days_overdue"),
+            pl.coalesce("grade", "customer_grade").alias("grade"),
+            pl.coalesce("stage", "customer_stage").alias("stage"),
+            pl.when(pl.col("orphaned")).then(orphan_note + pl.col("reason")).otherwise("reason").alias("reason"),
+        )
+        .sort(["priority", "days_overdue", "due_date", "customer_name"], descending=[False, True, False, False])
+    )
+
+
+def build_worklist(inputs: Inputs, policy: Policy, as_of: date) -> pl.DataFrame:
+    """One row per open task on D, sorted as SPEC §6: WORKLIST_COLUMNS first, then working columns."""
+    inputs = latest_per_key(known_on(inputs, as_of))
+    tasks, customers = open_tasks(inputs, policy, as_of)
+    worklist = (
+        tasks.pipe(due_on, as_of)
+        .pipe(assign, inputs.advisors)
+        .pipe(describe, customers, as_of)
+    )
+    extra = ["ref", "lead_id", "orphaned", "original_advisor_id", "open_until"]
+    return worklist.select(*WORKLIST_COLUMNS, *extra).collect()
