@@ -1,4 +1,4 @@
-"""The nightly flow: drop folder → validated rows → worklist → outputs under OUT/<as-of>/ (SPEC §9)."""
+"""The nightly flow: drop folder → validated rows → history → worklist → outputs under OUT/<as-of>/ (SPEC §9)."""
 
 from __future__ import annotations
 
@@ -10,9 +10,11 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from prefect import flow
+from prefect import flow, unmapped
 
 from flows import steps
+from genjin.folders import Folders
+from genjin.history import History
 from genjin.policy import load_policy
 
 
@@ -34,22 +36,27 @@ class Stopwatch:
 
 
 @flow(name="genjin-nightly", log_prints=False, validate_parameters=False)
-def nightly(drop: Path, out: Path, as_of: date, policy_file: Path | None = None,
+def nightly(folders: Folders, as_of: date, policy_file: Path | None = None,
             settle_seconds: float = 60.0) -> RunResult:
     clock = Stopwatch()
     policy = load_policy(policy_file)
-    run_dir = out / as_of.isoformat()
+    history = History(folders.history)
+    run_dir = folders.out / as_of.isoformat()
     run_dir.mkdir(parents=True, exist_ok=True)
     with clock.stage("read"):
-        paths = steps.scan_drop(drop, settle_seconds)
-        loads = [f.result() for f in steps.read_and_validate.map(paths)]
+        paths = steps.scan_drop(folders.drop, settle_seconds)
+        loads = [f.result() for f in steps.read_and_validate.map(paths, history=unmapped(history))]
         files = steps.account(loads)
-        inputs = steps.gather(loads)
+    with clock.stage("store"):
+        for order, load in enumerate(loads):
+            steps.store(load, history, as_of, order)
+            steps.write_rejects_file(load, run_dir)
+            steps.move_original(load, folders, as_of)
     with clock.stage("worklist"):
+        inputs = steps.history_as_of(history, as_of)
         worklist = steps.worklist_for(inputs, policy, as_of)
     with clock.stage("write"):
         advisors = inputs.advisors.collect()
-        steps.write_rejects_files(loads, run_dir)
         workbooks = steps.write_worklists(worklist, run_dir, as_of)
         emails = steps.write_outbox(worklist, advisors, workbooks, run_dir, as_of)
         steps.write_kpi_report(worklist, advisors, files, run_dir, as_of)

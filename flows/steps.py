@@ -1,4 +1,4 @@
-"""Prefect tasks: each wraps one step — read a file, build the worklist, write one kind of output."""
+"""Prefect tasks: each wraps one step — read a file, store it, move it, build the worklist, write an output."""
 
 from __future__ import annotations
 
@@ -11,8 +11,11 @@ import polars as pl
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
+from genjin import archive
 from genjin.dropfolder import files_to_process
-from genjin.ingest import FileLoad, combine, load_file
+from genjin.folders import Folders
+from genjin.history import History
+from genjin.ingest import FileLoad, load_new_file
 from genjin.policy import Policy
 from reports.email_message import Recipient, advisor_message, write_eml
 from reports.html_report import report_context, write_report
@@ -25,6 +28,7 @@ from transforms.views import per_customer, recipients
 from transforms.worklist import build_worklist
 
 step = task(cache_policy=NO_CACHE, log_prints=False)
+io_step = task(cache_policy=NO_CACHE, log_prints=False, retries=2, retry_delay_seconds=1)
 DEFAULT_SENDER = "genjin <genjin@localhost>"
 
 
@@ -34,8 +38,31 @@ def scan_drop(drop: Path, settle_seconds: float) -> list[Path]:
 
 
 @step
-def read_and_validate(path: Path) -> FileLoad:
-    return load_file(path)
+def read_and_validate(path: Path, history: History) -> FileLoad:
+    return load_new_file(path, lambda digest: history.entry(digest) is not None)
+
+
+@io_step
+def store(load: FileLoad, history: History, as_of: date, order: int) -> None:
+    if load.status == "loaded":
+        history.record(load, as_of, order)
+
+
+@io_step
+def write_rejects_file(load: FileLoad, run_dir: Path) -> Path | None:
+    sheets = [(s.original, s.rejects) for s in load.sheets if s.rejects.height]
+    if not sheets:
+        return None
+    folder = run_dir / "rejects"
+    folder.mkdir(exist_ok=True)
+    return write_rejects(sheets, archive.free_name(folder, f"{load.path.name}.rejects.xlsx"))
+
+
+@io_step
+def move_original(load: FileLoad, folders: Folders, as_of: date) -> Path:
+    if load.status == "quarantined":
+        return archive.quarantine(load.path, folders.quarantine, load.why)
+    return archive.archive(load.path, folders.archive, as_of)
 
 
 @step
@@ -45,25 +72,13 @@ def account(loads: list[FileLoad]) -> list[dict[str, Any]]:
 
 
 @step
-def gather(loads: list[FileLoad]) -> Inputs:
-    return combine(loads)
+def history_as_of(history: History, as_of: date) -> Inputs:
+    return history.inputs(as_of)
 
 
 @step
 def worklist_for(inputs: Inputs, policy: Policy, as_of: date) -> pl.DataFrame:
     return build_worklist(inputs, policy, as_of)
-
-
-@step
-def write_rejects_files(loads: list[FileLoad], run_dir: Path) -> list[Path]:
-    written = []
-    for load in loads:
-        sheets = [(s.original, s.rejects) for s in load.sheets if s.rejects.height]
-        if sheets:
-            folder = run_dir / "rejects"
-            folder.mkdir(exist_ok=True)
-            written.append(write_rejects(sheets, folder / f"{load.path.name}.rejects.xlsx"))
-    return written
 
 
 @step

@@ -78,9 +78,11 @@ def _run(drop: Path, out: Path, as_of: date, policy: Path | None, settle_seconds
         print(err, file=sys.stderr)
         return 2
     from flows.nightly import nightly
+    from genjin.folders import Folders
 
     print(f"genjin: {as_of} · drop {drop} → {out / as_of.isoformat()}")
-    result = nightly(drop=drop, out=out, as_of=as_of, policy_file=policy, settle_seconds=settle_seconds)
+    folders = Folders.beside(drop, out)
+    result = nightly(folders=folders, as_of=as_of, policy_file=policy, settle_seconds=settle_seconds)
     _print_summary(result.summary, result.run_dir)
     return 0
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -10,8 +11,8 @@ import polars as pl
 
 from genjin.readers import Sheet, UnreadableFile, read_sheets
 from schemas.header import find_header
-from transforms.frames import Inputs
-from schemas.validate import ROW, SHEET, validate
+from schemas.columns import KIND_BY_NAME
+from schemas.validate import ROW, SHEET, parse, validate
 
 
 @dataclass(frozen=True)
@@ -90,10 +91,19 @@ def load_sheet(sheet: Sheet) -> SheetLoad | None:
     return SheetLoad(sheet.name, header.kind.name, checked.loaded, checked.rejects, original)
 
 
-def load_file(path: Path) -> FileLoad:
+def load_new_file(path: Path, already_loaded: Callable[[str], bool]) -> FileLoad:
+    """`load_file`, unless a file with the same SHA-256 was loaded before: then it is a `duplicate`."""
+    digest = sha256_of(path)
+    if already_loaded(digest):
+        return FileLoad(path=path, sha256=digest, status="duplicate",
+                        why="同样内容的文件已载入过 / a file with the same content was loaded before")
+    return load_file(path, digest)
+
+
+def load_file(path: Path, digest: str | None = None) -> FileLoad:
     """Read and validate one file. A file that cannot be read or has no recognisable header comes back
     `quarantined` with the reason; nothing is moved here."""
-    result = FileLoad(path=path, sha256=sha256_of(path))
+    result = FileLoad(path=path, sha256=digest or sha256_of(path))
     try:
         sheets = read_sheets(path)
     except UnreadableFile as err:
@@ -114,25 +124,16 @@ def load_file(path: Path) -> FileLoad:
     return result
 
 
-def _typed_empty(kind: str) -> pl.DataFrame:
-    from schemas.columns import KIND_BY_NAME
-    from schemas.validate import parse
+SOURCE = "__file"
+KINDS = ("leads", "followups", "sales", "service", "advisors")
 
+
+def _typed_empty(kind: str) -> pl.DataFrame:
     spec = KIND_BY_NAME[kind]
     raw = pl.DataFrame(schema={ROW: pl.Int64, SHEET: pl.String} | {c.name: pl.String for c in spec.columns})
     return parse(spec, raw).with_columns(pl.lit(None, dtype=pl.String).alias(SOURCE))
 
 
-SOURCE = "__file"
-
-
-def combine(loads: list[FileLoad]) -> Inputs:
-    """Every loaded row of the night per kind, in file order, each traceable to its file, sheet and row."""
-    kinds = ("leads", "followups", "sales", "service", "advisors")
-    frames: dict[str, list[pl.DataFrame]] = {k: [_typed_empty(k)] for k in kinds}
-    for load in loads:
-        if load.status != "loaded":
-            continue
-        for sheet in load.sheets:
-            frames[sheet.kind].append(sheet.loaded.with_columns(pl.lit(load.path.name).alias(SOURCE)))
-    return Inputs(**{k: pl.concat(v, how="diagonal_relaxed").lazy() for k, v in frames.items()})
+def empty_inputs() -> dict[str, pl.DataFrame]:
+    """A typed, empty frame per kind: what a night with no rows of that kind works on."""
+    return {kind: _typed_empty(kind) for kind in KINDS}

@@ -8,6 +8,7 @@ import email
 import email.policy
 import json
 import os
+import shutil
 import subprocess
 import sys
 from datetime import date
@@ -30,11 +31,13 @@ def night(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from prefect.testing.utilities import prefect_test_harness
 
     from flows.nightly import nightly
+    from genjin.folders import Folders
 
     root = tmp_path_factory.mktemp("night")
     generate(root / "drop", as_of=AS_OF, seed=11, size=1)
+    shutil.copytree(root / "drop", root / "dropped")  # what ops dropped, to compare with
     with prefect_test_harness(server_startup_timeout=120):
-        result = nightly(drop=root / "drop", out=root / "out", as_of=AS_OF, settle_seconds=0)
+        result = nightly(folders=Folders.beside(root / "drop"), as_of=AS_OF, settle_seconds=0)
     assert result.run_dir == root / "out" / "2026-11-23"
     return root
 
@@ -63,14 +66,21 @@ def test_every_input_row_is_accounted_for(night: Path) -> None:
     run = json.loads((night / "out" / "2026-11-23" / "run.json").read_text(encoding="utf-8"))
     assert run["as_of"] == "2026-11-23"
     by_name = {f["name"]: f for f in run["files"]}
-    assert set(by_name) == {p.name for p in (night / "drop").iterdir()}
-    for path in (night / "drop").iterdir():
+    assert set(by_name) == {p.name for p in (night / "dropped").iterdir()}
+    for path in (night / "dropped").iterdir():
         entry = by_name[path.name]
         assert entry["status"] == "loaded"
         assert entry["rows_in"] == _data_rows_in(path) > 0
         assert entry["rows_in"] == entry["rows_loaded"] + entry["rows_rejected"]
     kinds = {f["kind"] for f in run["files"]}
     assert kinds == {"leads", "followups", "sales", "service", "advisors"}
+
+
+def test_originals_are_archived_byte_identical(night: Path) -> None:
+    assert list((night / "drop").iterdir()) == []
+    archived = night / "archive" / "2026-11-23"
+    for original in (night / "dropped").iterdir():
+        assert (archived / original.name).read_bytes() == original.read_bytes()
 
 
 def test_worklist_lists_due_tasks_of_every_type_in_scope(night: Path) -> None:
@@ -106,7 +116,7 @@ def test_each_workbook_holds_only_its_advisors_customers(night: Path) -> None:
 
 
 def test_emails_reach_the_roster_address_with_the_workbook(night: Path) -> None:
-    roster = openpyxl.load_workbook(night / "drop" / "顾问名单.xlsx").active
+    roster = openpyxl.load_workbook(night / "dropped" / "顾问名单.xlsx").active
     header = [c.value for c in roster[1]]
     emails = {r[header.index("顾问编号")]: r[header.index("邮箱")] for r in roster.iter_rows(min_row=2, values_only=True)}
     rows = _worklist(night)
@@ -128,7 +138,7 @@ def test_emails_reach_the_roster_address_with_the_workbook(night: Path) -> None:
 
 
 def test_price_never_leaves_the_sales_file(night: Path) -> None:
-    sales = openpyxl.load_workbook(night / "drop" / "销售订单.xlsx").active
+    sales = openpyxl.load_workbook(night / "dropped" / "销售订单.xlsx").active
     header = [c.value for c in sales[1]]
     prices = {str(int(r[header.index("成交价")])) for r in sales.iter_rows(min_row=2, values_only=True)}
     out = night / "out" / "2026-11-23"

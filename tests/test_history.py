@@ -1,0 +1,110 @@
+"""History across nights, the duplicate ledger, and moving originals out of the drop folder."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import openpyxl
+
+from genjin.archive import archive, free_name, quarantine
+from genjin.history import History
+from genjin.ingest import load_file, load_new_file
+from transforms.worklist import build_worklist
+
+ROSTER = [["顾问编号", "姓名", "门店", "岗位", "在职"], ["S1", "张三", "浦东店", "销售顾问", "是"]]
+
+
+def _xlsx(path: Path, rows: list[list[object]]) -> Path:
+    wb = openpyxl.Workbook()
+    for row in rows:
+        wb.active.append(row)
+    wb.save(path)
+    return path
+
+
+def _leads(path: Path, *rows: list[object]) -> Path:
+    return _xlsx(path, [["线索编号", "留资时间", "客户姓名", "手机号", "门店", "销售顾问工号"], *rows])
+
+
+def _night(history: History, as_of: date, *paths: Path) -> None:
+    for order, path in enumerate(paths):
+        load = load_new_file(path, lambda d: history.entry(d) is not None)
+        if load.status == "loaded":
+            history.record(load, as_of, order)
+
+
+def test_a_later_night_sees_earlier_nights_rows(tmp_path: Path, policy) -> None:
+    history = History(tmp_path / "history")
+    _night(history, date(2026, 11, 22), _xlsx(tmp_path / "roster.xlsx", ROSTER),
+           _leads(tmp_path / "leads.xlsx", ["L1", "2026-11-21 10:00", "陈先生", "13800138001", "浦东店", "S1"]))
+    followups = _xlsx(tmp_path / "fu.xlsx", [["线索编号", "销售顾问工号", "跟进时间", "跟进结果"],
+                                             ["L1", "S1", "2026-11-23 09:00", "已接通"]])
+    _night(history, date(2026, 11, 23), followups)
+
+    night1 = build_worklist(history.inputs(date(2026, 11, 22)), policy, date(2026, 11, 22))
+    night2 = build_worklist(history.inputs(date(2026, 11, 23)), policy, date(2026, 11, 23))
+    assert night1.select("task_type", "ref").rows() == [("first_contact", "L1")]
+    # the follow-up dropped on night 2 closes first_contact; the next call is due 2026-11-30 (C lead, 7 days)
+    assert night2.select("task_type").to_series().to_list() == []
+
+
+def test_backfill_sees_only_rows_loaded_by_that_night(tmp_path: Path) -> None:
+    history = History(tmp_path / "history")
+    _night(history, date(2026, 11, 20), _leads(tmp_path / "a.xlsx", ["L1", "2026-11-01", "甲", "13800138001", "浦东店", "S1"]))
+    _night(history, date(2026, 11, 21), _leads(tmp_path / "b.xlsx", ["L2", "2026-11-01", "乙", "13800138002", "浦东店", "S1"]))
+    assert history.inputs(date(2026, 11, 20)).leads.collect()["lead_id"].to_list() == ["L1"]
+    assert history.inputs(date(2026, 11, 21)).leads.collect()["lead_id"].to_list() == ["L1", "L2"]
+
+
+def test_a_redropped_file_is_a_duplicate_and_loads_once(tmp_path: Path) -> None:
+    history = History(tmp_path / "history")
+    first = _leads(tmp_path / "leads.xlsx", ["L1", "2026-11-01", "甲", "13800138001", "浦东店", "S1"])
+    _night(history, date(2026, 11, 20), first)
+    again = tmp_path / "again"
+    again.mkdir()
+    copy = again / "线索 副本.xlsx"
+    copy.write_bytes(first.read_bytes())
+    load = load_new_file(copy, lambda d: history.entry(d) is not None)
+    assert load.status == "duplicate"
+    assert (load.rows_in, load.rows_loaded, load.rows_rejected) == (0, 0, 0)
+    _night(history, date(2026, 11, 21), copy)
+    assert history.inputs(date(2026, 11, 21)).leads.collect().height == 1
+
+
+def test_a_later_row_for_the_same_lead_updates_the_earlier_one(tmp_path: Path, policy) -> None:
+    history = History(tmp_path / "history")
+    _night(history, date(2026, 11, 20), _xlsx(tmp_path / "roster.xlsx", ROSTER),
+           _leads(tmp_path / "a.xlsx", ["L1", "2026-11-01", "甲", "13800138001", "浦东店", "S1"]))
+    moved = _xlsx(tmp_path / "b.xlsx", [["线索编号", "留资时间", "客户姓名", "手机号", "门店", "销售顾问工号", "客户状态"],
+                                        ["L1", "2026-11-01", "甲", "13800138001", "浦东店", "S1", "战败"]])
+    _night(history, date(2026, 11, 21), moved)
+    assert build_worklist(history.inputs(date(2026, 11, 20)), policy, date(2026, 11, 20)).height == 1
+    assert build_worklist(history.inputs(date(2026, 11, 21)), policy, date(2026, 11, 21)).height == 0  # lost
+
+
+def test_archiving_the_same_name_twice_keeps_both(tmp_path: Path) -> None:
+    drop, root = tmp_path / "drop", tmp_path / "archive"
+    drop.mkdir()
+    (drop / "线索.xlsx").write_bytes(b"first")
+    first = archive(drop / "线索.xlsx", root, date(2026, 11, 23))
+    (drop / "线索.xlsx").write_bytes(b"second")
+    second = archive(drop / "线索.xlsx", root, date(2026, 11, 23))
+    assert first == root / "2026-11-23" / "线索.xlsx"
+    assert second == root / "2026-11-23" / "线索 (2).xlsx"
+    assert (first.read_bytes(), second.read_bytes()) == (b"first", b"second")
+    assert list(drop.iterdir()) == []
+
+
+def test_quarantine_keeps_the_file_and_says_why(tmp_path: Path) -> None:
+    bad = tmp_path / "坏文件.xlsx"
+    bad.write_bytes(b"not a workbook")
+    load = load_file(bad)
+    assert load.status == "quarantined"
+    moved = quarantine(bad, tmp_path / "quarantine", load.why)
+    assert moved.read_bytes() == b"not a workbook"
+    assert "cannot open" in (tmp_path / "quarantine" / "坏文件.xlsx.why.txt").read_text(encoding="utf-8")
+
+
+def test_a_file_name_cannot_point_outside_the_folder(tmp_path: Path) -> None:
+    assert free_name(tmp_path / "a", "../../etc/passwd") == tmp_path / "a" / "passwd"
