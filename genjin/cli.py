@@ -36,6 +36,8 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--policy", type=Path, default=None, help="policy TOML (default: the built-in one)")
     run.add_argument("--settle-seconds", type=float, default=60.0,
                      help="leave files modified this recently for the next run (default 60)")
+    check = sub.add_parser("check", help="say what tonight's run would do with files, without loading them")
+    check.add_argument("files", type=Path, nargs="+", metavar="FILE")
     demo = sub.add_parser("demo", help="generate a sample drop folder and run it end to end")
     demo.add_argument("--dir", type=Path, default=Path("genjin-demo"), help="where to put it (default genjin-demo)")
     demo.add_argument("--size", type=int, default=1, help="data volume: 1 = 3 stores (default 1)")
@@ -92,6 +94,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "run":
         prefect_env.configure(Path.home() / ".genjin" / "prefect")
         return _run(args.drop, args.out, args.as_of or today(), args.policy, args.settle_seconds)
+    if args.command == "check":
+        from genjin.check import check
+
+        return check(args.files, sys.stdout)
     if args.command == "demo":
         from genjin.sample_data import generate
 
