@@ -13,6 +13,7 @@ from typing import Any
 from prefect import flow, unmapped
 
 from flows import steps
+from genjin import mail
 from genjin.folders import Folders
 from genjin.history import History
 from genjin.policy import load_policy
@@ -37,7 +38,7 @@ class Stopwatch:
 
 @flow(name="genjin-nightly", log_prints=False, validate_parameters=False)
 def nightly(folders: Folders, as_of: date, policy_file: Path | None = None,
-            settle_seconds: float = 60.0) -> RunResult:
+            settle_seconds: float = 60.0, send: bool = False) -> RunResult:
     clock = Stopwatch()
     policy = load_policy(policy_file)
     history = History(folders.history)
@@ -45,7 +46,8 @@ def nightly(folders: Folders, as_of: date, policy_file: Path | None = None,
     run_dir.mkdir(parents=True, exist_ok=True)
     with clock.stage("read"):
         paths = steps.scan_drop(folders.drop, settle_seconds)
-        loads = [f.result() for f in steps.read_and_validate.map(paths, history=unmapped(history))]
+        reads = steps.read_and_validate.map(paths, history=unmapped(history), as_of=unmapped(as_of))
+        loads = [f.result() for f in reads]
         files = steps.account(loads)
     with clock.stage("store"):
         for order, load in enumerate(loads):
@@ -57,8 +59,9 @@ def nightly(folders: Folders, as_of: date, policy_file: Path | None = None,
         worklist = steps.worklist_for(inputs, policy, as_of)
     with clock.stage("write"):
         advisors = inputs.advisors.collect()
-        workbooks = steps.write_worklists(worklist, run_dir, as_of)
-        emails = steps.write_outbox(worklist, advisors, workbooks, run_dir, as_of)
-        steps.write_kpi_report(worklist, advisors, files, run_dir, as_of)
+        workbooks = steps.write_worklists(worklist, run_dir, as_of, policy)
+        steps.write_kpi_report(inputs, worklist, policy, files, run_dir, as_of)  # the digests attach it
+        emails = steps.write_outbox(worklist, advisors, workbooks, run_dir, as_of,
+                                    ledger_path=mail.ledger_path(folders.history), send=send)
     summary = steps.write_summary(as_of, files, worklist, emails, clock.durations, run_dir)
     return RunResult(run_dir, summary)

@@ -17,19 +17,19 @@ from genjin.folders import Folders
 from genjin.history import History
 from genjin.ingest import FileLoad, load_new_file
 from genjin.policy import Policy
-from reports.email_message import Recipient, advisor_message, write_eml
-from reports.html_report import report_context, write_report
+from reports.email_message import deliver
+from reports.html_report import write_kpi_outputs
+from reports.kpi_json import read_earlier_kpis
 from reports.rejects import write_rejects
 from reports.run_summary import file_entry, summary, write_run_json
 from reports.workbook import write_advisor_workbook
 from reports.worklist_csv import write_worklist_csv
 from transforms.frames import Inputs
-from transforms.views import per_customer, recipients
+from transforms.views import per_customer
 from transforms.worklist import build_worklist
 
 step = task(cache_policy=NO_CACHE, log_prints=False)
 io_step = task(cache_policy=NO_CACHE, log_prints=False, retries=2, retry_delay_seconds=1)
-DEFAULT_SENDER = "genjin <genjin@localhost>"
 
 
 @step
@@ -38,8 +38,8 @@ def scan_drop(drop: Path, settle_seconds: float) -> list[Path]:
 
 
 @step
-def read_and_validate(path: Path, history: History) -> FileLoad:
-    return load_new_file(path, lambda digest: history.entry(digest) is not None)
+def read_and_validate(path: Path, history: History, as_of: date) -> FileLoad:
+    return load_new_file(path, lambda digest: history.loaded_before(digest, as_of))
 
 
 @io_step
@@ -82,44 +82,35 @@ def worklist_for(inputs: Inputs, policy: Policy, as_of: date) -> pl.DataFrame:
 
 
 @step
-def write_worklists(worklist: pl.DataFrame, run_dir: Path, as_of: date) -> dict[str, Path]:
+def write_worklists(worklist: pl.DataFrame, run_dir: Path, as_of: date, policy: Policy) -> dict[str, Path]:
     write_worklist_csv(worklist, run_dir / "worklist.csv")
     folder = run_dir / "worklists"
     folder.mkdir(exist_ok=True)
     rows = per_customer(worklist)
     return {
-        advisor_id: write_advisor_workbook(group, as_of, folder / f"{safe_name(advisor_id)}.xlsx")
+        advisor_id: write_advisor_workbook(
+            group, as_of, folder / f"{safe_name(advisor_id)}.xlsx", policy.talk_tracks
+        )
         for (advisor_id,), group in rows.group_by("advisor_id", maintain_order=True)
     }
 
 
 @step
-def write_kpi_report(worklist: pl.DataFrame, advisors: pl.DataFrame, files: list[dict[str, Any]],
+def write_kpi_report(inputs: Inputs, worklist: pl.DataFrame, policy: Policy, files: list[dict[str, Any]],
                      run_dir: Path, as_of: date) -> Path:
-    return write_report(report_context(worklist, advisors, files, as_of), run_dir / "report.html")
+    """report.html and kpis.json; the trend charts read the kpis.json of earlier nights beside run_dir."""
+    earlier = read_earlier_kpis(run_dir.parent, as_of)
+    return write_kpi_outputs(inputs, worklist, policy, as_of, run_dir, files, earlier).report
 
 
 @step
-def write_outbox(worklist: pl.DataFrame, advisors: pl.DataFrame, workbooks: dict[str, Path],
-                 run_dir: Path, as_of: date) -> dict[str, Any]:
-    folder = run_dir / "outbox"
-    folder.mkdir(exist_ok=True)
-    sender = os.environ.get("GENJIN_MAIL_FROM", DEFAULT_SENDER)
-    customers = per_customer(worklist)
-    written, without_email = [], []
-    for person in recipients(worklist, advisors).iter_rows(named=True):
-        advisor_id = person["advisor_id"]
-        if not person["email"] or advisor_id not in workbooks:
-            without_email.append(advisor_id)
-            continue
-        msg = advisor_message(
-            Recipient(advisor_id, person["name"], person["email"]),
-            worklist.filter(pl.col("advisor_id") == advisor_id),
-            customers.filter(pl.col("advisor_id") == advisor_id),
-            workbooks[advisor_id], as_of, sender,
-        )
-        written.append(write_eml(msg, folder / f"{safe_name(advisor_id)}.eml").name)
-    return {"written": len(written), "sent": 0, "without_email": without_email}
+def write_outbox(worklist: pl.DataFrame, advisors: pl.DataFrame, workbooks: dict[str, Path], run_dir: Path,
+                 as_of: date, ledger_path: Path | None = None, send: bool = False) -> dict[str, Any]:
+    """Each advisor's worklist email and each manager's digest, written to outbox/ as .eml; with `send`,
+    also sent over SMTP (settings from GENJIN_SMTP_* in the environment) unless the sent ledger at
+    `ledger_path` (`genjin.mail.ledger_path(folders.history)`) says it went out already.
+    Returns run.json's `emails` block."""
+    return deliver(worklist, advisors, workbooks, run_dir, as_of, ledger_path, send, os.environ)
 
 
 @step

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from datetime import date, datetime
 from pathlib import Path
@@ -34,6 +35,8 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--out", type=Path, default=Path("data/out"), help="output folder (default data/out)")
     run.add_argument("--as-of", type=_date, default=None, help="the night's date, default today (Asia/Shanghai)")
     run.add_argument("--policy", type=Path, default=None, help="policy TOML (default: the built-in one)")
+    run.add_argument("--send", action="store_true",
+                     help="send the emails over SMTP (GENJIN_SMTP_* settings); without it they go to outbox/")
     run.add_argument("--settle-seconds", type=float, default=60.0,
                      help="leave files modified this recently for the next run (default 60)")
     check = sub.add_parser("check", help="say what tonight's run would do with files, without loading them")
@@ -60,7 +63,9 @@ def _print_summary(summary: dict[str, Any], run_dir: Path) -> None:
     for task_type, n in tasks["by_type"].items():
         print(f"  {task_type:<22} {n:>6}")
     emails = summary["emails"]
-    print(f"\n邮件 / emails: {emails['written']} written to outbox"
+    failed = ", ".join(f["to"] for f in emails.get("failed", []))
+    print(f"\n邮件 / emails: {emails['written']} written to outbox, {emails.get('sent', 0)} sent"
+          + (f"; FAILED 发送失败: {failed}" if failed else "")
           + (f"; no email address: {', '.join(emails['without_email'])}" if emails["without_email"] else ""))
     print(f"\n输出 / outputs: {run_dir.resolve()}")
     for name in ("worklist.csv", "worklists/", "report.html", "outbox/", "rejects/", "run.json"):
@@ -68,8 +73,17 @@ def _print_summary(summary: dict[str, Any], run_dir: Path) -> None:
             print(f"  {run_dir / name}")
 
 
-def _run(drop: Path, out: Path, as_of: date, policy: Path | None, settle_seconds: float) -> int:
+def _run(drop: Path, out: Path, as_of: date, policy: Path | None, settle_seconds: float,
+         send: bool = False) -> int:
+    from genjin.mail import MailConfigError, SmtpSettings
     from genjin.policy import PolicyError, load_policy
+
+    if send:
+        try:
+            SmtpSettings.from_env(os.environ)
+        except MailConfigError as err:
+            print(f"邮件设置有误 / mail settings: {err}", file=sys.stderr)
+            return 2
 
     if not drop.is_dir():
         print(f"投放目录不存在 / drop folder not found: {drop}", file=sys.stderr)
@@ -84,7 +98,7 @@ def _run(drop: Path, out: Path, as_of: date, policy: Path | None, settle_seconds
 
     print(f"genjin: {as_of} · drop {drop} → {out / as_of.isoformat()}")
     folders = Folders.beside(drop, out)
-    result = nightly(folders=folders, as_of=as_of, policy_file=policy, settle_seconds=settle_seconds)
+    result = nightly(folders=folders, as_of=as_of, policy_file=policy, settle_seconds=settle_seconds, send=send)
     _print_summary(result.summary, result.run_dir)
     return 0
 
@@ -93,7 +107,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     if args.command == "run":
         prefect_env.configure(Path.home() / ".genjin" / "prefect")
-        return _run(args.drop, args.out, args.as_of or today(), args.policy, args.settle_seconds)
+        return _run(args.drop, args.out, args.as_of or today(), args.policy, args.settle_seconds, args.send)
     if args.command == "check":
         from genjin.check import check
 

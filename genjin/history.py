@@ -1,81 +1,100 @@
-"""The history of every loaded row across nights, so that a night's worklist sees everything dropped on
-earlier nights (SPEC §3). One Parquet file per loaded sheet under history/<kind>/, and a ledger entry per
-loaded file (history/ledger/<sha256>.json) written last: a file counts as loaded only once its ledger entry
-exists, so a run killed half-way loads the file again and overwrites the same Parquet names."""
+"""The history of every loaded row across nights (SPEC §3, issue #5), in Delta Lake tables.
+
+- `history/<kind>`: every loaded row, appended, with where it came from (`__file`, `__sha256`, `__sheet_n`,
+  `__row`) and the night that loaded it (`__night`, `__order` = the file's place in that night's order).
+- `history/ledger`: one row per loaded file, appended after its rows. A file counts as loaded only once its
+  ledger row exists; a run killed before that loads the file again, and rows appended twice are read once
+  (they are keyed by their source: SHA-256, sheet, row).
+
+A night reads the rows of files loaded on or before it, oldest first, so that a later row for the same key
+wins and a backfill (`--as-of` in the past) sees the history as it stood then.
+"""
 
 from __future__ import annotations
 
-import json
-import os
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any
 
 import polars as pl
 
-from genjin.ingest import SOURCE, FileLoad, empty_inputs
+from genjin.ingest import KINDS, SOURCE, FileLoad, empty_inputs
+from schemas.validate import ROW
 from transforms.frames import Inputs
 
-NIGHT = "__night"  # the as-of date of the night that loaded the row
-ORDER = "__order"  # the position of its file in that night's processing order
+NIGHT = "__night"
+ORDER = "__order"
+SHA = "__sha256"
+SHEET_N = "__sheet_n"
+SOURCE_KEY = (SHA, SHEET_N, ROW)
+LEDGER_SCHEMA = {
+    "sha256": pl.String, "name": pl.String, "night": pl.String, "order": pl.Int64,
+    "kinds": pl.String, "rows_in": pl.Int64, "rows_loaded": pl.Int64, "rows_rejected": pl.Int64,
+}
+
+
+def _exists(table: Path) -> bool:
+    return (table / "_delta_log").is_dir()
 
 
 @dataclass(frozen=True)
 class History:
     root: Path
 
-    @property
-    def ledger(self) -> Path:
-        return self.root / "ledger"
+    def table(self, name: str) -> Path:
+        return self.root / name
 
-    def entry(self, sha256: str) -> dict[str, Any] | None:
-        path = self.ledger / f"{sha256}.json"
-        return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
+    def ledger(self, as_of: date | None = None) -> pl.DataFrame:
+        """One row per loaded file (its first load), of nights on or before `as_of`."""
+        if not _exists(self.table("ledger")):
+            return pl.DataFrame(schema=LEDGER_SCHEMA)
+        ledger = pl.read_delta(str(self.table("ledger")))
+        if as_of is not None:
+            ledger = ledger.filter(pl.col("night") <= as_of.isoformat())
+        return ledger.sort("night", "order").unique("sha256", keep="first", maintain_order=True)
+
+    def loaded_before(self, sha256: str, as_of: date) -> bool:
+        """Was a file with this content loaded on an earlier night? (The same night may load it again.)"""
+        ledger = self.ledger()
+        return ledger.filter((pl.col("sha256") == sha256) & (pl.col("night") < as_of.isoformat())).height > 0
 
     def record(self, load: FileLoad, as_of: date, order: int) -> None:
-        """Store the file's loaded rows, then its ledger entry."""
+        """Append the file's loaded rows, then its ledger row."""
         for n, sheet in enumerate(load.sheets):
-            folder = self.root / sheet.kind
-            folder.mkdir(parents=True, exist_ok=True)
-            frame = sheet.loaded.with_columns(
+            if sheet.loaded.height == 0:
+                continue
+            rows = sheet.loaded.with_columns(
                 pl.lit(load.path.name).alias(SOURCE),
+                pl.lit(load.sha256).alias(SHA),
+                pl.lit(n, dtype=pl.Int64).alias(SHEET_N),
                 pl.lit(as_of.isoformat()).alias(NIGHT),
-                pl.lit(order).alias(ORDER),
+                pl.lit(order, dtype=pl.Int64).alias(ORDER),
             )
-            _atomic_parquet(frame, folder / f"{load.sha256}-{n}.parquet")
-        self.ledger.mkdir(parents=True, exist_ok=True)
-        entry = {"sha256": load.sha256, "name": load.path.name, "night": as_of.isoformat(), "order": order,
-                 "sheets": len(load.sheets), "kinds": [s.kind for s in load.sheets]}
-        _atomic_text(json.dumps(entry, ensure_ascii=False), self.ledger / f"{load.sha256}.json")
+            rows.write_delta(str(self.table(sheet.kind)), mode="append")
+        entry = pl.DataFrame(
+            [{"sha256": load.sha256, "name": load.path.name, "night": as_of.isoformat(), "order": order,
+              "kinds": load.kind, "rows_in": load.rows_in, "rows_loaded": load.rows_loaded,
+              "rows_rejected": load.rows_rejected}],
+            schema=LEDGER_SCHEMA,
+        )
+        entry.write_delta(str(self.table("ledger")), mode="append")
 
     def inputs(self, as_of: date) -> Inputs:
-        """Every row loaded on or before the night of `as_of`, oldest first: no later night leaks in."""
-        committed = {}
-        if self.ledger.exists():
-            for path in self.ledger.glob("*.json"):
-                entry = json.loads(path.read_text(encoding="utf-8"))
-                if entry["night"] <= as_of.isoformat():
-                    committed[entry["sha256"]] = entry
+        """Every row of files loaded on or before the night of `as_of`, oldest first, each once."""
+        committed = self.ledger(as_of).select(pl.col("sha256").alias(SHA)).lazy()
         frames = {}
-        for kind, empty in empty_inputs().items():
-            files = [
-                p for p in sorted((self.root / kind).glob("*.parquet"))
-                if p.stem.rsplit("-", 1)[0] in committed
-            ]
-            parts = [empty.with_columns(pl.lit(None, pl.String).alias(NIGHT), pl.lit(None, pl.Int64).alias(ORDER))]
-            parts += [pl.read_parquet(p) for p in files]
-            frames[kind] = pl.concat(parts, how="diagonal_relaxed").sort(NIGHT, ORDER, "__row").lazy()
+        empties = empty_inputs()
+        for kind in KINDS:
+            empty = empties[kind].with_columns(
+                pl.lit(None, pl.String).alias(SHA), pl.lit(None, pl.Int64).alias(SHEET_N),
+                pl.lit(None, pl.String).alias(NIGHT), pl.lit(None, pl.Int64).alias(ORDER),
+            ).lazy()
+            if _exists(self.table(kind)):
+                stored = pl.scan_delta(str(self.table(kind))).join(committed, on=SHA, how="semi")
+                rows = pl.concat([empty, stored], how="diagonal_relaxed")
+            else:
+                rows = empty
+            frames[kind] = rows.unique(subset=list(SOURCE_KEY), keep="first", maintain_order=True).sort(
+                NIGHT, ORDER, SHEET_N, ROW
+            )
         return Inputs(**frames)
-
-
-def _atomic_parquet(frame: pl.DataFrame, path: Path) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    frame.write_parquet(tmp)
-    os.replace(tmp, path)
-
-
-def _atomic_text(text: str, path: Path) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)

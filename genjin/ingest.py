@@ -9,9 +9,9 @@ from pathlib import Path
 
 import polars as pl
 
-from genjin.readers import Sheet, UnreadableFile, read_sheets
-from schemas.header import find_header
+from genjin.readers import LIMITS, ReadLimits, Sheet, UnreadableFile, read_sheets
 from schemas.columns import KIND_BY_NAME
+from schemas.header import find_header
 from schemas.validate import ROW, SHEET, parse, validate
 
 
@@ -22,6 +22,7 @@ class SheetLoad:
     loaded: pl.DataFrame  # typed canonical columns
     rejects: pl.DataFrame  # ROW, column, reason_zh, reason_en — one row per failure
     original: pl.DataFrame  # every original cell of the data rows, original headers, ROW, SHEET
+    headers: dict[str, str] = field(default_factory=dict)  # canonical column → the header as the file has it
 
     @property
     def rows_in(self) -> int:
@@ -85,10 +86,12 @@ def load_sheet(sheet: Sheet) -> SheetLoad | None:
     data_cols = sheet.cells.columns
     body = body.filter(~pl.all_horizontal(pl.col(data_cols).str.strip_chars().fill_null("") == ""))
     body = body.with_columns(pl.lit(sheet.name).alias(SHEET))
-    original = body.rename(dict(zip(data_cols, _unique_headers(list(sheet.cells.row(header.row_index))), strict=True)))
+    names = dict(zip(data_cols, _unique_headers(list(sheet.cells.row(header.row_index))), strict=True))
+    original = body.rename(names)
     raw = body.select(ROW, SHEET, *(pl.col(src).alias(dst) for src, dst in header.columns.items()))
     checked = validate(header.kind, raw)
-    return SheetLoad(sheet.name, header.kind.name, checked.loaded, checked.rejects, original)
+    headers = {dst: names[src] for src, dst in header.columns.items()}
+    return SheetLoad(sheet.name, header.kind.name, checked.loaded, checked.rejects, original, headers)
 
 
 def load_new_file(path: Path, already_loaded: Callable[[str], bool]) -> FileLoad:
@@ -100,27 +103,27 @@ def load_new_file(path: Path, already_loaded: Callable[[str], bool]) -> FileLoad
     return load_file(path, digest)
 
 
-def load_file(path: Path, digest: str | None = None) -> FileLoad:
+NO_HEADER = (
+    "找不到可识别的表头（线索/跟进记录/销售订单/售后工单/顾问名单）/ "
+    "no recognisable header row (leads, followups, sales, service, advisors)"
+)
+NO_CELLS = "工作簿中所有工作表都是空的 / every sheet of the workbook is empty"
+
+
+def load_file(path: Path, digest: str | None = None, limits: ReadLimits = LIMITS) -> FileLoad:
     """Read and validate one file. A file that cannot be read or has no recognisable header comes back
-    `quarantined` with the reason; nothing is moved here."""
+    `quarantined` with the reason; nothing is moved here. A sheet of only a header loads 0 rows."""
     result = FileLoad(path=path, sha256=digest or sha256_of(path))
     try:
-        sheets = read_sheets(path)
-    except UnreadableFile as err:
+        sheets = read_sheets(path, limits)
+        loads = [(sheet.name, load_sheet(sheet)) for sheet in sheets]
+    except (UnreadableFile, ValueError) as err:  # ValueError: a failure of the whole sheet (schemas.validate)
         result.status, result.why = "quarantined", str(err)
         return result
-    for sheet in sheets:
-        loaded = load_sheet(sheet)
-        if loaded is None:
-            result.skipped_sheets.append(sheet.name)
-        else:
-            result.sheets.append(loaded)
+    result.sheets = [loaded for _, loaded in loads if loaded is not None]
+    result.skipped_sheets = [name for name, loaded in loads if loaded is None]
     if not result.sheets:
-        result.status = "quarantined"
-        result.why = (
-            "找不到可识别的表头（线索/跟进记录/销售订单/售后工单/顾问名单）/ "
-            "no recognisable header row (leads, followups, sales, service, advisors)"
-        )
+        result.status, result.why = "quarantined", NO_HEADER if sheets else NO_CELLS
     return result
 
 

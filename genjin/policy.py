@@ -9,7 +9,7 @@ from __future__ import annotations
 import tomllib
 from importlib.resources import files
 from pathlib import Path
-from typing import Self
+from typing import Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -112,10 +112,57 @@ class Tasks(_Strict):
     post_service_revisit: PostServiceRevisit
 
 
+class Targets(_Strict):
+    """KPI targets from the seeds, drawn as reference lines in the report (rates are fractions 0–1)."""
+
+    retention_1y_min: float = Field(default=0.75, ge=0, le=1)
+    referral_rate_min: float = Field(default=0.30, ge=0, le=1)
+    csat_mean_min: float = Field(default=90, ge=0, le=100)
+    churn_1y_max: float = Field(default=0.25, ge=0, le=1)
+
+
+class RfmSegment(_Strict):
+    """One RFM rule; a customer matches when every bound holds (recency in days since the last visit, visits
+    and mean ticket over the window, the ticket as a multiple of the store's average ticket)."""
+
+    name: str
+    max_recency_days: int = Field(ge=0)
+    min_visits: int = Field(default=1, ge=1)
+    max_visits: int | None = Field(default=None, ge=1)
+    min_ticket_ratio: float = Field(default=0, ge=0)
+
+
+class Rfm(_Strict):
+    """Service segments (SPEC §7): first matching segment wins; an owner matching none is `fallback`."""
+
+    window_days: int = Field(default=365, gt=0)
+    churn_days: int = Field(default=365, gt=0)  # no service visit in this many days → churned (some: 180)
+    segments: list[RfmSegment] = [
+        RfmSegment(name="high_value", max_recency_days=90, min_visits=2, min_ticket_ratio=1.5),
+        RfmSegment(name="potential", max_recency_days=180, min_visits=1, max_visits=1, min_ticket_ratio=1.0),
+        RfmSegment(name="regular", max_recency_days=365, min_visits=1),
+    ]
+    fallback: str = "lost"
+
+    @model_validator(mode="after")
+    def _inside_window(self) -> Self:
+        wide = [s.name for s in self.segments if s.max_recency_days > self.window_days]
+        if wide:
+            raise ValueError(f"rfm.segments {wide}: max_recency_days is longer than rfm.window_days")
+        return self
+
+
 class Policy(_Strict):
     grades: Grades
     stages: Stages
     tasks: Tasks
+    targets: Targets = Targets()
+    rfm: Rfm = Rfm()
+    report_language: Literal["zh", "en"] = "zh"
+    # talk tracks (话术): a hint per task_type for the advisor's workbook; default: the shipped ones
+    talk_tracks: dict[str, str] = Field(
+        default_factory=lambda: tomllib.loads(DEFAULT_POLICY.read_text(encoding="utf-8"))["talk_tracks"]
+    )
 
     @model_validator(mode="after")
     def _every_grade_has_rules(self) -> Self:

@@ -1,17 +1,25 @@
-"""The advisor's morning email: multipart plain text + HTML, the workbook attached (SPEC §9)."""
+"""The advisor's morning email — multipart plain text + HTML, the day's most urgent customers in the body, the
+workbook attached (SPEC §9) — and `deliver`, which builds the night's emails and digests and hands them to the
+outbox and, with `--send`, to the mail server (genjin/mail.py)."""
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
+from email.headerregistry import Address
 from email.message import EmailMessage
 from email.policy import SMTP
-from email.utils import formataddr, make_msgid
+from email.utils import formatdate, parseaddr
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 
+from genjin import mail
 from reports.templating import render
+from transforms.views import per_customer, recipients
 
 TOP_ROWS = 10
 XLSX = ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet")
@@ -28,6 +36,26 @@ def subject(as_of: date, name: str, n_tasks: int, n_overdue: int) -> str:
     return f"【跟进清单】{as_of.isoformat()} {name} · {n_tasks} 项 · {n_overdue} 项逾期"
 
 
+def one_line(text: object) -> str:
+    """Text for a header: control characters (a CR/LF would open a new header) become spaces."""
+    return " ".join("".join(c if c.isprintable() else " " for c in str(text)).split())
+
+
+def new_message(kind: str, to: Recipient, subject_line: str, as_of: date, sender: str) -> EmailMessage:
+    """Headers every genjin message carries. The Message-ID is the same for the same as-of date, kind and
+    recipient, so a message retried on a later run is recognisably the same message."""
+    domain = parseaddr(sender)[1].rpartition("@")[2] or "genjin.local"
+    token = hashlib.sha256(f"{kind}|{to.advisor_id}|{to.email.lower()}".encode()).hexdigest()[:16]
+    msg = EmailMessage(policy=SMTP)
+    msg["Subject"] = one_line(subject_line)
+    msg["From"] = sender
+    msg["To"] = Address(display_name=one_line(to.name), addr_spec=to.email.strip())  # quoted, never parsed
+    msg["Date"] = formatdate(localtime=True)
+    msg["Message-ID"] = f"<genjin.{as_of.isoformat()}.{kind}.{token}@{domain}>"
+    msg["Auto-Submitted"] = "auto-generated"  # RFC 3834: no auto-replies
+    return msg
+
+
 def advisor_message(
     to: Recipient, worklist: pl.DataFrame, customers: pl.DataFrame, workbook: Path, as_of: date, sender: str
 ) -> EmailMessage:
@@ -35,13 +63,11 @@ def advisor_message(
     n_tasks, n_overdue = worklist.height, int((worklist["days_overdue"] > 0).sum())
     context = {
         "name": to.name, "as_of": as_of.isoformat(), "n_tasks": n_tasks, "n_overdue": n_overdue,
-        "n_customers": customers.height, "top": customers.head(TOP_ROWS).to_dicts(), "attachment": workbook.name,
+        "n_customers": customers.height, "n_orphaned": int(customers["orphaned"].sum()),
+        "top": customers.head(TOP_ROWS).to_dicts(), "more": max(customers.height - TOP_ROWS, 0),
+        "attachment": workbook.name,
     }
-    msg = EmailMessage(policy=SMTP)
-    msg["Subject"] = subject(as_of, to.name, n_tasks, n_overdue)
-    msg["From"] = sender
-    msg["To"] = formataddr((to.name, to.email))
-    msg["Message-ID"] = make_msgid(idstring=f"genjin.{as_of.isoformat()}.{to.advisor_id}", domain="genjin.local")
+    msg = new_message("advisor", to, subject(as_of, to.name, n_tasks, n_overdue), as_of, sender)
     msg.set_content(render("advisor_email.txt.j2", **context))
     msg.add_alternative(render("advisor_email.html.j2", **context), subtype="html")
     msg.add_attachment(workbook.read_bytes(), maintype=XLSX[0], subtype=XLSX[1], filename=workbook.name)
@@ -51,3 +77,74 @@ def advisor_message(
 def write_eml(msg: EmailMessage, path: Path) -> Path:
     path.write_bytes(msg.as_bytes())
     return path
+
+
+def file_stem(text: str) -> str:
+    """A file name that stays inside its folder whatever an advisor id holds."""
+    cleaned = "".join(c if c.isalnum() or c in "-_." else "_" for c in text).strip(".")
+    return cleaned or "_"
+
+
+def latest_roster(advisors: pl.DataFrame) -> pl.DataFrame:
+    """One row per advisor: the latest roster row (history keeps every night's roster, oldest first)."""
+    return advisors.unique("advisor_id", keep="last", maintain_order=True)
+
+
+def advisor_mail(worklist: pl.DataFrame, roster: pl.DataFrame, workbooks: Mapping[str, Path], as_of: date,
+                 sender: str) -> tuple[list[mail.Outgoing], list[str]]:
+    """Each advisor with tasks tonight gets their own worklist; the second list holds the advisors whose
+    roster row has no usable email address."""
+    customers = per_customer(worklist)
+    items: list[mail.Outgoing] = []
+    without_email: list[str] = []
+    for person in recipients(worklist, roster).iter_rows(named=True):
+        advisor_id, address = person["advisor_id"], (person["email"] or "").strip()
+        if not mail.is_address(address) or advisor_id not in workbooks:
+            without_email.append(advisor_id)
+            continue
+        to = Recipient(advisor_id, person["name"], address)
+        msg = advisor_message(
+            to, worklist.filter(pl.col("advisor_id") == advisor_id),
+            customers.filter(pl.col("advisor_id") == advisor_id), workbooks[advisor_id], as_of, sender,
+        )
+        filename = f"{file_stem(advisor_id)}.eml"
+        items.append(mail.Outgoing("advisor", advisor_id, address, as_of, msg, filename))
+    return items, without_email
+
+
+def deliver(worklist: pl.DataFrame, advisors: pl.DataFrame, workbooks: Mapping[str, Path], run_dir: Path,
+            as_of: date, ledger_path: Path | None, send: bool, env: Mapping[str, str], *,
+            transport: mail.Transport | None = None) -> dict[str, Any]:
+    """The night's mail: every advisor's worklist and every manager's digest is written to
+    `run_dir/outbox/` (digests under `outbox/digest/`); with `send`, each one that the ledger at `ledger_path`
+    has not seen sent goes to the SMTP server configured in `env` (or to `transport`). Returns run.json's
+    `emails` block: `{written, sent, already_sent, failed: [{to, error}], without_email: [advisor_id, ...]}`.
+    Missing or wrong SMTP settings do not stop the run: each message is recorded as failed, with why."""
+    from reports.digest import digest_mail  # the digest builds on this module
+
+    if send and ledger_path is None:
+        raise ValueError("deliver(send=True) needs the sent ledger's path (genjin.mail.ledger_path(history))")
+    roster = latest_roster(advisors)
+    if send and transport is None:
+        try:
+            settings = mail.SmtpSettings.from_env(env)
+        except mail.MailConfigError as err:
+            transport, sender = mail.Unavailable(f"邮件设置有误 / mail settings: {err}"), mail.mail_from(env)
+        else:
+            transport, sender = mail.SmtpTransport(settings), settings.sender
+    else:
+        sender = mail.mail_from(env)
+    items, without_email = advisor_mail(worklist, roster, workbooks, as_of, sender)
+    report = run_dir / "report.html"
+    digests, managers_without_email = digest_mail(worklist, roster, set(without_email), report, as_of, sender)
+    result = mail.dispatch(
+        [*items, *digests], mail.OutboxFolder(run_dir / "outbox"),
+        transport if send else None, mail.SentLedger(ledger_path) if send and ledger_path else None,
+    )
+    return {
+        "written": result.written,
+        "sent": result.sent,
+        "already_sent": result.already_sent,
+        "failed": result.failed,
+        "without_email": sorted({*without_email, *managers_without_email}),
+    }

@@ -13,10 +13,10 @@ import pytest
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("DO_NOT_TRACK", "1")
 
-from genjin.policy import Policy, load_policy  # noqa: E402
-from schemas.columns import KIND_BY_NAME  # noqa: E402
-from schemas.validate import ROW, SHEET, parse  # noqa: E402
-from transforms.frames import Inputs  # noqa: E402
+from genjin.policy import Policy, load_policy
+from schemas.columns import KIND_BY_NAME
+from schemas.validate import ROW, SHEET, parse
+from transforms.frames import Inputs
 
 AS_OF = date(2026, 11, 23)
 

@@ -20,10 +20,31 @@ import pytest
 from genjin.sample_data import generate
 
 AS_OF = date(2026, 11, 23)
-IN_SCOPE = {"complaint", "first_contact", "followup", "post_delivery_d1", "post_delivery_d3",
-            "post_delivery_d7", "post_delivery_d30", "post_service_revisit"}
-HEADER = ["as_of", "advisor_id", "store", "customer_id", "customer_name", "phone", "task_type",
-          "due_date", "days_overdue", "priority", "grade", "stage", "reason"]
+IN_SCOPE = {
+    "complaint",
+    "first_contact",
+    "followup",
+    "post_delivery_d1",
+    "post_delivery_d3",
+    "post_delivery_d7",
+    "post_delivery_d30",
+    "post_service_revisit",
+}
+HEADER = [
+    "as_of",
+    "advisor_id",
+    "store",
+    "customer_id",
+    "customer_name",
+    "phone",
+    "task_type",
+    "due_date",
+    "days_overdue",
+    "priority",
+    "grade",
+    "stage",
+    "reason",
+]
 
 
 @pytest.fixture(scope="module")
@@ -52,7 +73,7 @@ def _data_rows_in(path: Path) -> int:
     for ws in wb.worksheets:
         rows = [r for r in ws.iter_rows(values_only=True)]
         header = next(i for i, r in enumerate(rows) if sum(v is not None for v in r) >= 4)
-        total += sum(1 for r in rows[header + 1:] if any(v not in (None, "") for v in r))
+        total += sum(1 for r in rows[header + 1 :] if any(v not in (None, "") for v in r))
     return total
 
 
@@ -118,7 +139,9 @@ def test_each_workbook_holds_only_its_advisors_customers(night: Path) -> None:
 def test_emails_reach_the_roster_address_with_the_workbook(night: Path) -> None:
     roster = openpyxl.load_workbook(night / "dropped" / "顾问名单.xlsx").active
     header = [c.value for c in roster[1]]
-    emails = {r[header.index("顾问编号")]: r[header.index("邮箱")] for r in roster.iter_rows(min_row=2, values_only=True)}
+    emails = {
+        r[header.index("顾问编号")]: r[header.index("邮箱")] for r in roster.iter_rows(min_row=2, values_only=True)
+    }
     rows = _worklist(night)
     outbox = night / "out" / "2026-11-23" / "outbox"
     sent = sorted(outbox.glob("*.eml"))
@@ -156,7 +179,11 @@ def test_demo_runs_quietly_as_a_new_user_would(tmp_path: Path) -> None:
     env["HOME"] = str(tmp_path)
     proc = subprocess.run(
         [sys.executable, "-m", "genjin.cli", "demo", "--dir", str(tmp_path / "demo"), "--as-of", "2026-11-23"],
-        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600,
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     output = proc.stdout + proc.stderr
     assert proc.returncode == 0, output

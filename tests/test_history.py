@@ -29,17 +29,23 @@ def _leads(path: Path, *rows: list[object]) -> Path:
 
 def _night(history: History, as_of: date, *paths: Path) -> None:
     for order, path in enumerate(paths):
-        load = load_new_file(path, lambda d: history.entry(d) is not None)
+        load = load_new_file(path, lambda d: history.loaded_before(d, as_of))
         if load.status == "loaded":
             history.record(load, as_of, order)
 
 
 def test_a_later_night_sees_earlier_nights_rows(tmp_path: Path, policy) -> None:
     history = History(tmp_path / "history")
-    _night(history, date(2026, 11, 22), _xlsx(tmp_path / "roster.xlsx", ROSTER),
-           _leads(tmp_path / "leads.xlsx", ["L1", "2026-11-21 10:00", "陈先生", "13800138001", "浦东店", "S1"]))
-    followups = _xlsx(tmp_path / "fu.xlsx", [["线索编号", "销售顾问工号", "跟进时间", "跟进结果"],
-                                             ["L1", "S1", "2026-11-23 09:00", "已接通"]])
+    _night(
+        history,
+        date(2026, 11, 22),
+        _xlsx(tmp_path / "roster.xlsx", ROSTER),
+        _leads(tmp_path / "leads.xlsx", ["L1", "2026-11-21 10:00", "陈先生", "13800138001", "浦东店", "S1"]),
+    )
+    followups = _xlsx(
+        tmp_path / "fu.xlsx",
+        [["线索编号", "销售顾问工号", "跟进时间", "跟进结果"], ["L1", "S1", "2026-11-23 09:00", "已接通"]],
+    )
     _night(history, date(2026, 11, 23), followups)
 
     night1 = build_worklist(history.inputs(date(2026, 11, 22)), policy, date(2026, 11, 22))
@@ -51,8 +57,16 @@ def test_a_later_night_sees_earlier_nights_rows(tmp_path: Path, policy) -> None:
 
 def test_backfill_sees_only_rows_loaded_by_that_night(tmp_path: Path) -> None:
     history = History(tmp_path / "history")
-    _night(history, date(2026, 11, 20), _leads(tmp_path / "a.xlsx", ["L1", "2026-11-01", "甲", "13800138001", "浦东店", "S1"]))
-    _night(history, date(2026, 11, 21), _leads(tmp_path / "b.xlsx", ["L2", "2026-11-01", "乙", "13800138002", "浦东店", "S1"]))
+    _night(
+        history,
+        date(2026, 11, 20),
+        _leads(tmp_path / "a.xlsx", ["L1", "2026-11-01", "甲", "13800138001", "浦东店", "S1"]),
+    )
+    _night(
+        history,
+        date(2026, 11, 21),
+        _leads(tmp_path / "b.xlsx", ["L2", "2026-11-01", "乙", "13800138002", "浦东店", "S1"]),
+    )
     assert history.inputs(date(2026, 11, 20)).leads.collect()["lead_id"].to_list() == ["L1"]
     assert history.inputs(date(2026, 11, 21)).leads.collect()["lead_id"].to_list() == ["L1", "L2"]
 
@@ -65,7 +79,7 @@ def test_a_redropped_file_is_a_duplicate_and_loads_once(tmp_path: Path) -> None:
     again.mkdir()
     copy = again / "线索 副本.xlsx"
     copy.write_bytes(first.read_bytes())
-    load = load_new_file(copy, lambda d: history.entry(d) is not None)
+    load = load_new_file(copy, lambda d: history.loaded_before(d, date(2026, 11, 21)))
     assert load.status == "duplicate"
     assert (load.rows_in, load.rows_loaded, load.rows_rejected) == (0, 0, 0)
     _night(history, date(2026, 11, 21), copy)
@@ -74,10 +88,19 @@ def test_a_redropped_file_is_a_duplicate_and_loads_once(tmp_path: Path) -> None:
 
 def test_a_later_row_for_the_same_lead_updates_the_earlier_one(tmp_path: Path, policy) -> None:
     history = History(tmp_path / "history")
-    _night(history, date(2026, 11, 20), _xlsx(tmp_path / "roster.xlsx", ROSTER),
-           _leads(tmp_path / "a.xlsx", ["L1", "2026-11-01", "甲", "13800138001", "浦东店", "S1"]))
-    moved = _xlsx(tmp_path / "b.xlsx", [["线索编号", "留资时间", "客户姓名", "手机号", "门店", "销售顾问工号", "客户状态"],
-                                        ["L1", "2026-11-01", "甲", "13800138001", "浦东店", "S1", "战败"]])
+    _night(
+        history,
+        date(2026, 11, 20),
+        _xlsx(tmp_path / "roster.xlsx", ROSTER),
+        _leads(tmp_path / "a.xlsx", ["L1", "2026-11-01", "甲", "13800138001", "浦东店", "S1"]),
+    )
+    moved = _xlsx(
+        tmp_path / "b.xlsx",
+        [
+            ["线索编号", "留资时间", "客户姓名", "手机号", "门店", "销售顾问工号", "客户状态"],
+            ["L1", "2026-11-01", "甲", "13800138001", "浦东店", "S1", "战败"],
+        ],
+    )
     _night(history, date(2026, 11, 21), moved)
     assert build_worklist(history.inputs(date(2026, 11, 20)), policy, date(2026, 11, 20)).height == 1
     assert build_worklist(history.inputs(date(2026, 11, 21)), policy, date(2026, 11, 21)).height == 0  # lost
@@ -103,7 +126,8 @@ def test_quarantine_keeps_the_file_and_says_why(tmp_path: Path) -> None:
     assert load.status == "quarantined"
     moved = quarantine(bad, tmp_path / "quarantine", load.why)
     assert moved.read_bytes() == b"not a workbook"
-    assert "cannot open" in (tmp_path / "quarantine" / "坏文件.xlsx.why.txt").read_text(encoding="utf-8")
+    why = (tmp_path / "quarantine" / "坏文件.xlsx.why.txt").read_text(encoding="utf-8")
+    assert why.strip() == load.why and "不是 Excel" in why and "not an Excel" in why
 
 
 def test_a_file_name_cannot_point_outside_the_folder(tmp_path: Path) -> None:

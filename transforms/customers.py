@@ -28,6 +28,12 @@ class Identity:
     followups: pl.LazyFrame
     customers: pl.LazyFrame  # customer_id, customer_name, phone, store, do_not_contact, has_sale, has_service
 
+    def collected(self) -> Identity:
+        """The same frames computed once: every later step reads them several times, and the hashing of
+        phones must not be repeated for each read."""
+        frames = pl.collect_all([self.leads, self.sales, self.service, self.followups, self.customers])
+        return Identity(*(f.lazy() for f in frames))
+
 
 def _vin_owners(sales: pl.LazyFrame) -> pl.LazyFrame:
     return (

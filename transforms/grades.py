@@ -30,7 +30,8 @@ def timeframe_days(text: pl.Expr, row_date: pl.Expr, policy: Policy) -> pl.Expr:
         .str.strptime(pl.Date, "%Y-%-m-%-d", strict=False)
     )
     until_date = (on_date - row_date).dt.total_days().cast(pl.Float64).clip(lower_bound=0)
-    return pl.coalesce(from_phrase, amount * unit, until_date)
+    # a date before `<number><unit>`: `2026年3月5日` is a date, not 2026 years
+    return pl.coalesce(from_phrase, until_date, amount * unit)
 
 
 def grade_from_days(days: pl.Expr, policy: Policy) -> pl.Expr:

@@ -25,10 +25,10 @@ ALWAYS_ALLOWED = ("complaint",)  # the only task a do_not_contact customer still
 def open_tasks(inputs: Inputs, policy: Policy, as_of: date) -> tuple[pl.LazyFrame, pl.LazyFrame]:
     """All tasks of the night, before the due filter, and the customers they are about.
     `inputs` are as known on D (see `transforms.frames.known_on`)."""
-    ident = identify(inputs.leads, inputs.followups, inputs.sales, inputs.service)
+    ident = identify(inputs.leads, inputs.followups, inputs.sales, inputs.service).collected()
     followups = followups_to_leads(ident.followups, ident.leads)
     sales = orders_to_leads(ident.sales, ident.leads)
-    leads = lead_state(ident.leads, followups, sales, policy, as_of)
+    leads = lead_state(ident.leads, followups, sales, policy, as_of).collect().lazy()
     customers = customer_state(ident.customers, leads, sales, policy, as_of)
     tasks = pl.concat(
         [
@@ -50,7 +50,9 @@ def due_on(tasks: pl.LazyFrame, as_of: date) -> pl.LazyFrame:
 
 def describe(tasks: pl.LazyFrame, customers: pl.LazyFrame, as_of: date) -> pl.LazyFrame:
     """Attach the customer, drop what a do_not_contact customer must not get, mark orphaned work, sort."""
-    orphan_note = pl.format("【转交】原顾问 {} 不在职或不在名单 / orphaned · ", "original_advisor_id")
+    orphan_note = pl.format(
+        "【转交】原顾问 {} 不在职或不在名单 / orphaned · ", pl.col("original_advisor_id").fill_null("—")
+    )
     return (
         tasks.join(
             customers.select(

@@ -1,0 +1,89 @@
+"""`genjin check FILE...`: what tonight's run would do with each file, for ops staff, without loading,
+moving or writing anything (SPEC §9).
+
+For each file: the kind of each sheet, how many rows would load, every row that would be rejected (sheet,
+Excel row number, column, reason), or why the whole file would be quarantined. All of it in Chinese and
+English.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TextIO
+
+import polars as pl
+
+from genjin.ingest import FileLoad, SheetLoad, load_file
+from schemas.columns import KIND_BY_NAME
+from schemas.validate import ROW
+
+
+def _kind_label(kind: str) -> str:
+    spec = KIND_BY_NAME.get(kind)
+    return f"{spec.label} / {kind}" if spec else kind
+
+
+def _column_label(sheet: SheetLoad, column: str) -> str:
+    header = sheet.headers.get(column)
+    return f"{header}（{column}）" if header and header != column else column
+
+
+def _sheet_lines(sheet: SheetLoad) -> list[str]:
+    rows_loaded = sheet.loaded.height
+    lines = [
+        f"  工作表「{sheet.sheet}」：{_kind_label(sheet.kind)}；共 {sheet.rows_in} 行，"
+        f"可载入 {rows_loaded} 行，拒绝 {sheet.rows_rejected} 行 / "
+        f"sheet '{sheet.sheet}': {sheet.kind}; {sheet.rows_in} rows in, {rows_loaded} would load, "
+        f"{sheet.rows_rejected} rejected"
+    ]
+    if sheet.rows_in == 0:
+        lines.append("    没有数据行（只有表头）/ no data rows (only the header)")
+    for failure in sheet.rejects.sort(ROW, maintain_order=True).iter_rows(named=True):
+        column = _column_label(sheet, failure["column"])
+        lines.append(
+            f"    ✗ 第 {failure[ROW]} 行，列 {column}：{failure['reason_zh']} / "
+            f"row {failure[ROW]}, column {failure['column']}: {failure['reason_en']}"
+        )
+    return lines
+
+
+def _file_lines(load: FileLoad) -> list[str]:
+    lines = [f"文件 / file: {load.path}"]
+    if load.status == "quarantined":
+        lines.append(f"  将被隔离 / would be quarantined: {load.why}")
+        return lines
+    for sheet in load.sheets:
+        lines.extend(_sheet_lines(sheet))
+    for name in load.skipped_sheets:
+        lines.append(f"  工作表「{name}」：未识别表头，跳过 / sheet '{name}': no known header, skipped")
+    lines.append(
+        f"  合计：共 {load.rows_in} 行，可载入 {load.rows_loaded} 行，拒绝 {load.rows_rejected} 行 / "
+        f"total: {load.rows_in} rows in, {load.rows_loaded} would load, {load.rows_rejected} rejected"
+    )
+    return lines
+
+
+def _fails(load: FileLoad) -> bool:
+    return load.status == "quarantined" or load.rows_rejected > 0
+
+
+def _check_one(path: Path) -> tuple[list[str], bool]:
+    if not path.is_file():
+        return [f"文件 / file: {path}", "  文件不存在或不是文件 / no such file"], True
+    try:
+        load = load_file(path)
+    except (OSError, pl.exceptions.PolarsError) as err:
+        return [f"文件 / file: {path}", f"  检查时出错 / the check failed: {type(err).__name__}: {err}"], True
+    return _file_lines(load), _fails(load)
+
+
+def check(paths: list[Path], out: TextIO) -> int:
+    """Print what a run would do with `paths`; 1 if any row would be rejected or any file quarantined."""
+    failed = False
+    for path in paths:
+        lines, fails = _check_one(Path(path))
+        out.write("\n".join(lines) + "\n")
+        failed = failed or fails
+    verdict = "有问题，见上 / problems found, see above" if failed else "全部可载入 / everything would load"
+    out.write(f"结论 / result: {verdict}\n")
+    return 1 if failed else 0

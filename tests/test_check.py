@@ -1,0 +1,98 @@
+"""genjin.check: what a run would do with files, told to ops staff in Chinese and English; nothing is moved
+or written."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import spreadsheets as ss
+
+from genjin.check import check
+
+HEADER = ["线索编号", "留资时间", "客户姓名", "联系电话", "门店", "销售顾问工号"]
+GOOD = [
+    ["L1", "2025-03-05", "张三", "13800138000", "浦东店", "S1"],
+    ["L2", "2025/3/6", "李四", "13800138001", "浦东店", "S1"],
+]
+BAD = [
+    ["L3", "2025-13-45", "王五", "13800138002", "浦东店", "S1"],  # row 4: bad date
+    ["L4", "昨天", None, "12345", "浦东店", "S1"],  # row 5: bad date, no name, bad phone
+]
+FOLLOWUPS_HEADER = ["线索编号", "销售顾问工号", "跟进时间", "跟进结果"]
+
+
+def _run(paths: list[Path]) -> tuple[int, str]:
+    out = io.StringIO()
+    code = check(paths, out)
+    return code, out.getvalue()
+
+
+def _snapshot(folder: Path) -> dict[str, tuple[int, int]]:
+    return {p.name: (p.stat().st_size, p.stat().st_mtime_ns) for p in folder.iterdir()}
+
+
+def test_a_clean_workbook_passes(tmp_path: Path) -> None:
+    sheets = {
+        "线索": [HEADER, *GOOD],
+        "跟进记录": [FOLLOWUPS_HEADER, ["L1", "S1", "2025-03-06 10:00", "已接通"]],
+        "说明": [["本文件由 DMS 导出"]],
+    }
+    path = ss.write_openpyxl(tmp_path / "book.xlsx", sheets)
+    code, text = _run([path])
+    assert code == 0
+    assert f"文件 / file: {path}" in text
+    assert "工作表「线索」：线索 / leads；共 2 行，可载入 2 行，拒绝 0 行" in text
+    assert "sheet '线索': leads; 2 rows in, 2 would load, 0 rejected" in text
+    assert "工作表「跟进记录」：跟进记录 / followups；共 1 行，可载入 1 行，拒绝 0 行" in text
+    assert "工作表「说明」：未识别表头，跳过 / sheet '说明': no known header, skipped" in text
+    assert "total: 3 rows in, 3 would load, 0 rejected" in text
+    assert text.rstrip().endswith("结论 / result: 全部可载入 / everything would load")
+
+
+def test_rejected_rows_are_listed_with_sheet_row_column_and_reason(tmp_path: Path) -> None:
+    path = ss.write_csv(tmp_path / "leads.csv", [HEADER, *GOOD, *BAD], encoding="gbk", title="线索导出")
+    before = _snapshot(tmp_path)
+    code, text = _run([path])
+    assert code == 1
+    assert _snapshot(tmp_path) == before  # nothing moved, nothing written
+    assert "工作表「leads」：线索 / leads；共 4 行，可载入 2 行，拒绝 2 行" in text
+    failures = [line.strip() for line in text.splitlines() if line.strip().startswith("✗")]
+    assert failures == [
+        "✗ 第 6 行，列 留资时间（created_at）：线索·created_at：无法识别的日期「2025-13-45」 / "
+        "row 6, column created_at: created_at: unrecognised date '2025-13-45'",
+        "✗ 第 7 行，列 留资时间（created_at）：线索·created_at：无法识别的日期「昨天」 / "
+        "row 7, column created_at: created_at: unrecognised date '昨天'",
+        "✗ 第 7 行，列 联系电话（phone）：线索·phone：无效的电话号码「12345」 / "
+        "row 7, column phone: phone: invalid phone number '12345'",
+        "✗ 第 7 行，列 客户姓名（customer_name）：customer_name：必填项为空 / "
+        "row 7, column customer_name: required value customer_name is empty",
+    ]
+    assert "结论 / result: 有问题，见上 / problems found, see above" in text
+
+
+def test_a_file_that_would_be_quarantined_says_why(tmp_path: Path) -> None:
+    empty = tmp_path / "empty.xlsx"
+    empty.write_bytes(b"")
+    notes = ss.write_openpyxl(tmp_path / "notes.xlsx", {"说明": [["只是一些说明"]]})
+    code, text = _run([empty, notes])
+    assert code == 1
+    assert "将被隔离 / would be quarantined: 文件为空（0 字节）/ the file is empty (0 bytes)" in text
+    assert "将被隔离 / would be quarantined: 找不到可识别的表头" in text
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["empty.xlsx", "notes.xlsx"]
+
+
+def test_a_header_only_file_loads_nothing_and_passes(tmp_path: Path) -> None:
+    path = ss.write_xlsxwriter(tmp_path / "leads.xlsx", {"线索": [HEADER]})
+    code, text = _run([path])
+    assert code == 0
+    assert "没有数据行（只有表头）/ no data rows (only the header)" in text
+
+
+def test_one_bad_file_among_good_ones_fails_the_check(tmp_path: Path) -> None:
+    good = ss.write_openpyxl(tmp_path / "good.xlsx", {"线索": [HEADER, *GOOD]})
+    missing = tmp_path / "missing.xlsx"
+    code, text = _run([good, missing])
+    assert code == 1
+    assert f"文件 / file: {missing}\n  文件不存在或不是文件 / no such file" in text
+    assert "sheet '线索': leads; 2 rows in, 2 would load, 0 rejected" in text

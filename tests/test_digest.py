@@ -1,0 +1,155 @@
+"""The store manager's digest: who is on whose team, the numbers, masked phones, the KPI report attached."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+from datetime import date, timedelta
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from reports.digest import Manager, digest_context, digest_mail, managers, mask_phone
+
+AS_OF = date(2026, 11, 23)
+ROSTER = pl.DataFrame(
+    [
+        {"advisor_id": "M1", "name": "王经理", "store": "浦东店", "role": "manager", "email": "m1@dealer.cn",
+         "manager_id": None, "active": True},
+        {"advisor_id": "M2", "name": "孙经理", "store": "浦东店", "role": "manager", "email": None,
+         "manager_id": None, "active": True},
+        {"advisor_id": "S1", "name": "张三", "store": "浦东店", "role": "sales", "email": "s1@dealer.cn",
+         "manager_id": "M1", "active": True},
+        {"advisor_id": "S2", "name": "李四", "store": "浦东店", "role": "sales", "email": "s2@dealer.cn",
+         "manager_id": "M1", "active": False},
+        {"advisor_id": "S3", "name": "周七", "store": "浦东店", "role": "sales", "email": None,
+         "manager_id": None, "active": True},
+        {"advisor_id": "V1", "name": "赵六", "store": "浦东店", "role": "service", "email": "v1@dealer.cn",
+         "manager_id": "M2", "active": None},
+        {"advisor_id": "X1", "name": "钱八", "store": "徐汇店", "role": "sales", "email": "x1@dealer.cn",
+         "manager_id": None, "active": True},
+    ]
+)
+
+
+def task(advisor_id: str, customer_id: str, name: str, phone: str, task_type: str, overdue: int,
+         priority: int, orphaned: bool = False, original: str | None = None) -> dict:
+    return {"as_of": AS_OF, "advisor_id": advisor_id, "store": "浦东店", "customer_id": customer_id,
+            "customer_name": name, "phone": phone, "task_type": task_type,
+            "due_date": AS_OF - timedelta(days=overdue), "days_overdue": overdue, "priority": priority,
+            "grade": "C", "stage": "lead", "reason": "…", "ref": customer_id, "lead_id": None,
+            "orphaned": orphaned, "original_advisor_id": original or advisor_id, "open_until": None}
+
+
+WORKLIST = pl.DataFrame(
+    [
+        task("V1", "C6", "吴先生", "+8613800138006", "complaint", 0, 1),
+        task("M1", "C5", "孙先生", "+8613800138005", "first_contact", 12, 2, orphaned=True, original="S2"),
+        task("S1", "C1", "陈先生", "+8613800138001", "first_contact", 2, 2),
+        task("S1", "C2", "李女士", "+8613800138002", "followup", 0, 3),
+        task("S3", "C4", "赵女士", "+8613800138004", "post_delivery_d3", 1, 4),
+        task("S1", "C3", "王先生", "+8613800138003", "followup", 5, 5),
+    ],
+    schema_overrides={"lead_id": pl.String, "open_until": pl.Date},
+)
+
+
+@pytest.mark.parametrize(("phone", "masked"), [
+    ("+8613800138000", "138****8000"),
+    ("13800138000", "138****8000"),
+    ("+862158881234", "****1234"),
+    ("+85291234567", "****4567"),
+    ("123", "****"),
+    (None, ""),
+])
+def test_mask_phone(phone: str | None, masked: str) -> None:
+    assert mask_phone(phone) == masked
+
+
+def test_teams_follow_manager_id_else_the_stores_first_manager() -> None:
+    assert managers(ROSTER) == [
+        # S2 left; S3 has no manager of record, so the store's first manager has him
+        Manager("M1", "王经理", "浦东店", "m1@dealer.cn", ("S1", "S3")),
+        Manager("M2", "孙经理", "浦东店", None, ("V1",)),  # active unknown counts as active
+    ]
+
+
+def test_digest_numbers() -> None:
+    head = managers(ROSTER)[0]
+    context = digest_context(head, WORKLIST, ROSTER, {"S3"}, AS_OF, report_attached=True)
+    assert context["totals"] == {"tasks": 5, "customers": 5, "overdue": 4, "orphaned": 1, "advisors": 2}
+    assert [(a["advisor_id"], a["tasks"], a["customers"], a["overdue"], a["most_overdue"], a["has_email"])
+            for a in context["advisors"]] == [
+        ("S1", 3, 3, 2, 5, True), ("M1", 1, 1, 1, 12, True), ("S3", 1, 1, 1, 1, False),
+    ]
+    overdue = {a["advisor_id"]: [(r["customer_name"], r["phone"], r["days_overdue"]) for r in a["rows"]]
+               for a in context["overdue_by_advisor"]}
+    assert overdue == {  # M1's own work is in his own email and under 转交
+        "S1": [("王先生", "138****8003", 5), ("陈先生", "138****8001", 2)],
+        "S3": [("赵女士", "138****8004", 1)],
+    }
+    orphaned = [(r["customer_name"], r["phone"], r["tasks"], r["was"], r["days_overdue"])
+                for r in context["orphaned"]]
+    assert orphaned == [("孙先生", "138****8005", "首次联系", "李四（S2）", 12)]
+    assert [(a["advisor_id"], a["name"], a["tasks"], a["not_sent"]) for a in context["without_email"]] == [
+        ("S3", "周七", 1, True),
+    ]
+
+
+def test_an_original_advisor_missing_from_the_roster_is_named_as_such() -> None:
+    extra = pl.DataFrame([task("M1", "C7", "冯女士", "+8613800138007", "followup", 3, 5, True, "S9")],
+                         schema=WORKLIST.schema)
+    context = digest_context(managers(ROSTER)[0], pl.concat([WORKLIST, extra]), ROSTER, set(), AS_OF, False)
+    assert [r["was"] for r in context["orphaned"]] == ["李四（S2）", "S9（不在名单）"]
+
+
+def _parse(raw: bytes) -> email.message.EmailMessage:
+    return email.message_from_bytes(raw, policy=email.policy.default)  # type: ignore[return-value]
+
+
+def test_digest_message_masks_phones_and_attaches_the_report(tmp_path: Path) -> None:
+    report = tmp_path / "report.html"
+    report.write_text("<html><body>KPI 报告</body></html>", encoding="utf-8")
+    items, missing = digest_mail(WORKLIST, ROSTER, {"S3"}, report, AS_OF, "genjin <crm@dealer.cn>")
+    assert missing == ["M2"]  # M2 has a team but no address
+    assert [(i.kind, i.recipient_id, i.to, i.filename) for i in items] == [
+        ("digest", "M1", "m1@dealer.cn", "digest/M1.eml"),
+    ]
+    msg = _parse(items[0].message.as_bytes())
+    assert msg["Subject"] == "【团队日报】2026-11-23 浦东店 · 5 项 · 4 项逾期 · 1 位转交客户"
+    assert msg["To"] == "王经理 <m1@dealer.cn>"
+    text = msg.get_body(("plain",)).get_content()
+    html = msg.get_body(("html",)).get_content()
+    for body in (text, html):
+        assert "138****8005" in body and "李四（S2）" in body and "周七（S3）" in body
+        for n in range(1, 7):
+            assert f"1380013800{n}" not in body
+    attachments = list(msg.iter_attachments())
+    assert [(a.get_filename(), a.get_content_type()) for a in attachments] == [("report.html", "text/html")]
+    assert attachments[0].get_payload(decode=True) == report.read_bytes()
+
+
+def test_without_the_report_the_digest_says_so(tmp_path: Path) -> None:
+    items, _ = digest_mail(WORKLIST, ROSTER, set(), tmp_path / "report.html", AS_OF, "genjin <crm@dealer.cn>")
+    msg = _parse(items[0].message.as_bytes())
+    assert list(msg.iter_attachments()) == []
+    assert "今天的 KPI 报告没有生成" in msg.get_body(("plain",)).get_content()
+
+
+def test_customer_text_is_escaped_in_the_html(tmp_path: Path) -> None:
+    worklist = WORKLIST.with_columns(
+        pl.when(pl.col("customer_id") == "C5").then(pl.lit("<script>x()</script>")).otherwise("customer_name")
+        .alias("customer_name")
+    )
+    items, _ = digest_mail(worklist, ROSTER, set(), tmp_path / "none.html", AS_OF, "genjin <crm@dealer.cn>")
+    html = _parse(items[0].message.as_bytes()).get_body(("html",)).get_content()
+    assert "<script>" not in html and "&lt;script&gt;x()&lt;/script&gt;" in html
+
+
+def test_a_manager_with_neither_team_nor_work_gets_no_digest(tmp_path: Path) -> None:
+    roster = ROSTER.filter(pl.col("advisor_id").is_in(["M1", "M2"]))
+    items, missing = digest_mail(WORKLIST.filter(pl.col("advisor_id") == "M1"), roster, set(),
+                                 tmp_path / "r.html", AS_OF, "genjin <crm@dealer.cn>")
+    assert [i.recipient_id for i in items] == ["M1"]
+    assert missing == []  # M2 would get nothing, so a missing address does not matter tonight

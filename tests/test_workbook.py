@@ -1,0 +1,177 @@
+"""The advisor's workbook, read back with openpyxl: layout, formats, drop-downs, the talk-track sheet, and
+that text which Excel would run as a formula is stored as text."""
+
+from __future__ import annotations
+
+import zipfile
+from datetime import date, datetime
+from pathlib import Path
+
+import openpyxl
+import polars as pl
+import pytest
+
+from genjin.readers import read_sheets
+from reports.workbook import COLUMNS, write_advisor_workbook
+from schemas.header import find_header
+from schemas.vocab import CHANNELS, OUTCOMES
+
+AS_OF = date(2026, 11, 23)
+HEADERS = ["优先级", "客户姓名", "手机号", "跟进事项", "应跟进日期", "逾期天数", "级别", "阶段", "原因",
+           "线索编号", "顾问编号", "客户编号", "跟进时间", "跟进方式", "跟进结果", "下次跟进时间", "沟通内容"]
+TRACKS = {"complaint": "先道歉，1 小时内联系。", "first_contact": "价值前置、轻互动。",
+          "followup": "按阶段推进。", "birthday": "=只送祝福"}
+
+
+def customers(*rows: dict) -> pl.DataFrame:
+    """Rows as transforms.views.per_customer gives them, written out by hand."""
+    base = {"advisor_id": "S1", "customer_id": "C1", "store": "浦东店", "customer_name": "陈先生",
+            "phone": "+8613800138001", "priority": 2, "due_date": date(2026, 11, 21), "days_overdue": 2,
+            "grade": "C", "stage": "lead", "tasks": "首次联系", "reasons": "【首次联系】新线索 L1",
+            "lead_id": "L1", "orphaned": False, "n_tasks": 1}
+    return pl.DataFrame([base | r for r in rows], schema_overrides={"due_date": pl.Date})
+
+
+ROWS = customers(
+    {"customer_id": "C9", "customer_name": "=cmd|' /C calc'!A0", "priority": 1, "tasks": "投诉处理、首次联系",
+     "reasons": "【投诉处理】CSAT 40\n【首次联系】新线索 L9", "lead_id": "L9", "n_tasks": 2},
+    {},
+    {"customer_id": "C2", "customer_name": "李女士", "phone": "+8613800138002", "priority": 3,
+     "due_date": AS_OF, "days_overdue": 0, "grade": "S", "stage": "negotiating", "tasks": "意向跟进",
+     "reasons": "【意向跟进】谈判客户", "lead_id": "L2"},
+)
+
+
+@pytest.fixture
+def book(tmp_path: Path) -> openpyxl.Workbook:
+    path = write_advisor_workbook(ROWS, AS_OF, tmp_path / "S1.xlsx", TRACKS)
+    return openpyxl.load_workbook(path)
+
+
+def test_the_worklist_sheet_comes_first_with_headers_the_reader_maps_back(book: openpyxl.Workbook) -> None:
+    assert book.sheetnames == ["跟进清单 11-23", "话术提示"]
+    ws = book.active
+    assert ws.title == "跟进清单 11-23"
+    assert [c.value for c in ws[1]] == HEADERS
+    assert ws.max_row == 4
+
+
+def test_rows_keep_their_order_and_values(book: openpyxl.Workbook) -> None:
+    ws = book.active
+    rows = [row[:12] for row in ws.iter_rows(min_row=2, values_only=True)]
+    assert rows == [
+        (1, "=cmd|' /C calc'!A0", "+8613800138001", "投诉处理、首次联系", datetime(2026, 11, 21), 2, "C",
+         "线索", "【投诉处理】CSAT 40\n【首次联系】新线索 L9", "L9", "S1", "C9"),
+        (2, "陈先生", "+8613800138001", "首次联系", datetime(2026, 11, 21), 2, "C", "线索",
+         "【首次联系】新线索 L1", "L1", "S1", "C1"),
+        (3, "李女士", "+8613800138002", "意向跟进", datetime(2026, 11, 23), 0, "S", "谈判",
+         "【意向跟进】谈判客户", "L2", "S1", "C2"),
+    ]
+    for row in ws.iter_rows(min_row=2, min_col=13, values_only=True):
+        assert row == (None, None, None, None, None)
+
+
+def test_a_formula_looking_name_is_stored_as_a_string(book: openpyxl.Workbook, tmp_path: Path) -> None:
+    cell = book.active["B2"]
+    assert cell.value == "=cmd|' /C calc'!A0"
+    assert cell.data_type == "s"
+    assert book.active["C2"].data_type == "s"  # +86… is a phone, not a sum
+    with zipfile.ZipFile(tmp_path / "S1.xlsx") as z:
+        sheets = [z.read(n).decode() for n in z.namelist() if n.startswith("xl/worksheets/sheet")]
+    assert all("<f>" not in xml and "<f " not in xml for xml in sheets)
+
+
+def test_header_frozen_filters_on_and_printing_repeats_the_header(book: openpyxl.Workbook) -> None:
+    ws = book.active
+    assert ws.freeze_panes == "C2"  # header row and the customer's name stay in view
+    assert ws.auto_filter.ref == "A1:Q4"
+    assert ws.print_title_rows == "$1:$1"
+    assert ws.page_setup.orientation == "landscape"
+
+
+def test_column_widths_and_date_formats(book: openpyxl.Workbook) -> None:
+    ws = book.active
+    widths = {cell.value: ws.column_dimensions[cell.column_letter].width for cell in ws[1]}
+    assert widths["手机号"] == 16
+    assert widths["原因"] == 60
+    assert widths["沟通内容"] == 36
+    assert ws["E2"].number_format == "yyyy-mm-dd"
+    assert ws["M2"].number_format == "yyyy-mm-dd hh:mm"  # 跟进时间
+    assert ws["P4"].number_format == "yyyy-mm-dd hh:mm"  # 下次跟进时间
+    assert ws["I2"].alignment.wrap_text
+
+
+def test_priority_colours_and_overdue_rows(book: openpyxl.Workbook) -> None:
+    ws = book.active
+    assert ws["A2"].fill.fgColor.rgb == "00FF7C80"  # 1: complaint red
+    assert ws["A3"].fill.fgColor.rgb == "00F8CBAD"  # 2: orange
+    assert ws["A4"].fill.fgColor.rgb == "00FFE699"  # 3: yellow
+    for row in (2, 3):  # overdue: the row is tinted, due date and days overdue in red
+        assert ws[f"B{row}"].fill.fgColor.rgb == "00FDE9E7"
+        assert ws[f"E{row}"].font.color.rgb == "00C00000"
+        assert ws[f"F{row}"].font.b
+    assert ws["B4"].fill.fill_type is None  # due today, not overdue
+    assert not ws["F4"].font.b
+    assert ws["O2"].fill.fgColor.rgb == "00FFFBEA"  # the columns to fill in are tinted
+
+
+def test_outcome_and_channel_are_drop_downs_and_dates_are_checked(book: openpyxl.Workbook) -> None:
+    validations = {str(dv.sqref): dv for dv in book.active.data_validations.dataValidation}
+    outcome = validations["O2:O4"]
+    assert outcome.type == "list"
+    assert outcome.formula1 == '"已接通,未接通,预约到店,已到店,已试驾,已报价,下订,战败,暂不考虑"'
+    assert outcome.formula1.strip('"').split(",") == list(OUTCOMES)
+    assert outcome.showErrorMessage
+    channel = validations["N2:N4"]
+    assert channel.formula1.strip('"').split(",") == list(CHANNELS)
+    dates = validations["M2:M4 P2:P4"]
+    assert (dates.type, dates.errorStyle) == ("date", "warning")
+
+
+def test_the_talk_track_sheet_puts_todays_task_types_first(book: openpyxl.Workbook) -> None:
+    ws = book["话术提示"]
+    assert ws.freeze_panes == "A2"
+    assert list(ws.iter_rows(values_only=True)) == [
+        ("跟进事项", "任务代码", "今日客户数", "话术提示"),
+        ("投诉处理", "complaint", 1, "先道歉，1 小时内联系。"),
+        ("首次联系", "first_contact", 2, "价值前置、轻互动。"),
+        ("意向跟进", "followup", 1, "按阶段推进。"),
+        ("生日关怀", "birthday", 0, "=只送祝福"),
+    ]
+    assert ws["D5"].data_type == "s"
+
+
+def test_without_talk_tracks_the_shipped_policy_hints_are_used(tmp_path: Path) -> None:
+    from genjin.policy import load_policy
+
+    shipped = load_policy().talk_tracks
+    ws = openpyxl.load_workbook(write_advisor_workbook(ROWS, AS_OF, tmp_path / "S1.xlsx"))["话术提示"]
+    rows = list(ws.iter_rows(min_row=2, values_only=True))
+    assert {r[1]: r[3] for r in rows} == shipped
+    assert len(shipped) == 15  # every task type of SPEC §6
+    assert [r[1] for r in rows[:3]] == ["complaint", "first_contact", "followup"]
+
+
+def test_an_advisor_without_customers_still_gets_a_valid_workbook(tmp_path: Path) -> None:
+    book = openpyxl.load_workbook(write_advisor_workbook(ROWS.clear(), AS_OF, tmp_path / "S1.xlsx", TRACKS))
+    ws = book.active
+    assert [c.value for c in ws[1]] == HEADERS
+    assert ws.auto_filter.ref == "A1:Q2"
+    assert [str(dv.sqref) for dv in ws.data_validations.dataValidation] == ["N2", "O2", "M2 P2"]
+    assert [r[2] for r in book["话术提示"].iter_rows(min_row=2, values_only=True)] == [0, 0, 0, 0]
+
+
+def test_the_workbook_reads_back_as_followups(tmp_path: Path) -> None:
+    path = write_advisor_workbook(ROWS, AS_OF, tmp_path / "S1.xlsx", TRACKS)
+    sheets = read_sheets(path)
+    header = find_header(sheets[0].cells)
+    assert header is not None and header.kind.name == "followups"
+    mapped = {sheets[0].cells[0, column]: canonical for column, canonical in header.columns.items()}
+    assert mapped == {"手机号": "phone", "线索编号": "lead_id", "顾问编号": "advisor_id",
+                      "跟进时间": "contacted_at", "跟进方式": "channel", "跟进结果": "outcome",
+                      "下次跟进时间": "next_followup_at", "沟通内容": "summary"}
+    assert find_header(sheets[1].cells) is None  # the talk-track sheet is not mistaken for data
+
+
+def test_no_price_column() -> None:
+    assert not {c.source for c in COLUMNS} & {"price", "amount", "budget"}
