@@ -5,14 +5,16 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 import polars as pl
 
-from genjin.readers import LIMITS, ReadLimits, Sheet, UnreadableFile, read_sheets
+from genjin.readers import LIMITS, ReadLimits, Sheet, UnreadableFile, file_time, read_sheets
+from schemas import returned_worklist
 from schemas.columns import KIND_BY_NAME
 from schemas.header import find_header
-from schemas.validate import ROW, SHEET, parse, validate
+from schemas.validate import ROW, SHEET, Validated, parse, validate
 
 
 @dataclass(frozen=True)
@@ -77,7 +79,8 @@ def _unique_headers(cells: list[str | None]) -> list[str]:
     return names
 
 
-def load_sheet(sheet: Sheet) -> SheetLoad | None:
+def load_sheet(sheet: Sheet, filled_at: datetime | None = None) -> SheetLoad | None:
+    """`filled_at`: when the file was saved — the contact time of a returned worklist's filled rows."""
     header = find_header(sheet.cells)
     if header is None:
         return None
@@ -89,7 +92,14 @@ def load_sheet(sheet: Sheet) -> SheetLoad | None:
     names = dict(zip(data_cols, _unique_headers(list(sheet.cells.row(header.row_index))), strict=True))
     original = body.rename(names)
     raw = body.select(ROW, SHEET, *(pl.col(src).alias(dst) for src, dst in header.columns.items()))
-    checked = validate(header.kind, raw)
+    header_cells = list(sheet.cells.row(header.row_index))
+    returned = header.kind.name == "followups" and returned_worklist.is_returned_worklist(header_cells)
+    if returned and filled_at is not None:
+        raw, unfilled = returned_worklist.prepare(raw, filled_at)
+        checked = validate(header.kind, raw)
+        checked = Validated(checked.loaded, pl.concat([unfilled, checked.rejects]).sort(ROW, maintain_order=True))
+    else:
+        checked = validate(header.kind, raw)
     headers = {dst: names[src] for src, dst in header.columns.items()}
     return SheetLoad(sheet.name, header.kind.name, checked.loaded, checked.rejects, original, headers)
 
@@ -116,7 +126,8 @@ def load_file(path: Path, digest: str | None = None, limits: ReadLimits = LIMITS
     result = FileLoad(path=path, sha256=digest or sha256_of(path))
     try:
         sheets = read_sheets(path, limits)
-        loads = [(sheet.name, load_sheet(sheet)) for sheet in sheets]
+        filled_at = file_time(path)
+        loads = [(sheet.name, load_sheet(sheet, filled_at)) for sheet in sheets]
     except (UnreadableFile, ValueError) as err:  # ValueError: a failure of the whole sheet (schemas.validate)
         result.status, result.why = "quarantined", str(err)
         return result

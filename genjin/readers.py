@@ -13,9 +13,12 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import zipfile
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import fastexcel
 import olefile
@@ -276,3 +279,22 @@ def read_sheets(path: Path, limits: ReadLimits = LIMITS) -> list[Sheet]:
     if suffix in CSV_SUFFIXES:
         return read_csv(path, limits)
     return read_workbook(path, limits)
+
+
+LOCAL_TIME = ZoneInfo("Asia/Shanghai")  # times in files are the store's wall-clock time (SPEC §6a)
+_MODIFIED = re.compile(rb"<dcterms:modified[^>]*>([^<]+)</dcterms:modified>")
+
+
+def file_time(path: Path) -> datetime:
+    """When the file was last saved, in local wall-clock time: the workbook's own `modified` property
+    (Excel and WPS set it on save), else the file system's modification time."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            found = _MODIFIED.search(zf.read("docProps/core.xml"))
+        if found:
+            stamp = datetime.fromisoformat(found.group(1).decode().replace("Z", "+00:00"))
+            if stamp.tzinfo is not None:
+                return stamp.astimezone(LOCAL_TIME).replace(tzinfo=None)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError):
+        pass
+    return datetime.fromtimestamp(path.stat().st_mtime, LOCAL_TIME).replace(tzinfo=None)
