@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import unicodedata
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -46,14 +47,23 @@ def parser() -> argparse.ArgumentParser:
     demo.add_argument("--size", type=int, default=1, help="data volume: 1 = 3 stores (default 1)")
     demo.add_argument("--seed", type=int, default=7)
     demo.add_argument("--as-of", type=_date, default=None)
+    from genjin import serve
+
+    serve.add_parser(sub)
     return p
+
+
+def _pad(text: str, width: int) -> str:
+    """Left-align in a terminal, where a Chinese character takes two columns."""
+    shown = sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+    return text + " " * max(width - shown, 0)
 
 
 def _print_summary(summary: dict[str, Any], run_dir: Path) -> None:
     print("\n文件 / files")
     for f in summary["files"]:
         status = f"{f['status']} {STATUS_ZH.get(f['status'], '')}"
-        print(f"  {f['name']:<28} {f['kind'] or '-':<10} in {f['rows_in']:>7}  loaded {f['rows_loaded']:>7}"
+        print(f"  {_pad(f['name'], 28)} {f['kind'] or '-':<10} in {f['rows_in']:>7}  loaded {f['rows_loaded']:>7}"
               f"  rejected {f['rows_rejected']:>5}  {status}")
         if f.get("why"):
             print(f"      {f['why']}")
@@ -122,6 +132,10 @@ def main(argv: list[str] | None = None) -> int:
         written = generate(drop, as_of=as_of, seed=args.seed, size=args.size)
         print(f"genjin demo: {len(written)} sample files written to {drop.resolve()}")
         return _run(drop, args.dir / "out", as_of, None, settle_seconds=0)
+    if args.command == "serve":
+        from genjin import serve
+
+        return serve.serve(args)
     return 2
 
 
