@@ -21,12 +21,22 @@ def free_name(folder: Path, name: str) -> Path:
 
 
 def _move(path: Path, folder: Path) -> Path:
+    """The original stays in place until it is complete under its new name: a run killed half-way leaves
+    either the original alone, or the original and an identical archived copy (`files_of_night` then
+    finishes the move), or a hidden `.*.part-<pid>` copy that nothing reads."""
     folder.mkdir(parents=True, exist_ok=True)
+    if path.parent.resolve() == folder.resolve():
+        return path  # already there: a re-run of the night re-reads it from here
     target = free_name(folder, path.name)
     try:
-        os.link(path, target)  # the original stays until the copy is complete under its new name
-    except OSError:
-        shutil.copy2(path, target)
+        os.link(path, target)
+    except OSError:  # another file system, or no hard links: copy under a hidden name, then give it its name
+        partial = folder / f".{target.name}.part-{os.getpid()}"
+        shutil.copy2(path, partial)
+        with partial.open("rb") as f:
+            os.fsync(f.fileno())
+        os.link(partial, target)  # fails rather than overwrite
+        partial.unlink()
     path.unlink()
     return target
 
@@ -37,5 +47,19 @@ def archive(path: Path, archive_root: Path, as_of: date) -> Path:
 
 def quarantine(path: Path, quarantine_root: Path, why: str) -> Path:
     target = _move(path, quarantine_root)
-    target.with_name(target.name + ".why.txt").write_text(why + "\n", encoding="utf-8")
+    target.with_name(target.name + WHY).write_text(why + "\n", encoding="utf-8")
     return target
+
+
+WHY = ".why.txt"
+
+
+def originals_in(folder: Path) -> list[Path]:
+    """The originals a run of this night already moved into `folder` (archive/<as-of>/ or quarantine/<as-of>/):
+    regular files, not hidden, not a `.why.txt`."""
+    if not folder.is_dir():
+        return []
+    return sorted(
+        p for p in folder.iterdir()
+        if p.is_file() and not p.is_symlink() and not p.name.startswith(".") and not p.name.endswith(WHY)
+    )

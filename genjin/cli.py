@@ -40,6 +40,8 @@ def parser() -> argparse.ArgumentParser:
                      help="send the emails over SMTP (GENJIN_SMTP_* settings); without it they go to outbox/")
     run.add_argument("--settle-seconds", type=float, default=60.0,
                      help="leave files modified this recently for the next run (default 60)")
+    run.add_argument("--wait-seconds", type=float, default=0.0,
+                     help="when another run is in progress, wait this long for it, then stop (default 0: stop at once)")
     check = sub.add_parser("check", help="say what tonight's run would do with files, without loading them")
     check.add_argument("files", type=Path, nargs="+", metavar="FILE")
     demo = sub.add_parser("demo", help="generate a sample drop folder and run it end to end")
@@ -83,8 +85,11 @@ def _print_summary(summary: dict[str, Any], run_dir: Path) -> None:
             print(f"  {run_dir / name}")
 
 
+BUSY = 3  # exit code: another run holds the lock
+
+
 def _run(drop: Path, out: Path, as_of: date, policy: Path | None, settle_seconds: float,
-         send: bool = False) -> int:
+         send: bool = False, wait_seconds: float = 0.0) -> int:
     from genjin.mail import MailConfigError, SmtpSettings
     from genjin.policy import PolicyError, load_policy
 
@@ -103,12 +108,20 @@ def _run(drop: Path, out: Path, as_of: date, policy: Path | None, settle_seconds
     except PolicyError as err:
         print(err, file=sys.stderr)
         return 2
-    from flows.nightly import nightly
     from genjin.folders import Folders
+    from genjin.lock import Busy, run_lock
 
-    print(f"genjin: {as_of} · drop {drop} → {out / as_of.isoformat()}")
     folders = Folders.beside(drop, out)
-    result = nightly(folders=folders, as_of=as_of, policy_file=policy, settle_seconds=settle_seconds, send=send)
+    try:
+        with run_lock(folders.history, wait_seconds):
+            from flows.nightly import nightly
+
+            print(f"genjin: {as_of} · drop {drop} → {out / as_of.isoformat()}")
+            result = nightly(folders=folders, as_of=as_of, policy_file=policy, settle_seconds=settle_seconds,
+                             send=send)
+    except Busy as err:
+        print(err, file=sys.stderr)
+        return BUSY
     _print_summary(result.summary, result.run_dir)
     return 0
 
@@ -117,7 +130,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     if args.command == "run":
         prefect_env.configure(Path.home() / ".genjin" / "prefect")
-        return _run(args.drop, args.out, args.as_of or today(), args.policy, args.settle_seconds, args.send)
+        return _run(args.drop, args.out, args.as_of or today(), args.policy, args.settle_seconds, args.send,
+                    args.wait_seconds)
     if args.command == "check":
         from genjin.check import check
 

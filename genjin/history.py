@@ -3,8 +3,10 @@
 - `history/<kind>`: every loaded row, appended, with where it came from (`__file`, `__sha256`, `__sheet_n`,
   `__row`) and the night that loaded it (`__night`, `__order` = the file's place in that night's order).
 - `history/ledger`: one row per loaded file, appended after its rows. A file counts as loaded only once its
-  ledger row exists; a run killed before that loads the file again, and rows appended twice are read once
-  (they are keyed by their source: SHA-256, sheet, row).
+  ledger row exists. A run killed between the rows and the ledger row leaves rows no ledger row vouches for:
+  they are never read, and the next run deletes them before appending the file's rows again, so the tables
+  hold each row once. A file the ledger already has is not recorded again (a re-run of the night).
+  Reads also dedupe by source key (SHA-256, sheet, row), so a row can never count twice.
 
 A night reads the rows of files loaded on or before it, oldest first, so that a later row for the same key
 wins and a backfill (`--as-of` in the past) sees the history as it stood then.
@@ -17,6 +19,7 @@ from datetime import date
 from pathlib import Path
 
 import polars as pl
+from deltalake import DeltaTable
 
 from genjin.ingest import KINDS, SOURCE, FileLoad, empty_inputs
 from schemas.validate import ROW
@@ -31,6 +34,10 @@ LEDGER_SCHEMA = {
     "sha256": pl.String, "name": pl.String, "night": pl.String, "order": pl.Int64,
     "kinds": pl.String, "rows_in": pl.Int64, "rows_loaded": pl.Int64, "rows_rejected": pl.Int64,
 }
+
+
+def _is_hex(text: str) -> bool:
+    return len(text) == 64 and all(c in "0123456789abcdef" for c in text)
 
 
 def _exists(table: Path) -> bool:
@@ -58,8 +65,31 @@ class History:
         ledger = self.ledger()
         return ledger.filter((pl.col("sha256") == sha256) & (pl.col("night") < as_of.isoformat())).height > 0
 
-    def record(self, load: FileLoad, as_of: date, order: int) -> None:
-        """Append the file's loaded rows, then its ledger row."""
+    def recorded(self, sha256: str) -> bool:
+        """Does the ledger hold this content (on any night)?"""
+        return self.ledger().filter(pl.col("sha256") == sha256).height > 0
+
+    def next_order(self, as_of: date) -> int:
+        """The place after the last file the ledger holds for the night of `as_of` (0 for a new night)."""
+        night = self.ledger().filter(pl.col("night") == as_of.isoformat())
+        return 0 if night.height == 0 else int(night["order"].max()) + 1
+
+    def record(self, load: FileLoad, as_of: date, order: int) -> bool:
+        """Append the file's loaded rows, then its ledger row; nothing when the ledger has the file already.
+        Returns whether it recorded."""
+        if self.recorded(load.sha256):
+            return False
+        self.record_rows(load, as_of, order)
+        self.record_ledger(load, as_of, order)
+        return True
+
+    def record_rows(self, load: FileLoad, as_of: date, order: int) -> None:
+        """Append the file's loaded rows, after deleting any left by a run killed before the ledger row."""
+        if not _is_hex(load.sha256):
+            raise ValueError(f"not a SHA-256: {load.sha256!r}")
+        for kind in dict.fromkeys(s.kind for s in load.sheets):
+            if _exists(self.table(kind)):
+                DeltaTable(str(self.table(kind))).delete(f"{SHA} = '{load.sha256}'")
         for n, sheet in enumerate(load.sheets):
             if sheet.loaded.height == 0:
                 continue
@@ -71,6 +101,8 @@ class History:
                 pl.lit(order, dtype=pl.Int64).alias(ORDER),
             )
             rows.write_delta(str(self.table(sheet.kind)), mode="append")
+
+    def record_ledger(self, load: FileLoad, as_of: date, order: int) -> None:
         entry = pl.DataFrame(
             [{"sha256": load.sha256, "name": load.path.name, "night": as_of.isoformat(), "order": order,
               "kinds": load.kind, "rows_in": load.rows_in, "rows_loaded": load.rows_loaded,

@@ -7,6 +7,7 @@ keys and bad values stop the run with a message that names the key.
 from __future__ import annotations
 
 import tomllib
+from datetime import date, time
 from importlib.resources import files
 from pathlib import Path
 from typing import Literal, Self
@@ -83,12 +84,20 @@ class Followup(_Strict):
     grade_interval_days: dict[str, int]
     stage_interval_days: dict[str, int]
     priority: list[PriorityRule] = Field(min_length=1)
+    # a day sequence (e.g. 1-1-2-3-7-7-15 then 3-7-3-7): the n-th follow-up's interval, used instead of the
+    # grade and stage intervals when set; past its end `sequence_repeat_days` repeats (else the last one)
+    sequence_days: list[int] = []
+    sequence_repeat_days: list[int] = []
 
     @model_validator(mode="after")
     def _known_stages(self) -> Self:
         unknown = set(self.stage_interval_days) - set(PIPELINE_STAGES)
         if unknown:
             raise ValueError(f"stage_interval_days: unknown stages {sorted(unknown)}; use {PIPELINE_STAGES}")
+        if any(d <= 0 for d in [*self.sequence_days, *self.sequence_repeat_days]):
+            raise ValueError("sequence_days / sequence_repeat_days: every interval must be at least 1 day")
+        if self.sequence_repeat_days and not self.sequence_days:
+            raise ValueError("sequence_repeat_days needs sequence_days")
         return self
 
 
@@ -104,12 +113,105 @@ class PostServiceRevisit(_Strict):
     open_days: int = Field(ge=0)
 
 
+class DeliveryConfirm(_Strict):
+    priority: int = 3
+    days_before: int = Field(default=1, ge=0)  # due planned_delivery_at − this many days, while not delivered
+
+
+class FirstMaintenance(_Strict):
+    priority: int = 6
+    offset_days: int = Field(default=150, ge=0)  # due delivered_at + this, while no such service order
+    service_types: list[str] = Field(default=["首保"], min_length=1)
+
+
+class OwnerCare(_Strict):
+    """`care_call` while the later of (last service visit, delivery) is less than `lapsed_days` before D, due
+    at the last touch + `care_interval_days`; `win_back` once it is `lapsed_days` or more, due at the later of
+    (that date + `lapsed_days`) and (the last follow-up + `win_back_interval_days`)."""
+
+    care_priority: int = 8
+    care_interval_days: int = Field(default=90, gt=0)
+    win_back_priority: int = 6
+    lapsed_days: int = Field(default=365, gt=0)
+    win_back_interval_days: int = Field(default=90, gt=0)
+
+
+class TradeIn(_Strict):
+    priority: int = 7
+    years: int = Field(default=3, gt=0)  # calendar years after delivery (29 Feb → 28 Feb)
+    days_before: int = Field(default=30, ge=0)
+    open_days: int = Field(default=60, ge=0)
+
+
+class Greeting(_Strict):
+    priority: int = 7
+
+
 class Tasks(_Strict):
     complaint: Complaint
     first_contact: FirstContact
     followup: Followup
     post_delivery: PostDelivery
     post_service_revisit: PostServiceRevisit
+    delivery_confirm: DeliveryConfirm = DeliveryConfirm()
+    first_maintenance: FirstMaintenance = FirstMaintenance()
+    owner_care: OwnerCare = OwnerCare()
+    trade_in: TradeIn = TradeIn()
+    birthday: Greeting = Greeting()
+    anniversary: Greeting = Greeting()
+
+
+def public_holiday_dates(calendar: str, years: range) -> list[date]:
+    """The public holidays of `calendar` (the `holidays` package) in `years`; "none" → none."""
+    if calendar == "none":
+        return []
+    import holidays
+
+    return sorted(holidays.country_holidays(calendar, years=list(years)).keys())
+
+
+class Calendar(_Strict):
+    """Closed days (SPEC §6): a due date on a closed day moves to the next open day. Weekdays 1 = Monday …
+    7 = Sunday. `closed_dates` is filled by the loader from `public_holidays` for `holiday_years`, plus any
+    dates listed in the file."""
+
+    closed_weekdays: list[int] = []
+    public_holidays: Literal["none", "CN"] = "none"
+    holiday_years: tuple[int, int] = (2020, 2035)
+    closed_dates: list[date] = []
+
+    @model_validator(mode="before")
+    @classmethod
+    def _expand_holidays(cls, data: object) -> object:
+        if isinstance(data, dict) and data.get("public_holidays", "none") != "none":
+            first, last = data.get("holiday_years", (2020, 2035))
+            listed = list(data.get("closed_dates", []))
+            data = data | {"closed_dates": listed + public_holiday_dates(data["public_holidays"],
+                                                                           range(first, last + 1))}
+        return data
+
+    @model_validator(mode="after")
+    def _some_day_open(self) -> Self:
+        bad = [d for d in self.closed_weekdays if not 1 <= d <= 7]
+        if bad:
+            raise ValueError(f"calendar.closed_weekdays: {bad} — use 1 (Monday) … 7 (Sunday)")
+        if len(set(self.closed_weekdays)) == 7:
+            raise ValueError("calendar.closed_weekdays: the store cannot be closed every day")
+        return self
+
+
+class Hours(_Strict):
+    """Store opening hours: a lead arriving outside them is measured from the next opening for
+    `first_contact`. Off when not set."""
+
+    open: time
+    close: time
+
+    @model_validator(mode="after")
+    def _open_before_close(self) -> Self:
+        if self.open >= self.close:
+            raise ValueError("hours: open must be before close")
+        return self
 
 
 class Targets(_Strict):
@@ -158,6 +260,8 @@ class Policy(_Strict):
     tasks: Tasks
     targets: Targets = Targets()
     rfm: Rfm = Rfm()
+    calendar: Calendar = Calendar()
+    hours: Hours | None = None
     report_language: Literal["zh", "en"] = "zh"
     # talk tracks (话术): a hint per task_type for the advisor's workbook; default: the shipped ones
     talk_tracks: dict[str, str] = Field(

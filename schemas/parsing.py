@@ -133,7 +133,7 @@ REASONS: dict[Parse, tuple[str, str]] = {
     Parse.PHONE: ("无效的电话号码", "invalid phone number"),
     Parse.BOOL: ("无法识别的是/否", "not a yes/no value"),
     Parse.AMOUNT: ("无法识别的数字", "not a number"),
-    Parse.GRADE: ("客户级别应为 S/A/B/C/D", "grade must be S/A/B/C/D"),
+    Parse.GRADE: ("客户级别应为 S/A/B/C/D/O/H", "grade must be S/A/B/C/D/O/H"),
     Parse.ROLE: ("岗位应为 销售顾问/服务顾问/经理", "role must be sales/service/manager"),
     Parse.VIN: ("车架号应为17位", "VIN must be 17 characters"),
 }

@@ -21,7 +21,9 @@ ROLE_WORDS: dict[str, str] = {
     "售后经理": "manager",
 }
 
-GRADES = ("S", "A", "B", "C", "D")
+# typed grades a CRM exports: S/A/B/C/D (default), O/H (Honda-style). Which ones count, and in what order, is
+# the policy's `grades.order`; a typed grade the policy does not list is ignored there.
+GRADES = ("S", "A", "B", "C", "D", "O", "H")
 
 LEAD_STATUSES = ("线索", "意向", "谈判", "成交", "战败")
 OUTCOMES = ("已接通", "未接通", "预约到店", "已到店", "已试驾", "已报价", "下订", "战败", "暂不考虑")

@@ -29,6 +29,12 @@ IN_SCOPE = {
     "post_delivery_d7",
     "post_delivery_d30",
     "post_service_revisit",
+    "delivery_confirm",
+    "first_maintenance",
+    "win_back",
+    "care_call",
+    "birthday",
+    "anniversary",  # no trade_in: the sample data has no delivery close to three years old
 }
 HEADER = [
     "as_of",

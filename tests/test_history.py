@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import date
 from pathlib import Path
 
@@ -132,3 +133,45 @@ def test_quarantine_keeps_the_file_and_says_why(tmp_path: Path) -> None:
 
 def test_a_file_name_cannot_point_outside_the_folder(tmp_path: Path) -> None:
     assert free_name(tmp_path / "a", "../../etc/passwd") == tmp_path / "a" / "passwd"
+
+
+def test_customer_id_is_stable_across_nights_with_reordered_files(tmp_path: Path) -> None:
+    from transforms.customers import identify
+
+    def ids(history: History, as_of: date) -> dict[str, str]:
+        inputs = history.inputs(as_of)
+        who = identify(inputs.leads, inputs.followups, inputs.sales, inputs.service)
+        return dict(who.leads.select("lead_id", "customer_id").collect().iter_rows())
+
+    rows = [
+        ["L1", "2026-11-01", "甲", "13800138001", "浦东店", "S1"],
+        ["L2", "2026-11-02", "乙", "138 0013 8002", "浦东店", "S1"],
+        ["L3", "2026-11-03", "丙", "+86 13800138003", "浦东店", "S1"],
+    ]
+    history = History(tmp_path / "history")
+    (tmp_path / "n1").mkdir()
+    (tmp_path / "n2").mkdir()
+    _night(history, date(2026, 11, 20), _xlsx(tmp_path / "n1" / "roster.xlsx", ROSTER),
+           _leads(tmp_path / "n1" / "leads.xlsx", *rows))
+    night1 = ids(history, date(2026, 11, 20))
+    # the next night's export lists the same customers in another order, in a file of another name
+    _night(history, date(2026, 11, 21), _leads(tmp_path / "n2" / "线索导出.xlsx", *reversed(rows)))
+    night2 = ids(history, date(2026, 11, 21))
+    assert night1 == night2 and len(set(night1.values())) == 3
+    assert night1["L1"] == "C" + hashlib.sha256(b"+8613800138001").hexdigest()[:12].upper()
+
+
+def test_recording_a_file_again_changes_nothing_and_leftover_rows_are_replaced(tmp_path: Path) -> None:
+    history = History(tmp_path / "history")
+    path = _leads(tmp_path / "leads.xlsx", ["L1", "2026-11-01", "甲", "13800138001", "浦东店", "S1"],
+                  ["L2", "2026-11-01", "乙", "13800138002", "浦东店", "S1"])
+    load = load_new_file(path, lambda d: history.loaded_before(d, date(2026, 11, 20)))
+    history.record_rows(load, date(2026, 11, 20), 0)  # a run killed before the ledger row …
+    assert history.inputs(date(2026, 11, 20)).leads.collect().height == 0  # … its rows are not read
+    assert history.record(load, date(2026, 11, 20), 0)  # the next run records the file
+    assert not history.record(load, date(2026, 11, 20), 0)  # and a re-run does not record it again
+    import polars as pl
+
+    assert pl.read_delta(str(history.table("leads"))).height == 2
+    assert pl.read_delta(str(history.table("ledger"))).height == 1
+    assert history.next_order(date(2026, 11, 20)) == 1 and history.next_order(date(2026, 11, 21)) == 0

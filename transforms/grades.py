@@ -62,11 +62,12 @@ def lead_grades(leads: pl.LazyFrame, followups: pl.LazyFrame, policy: Policy) ->
         ]
     ).filter(pl.col("lead_id").is_not_null())
     tf = pl.col("purchase_timeframe")
+    typed = pl.when(pl.col("grade").is_in(policy.grades.order)).then(pl.col("grade"))  # one the policy knows
     deciding = (
-        rows.filter(pl.col("grade").is_not_null() | tf.is_not_null())
+        rows.filter(typed.is_not_null() | tf.is_not_null())
         .with_columns(
             pl.coalesce(
-                pl.col("grade"),
+                typed,
                 grade_from_days(timeframe_days(tf, pl.col("at").dt.date(), policy), policy),
             ).alias("stated_grade")
         )

@@ -13,10 +13,25 @@ STAGE_LABELS = {"lead": "线索", "intent": "意向", "negotiating": "谈判", "
                 "won": "成交", "owner": "保有", "lost": "战败"}
 
 
+def measured_from(created_at: pl.Expr, policy: Policy) -> pl.Expr:
+    """When the first-response clock starts: `created_at`, or with store hours set, the next opening for a
+    lead arriving after closing (or before opening)."""
+    if policy.hours is None:
+        return created_at
+    opens, closes = policy.hours.open, policy.hours.close
+    day = created_at.dt.date()
+    clock = created_at.dt.time()
+    return (
+        pl.when(clock < opens).then(day.dt.combine(opens))
+        .when(clock > closes).then((day + pl.duration(days=1)).dt.combine(opens))
+        .otherwise(created_at)
+    )
+
+
 def first_contact(lead_state: pl.LazyFrame, policy: Policy, as_of: date) -> pl.LazyFrame:
     rule = policy.tasks.first_contact
     hours = pl.col("grade").replace_strict(rule.due_hours, return_dtype=pl.Int64)
-    due = (pl.col("created_at") + pl.duration(hours=hours)).dt.date()
+    due = (measured_from(pl.col("created_at"), policy) + pl.duration(hours=hours)).dt.date()
     reason = pl.format(
         "新线索 {}（{}）{} 留资，{}级，尚未联系 / new lead, not contacted yet",
         "lead_id", pl.col("source").fill_null("未知来源"), pl.col("created_at").dt.strftime("%m-%d %H:%M"), "grade",
@@ -40,12 +55,31 @@ def _priority(policy: Policy) -> pl.Expr:
     return expr.otherwise(pl.lit(rules[-1].priority))
 
 
+def by_sequence(policy: Policy) -> pl.Expr:
+    """The interval after the n-th follow-up (`n_followups`): `sequence_days[n − 1]`; past its end
+    `sequence_repeat_days` over and over (else the last of `sequence_days`)."""
+    rule = policy.tasks.followup
+    seq, repeat = rule.sequence_days, rule.sequence_repeat_days
+    n = pl.col("n_followups").cast(pl.Int64)
+    in_sequence = n.replace_strict({i + 1: d for i, d in enumerate(seq)}, default=None, return_dtype=pl.Int64)
+    after = (
+        ((n - len(seq) - 1) % len(repeat)).replace_strict(dict(enumerate(repeat)), default=None, return_dtype=pl.Int64)
+        if repeat
+        else pl.lit(seq[-1], dtype=pl.Int64)
+    )
+    return pl.when(n <= len(seq)).then(in_sequence).otherwise(after)
+
+
 def interval_days(policy: Policy) -> pl.Expr:
     """The shorter of the grade's and the stage's interval; a stage with no interval uses the grade's alone,
     and `dormant` uses its own (SPEC §6)."""
     rule = policy.tasks.followup
     by_grade = pl.col("grade").replace_strict(rule.grade_interval_days, return_dtype=pl.Int64)
     by_stage = pl.col("stage").replace_strict(rule.stage_interval_days, default=None, return_dtype=pl.Int64)
+    if rule.sequence_days:
+        return pl.when(pl.col("stage") == "dormant").then(pl.coalesce(by_stage, by_sequence(policy))).otherwise(
+            by_sequence(policy)
+        )
     return (
         pl.when(pl.col("stage") == "dormant")
         .then(pl.coalesce(by_stage, by_grade))

@@ -8,11 +8,20 @@ import polars as pl
 
 from genjin.policy import Policy
 from transforms.assign import assign
+from transforms.calendar import on_open_days
 from transforms.customers import identify
 from transforms.frames import Inputs, known_on, latest_per_key
 from transforms.links import followups_to_leads, orders_to_leads
 from transforms.stages import customer_state, lead_state
 from transforms.tasks_aftersales import complaint, post_delivery, post_service_revisit
+from transforms.tasks_owner import (
+    anniversary,
+    birthday,
+    delivery_confirm,
+    first_maintenance,
+    owner_care,
+    trade_in,
+)
 from transforms.tasks_pipeline import first_contact, followup
 
 WORKLIST_COLUMNS = (
@@ -23,13 +32,13 @@ ALWAYS_ALLOWED = ("complaint",)  # the only task a do_not_contact customer still
 
 
 def open_tasks(inputs: Inputs, policy: Policy, as_of: date) -> tuple[pl.LazyFrame, pl.LazyFrame]:
-    """All tasks of the night, before the due filter, and the customers they are about.
-    `inputs` are as known on D (see `transforms.frames.known_on`)."""
+    """All tasks of the night, due dates moved to open days, before the due filter, and the customers they
+    are about. `inputs` are as known on D (see `transforms.frames.known_on`)."""
     ident = identify(inputs.leads, inputs.followups, inputs.sales, inputs.service).collected()
     followups = followups_to_leads(ident.followups, ident.leads)
     sales = orders_to_leads(ident.sales, ident.leads)
     leads = lead_state(ident.leads, followups, sales, policy, as_of).collect().lazy()
-    customers = customer_state(ident.customers, leads, sales, policy, as_of)
+    customers = customer_state(ident.customers, leads, sales, policy, as_of).collect().lazy()
     tasks = pl.concat(
         [
             complaint(ident.service, sales, followups, policy, as_of),
@@ -37,8 +46,14 @@ def open_tasks(inputs: Inputs, policy: Policy, as_of: date) -> tuple[pl.LazyFram
             followup(leads, policy, as_of),
             post_delivery(sales, followups, policy, as_of),
             post_service_revisit(ident.service, sales, followups, policy, as_of),
+            delivery_confirm(sales, policy, as_of),
+            first_maintenance(ident.service, sales, policy, as_of),
+            owner_care(customers, ident.service, sales, followups, policy, as_of),
+            trade_in(sales, policy, as_of),
+            birthday(customers, ident.leads, ident.service, sales, policy, as_of),
+            anniversary(customers, ident.service, sales, policy, as_of),
         ]
-    )
+    ).pipe(on_open_days, policy.calendar)
     return tasks, customers
 
 

@@ -1,0 +1,208 @@
+"""Benchmark of one nightly run on generated dealer-group data (issue #8). Not a test.
+
+    .venv/bin/python benchmarks/bench_nightly.py --size 10      # 30 stores; ~2-3 min here
+    .venv/bin/python benchmarks/bench_nightly.py --size 100     # toward the issue's 100 stores (slow to generate)
+
+Measured side by side in one process, on the same files:
+- parse-only: polars + calamine (fastexcel) reading every sheet as strings, and polars reading the CSV;
+- empty night: the nightly flow on an empty drop folder: in-process (the first one includes starting Prefect's
+  temporary server and migrating a fresh PREFECT_HOME; the warm one is the flow's own fixed cost), and as
+  `genjin run` in a new process on the already-migrated home, as cron would start it;
+- full night: the nightly flow on the generated drop folder (the whole run, in-process, as `genjin run` does it);
+- incremental night: the next night, with ~1% new rows of each file on top of the history;
+- peak memory: the process's maxrss (high-water mark) after each phase.
+
+Targets: (full - empty) <= 1.5 x parse-only; empty night <= 5 s; peak <= 4 GB; incremental <= 10% of full.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import resource
+import shutil
+import sys
+import tempfile
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from genjin import prefect_env  # noqa: E402
+
+FIRST_HEADERS = {"线索编号", "顾问编号", "订单号", "工单号"}  # the first header cell of each generated kind
+NEW_KEY_COLUMNS = {"线索编号", "订单号", "工单号"}
+
+
+def peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kB on Linux
+
+
+def parse_only(drop: Path) -> int:
+    """Read every file the plain way: all sheets of every workbook via calamine, CSV via polars."""
+    import polars as pl
+
+    rows = 0
+    for path in sorted(drop.iterdir()):
+        if path.suffix == ".csv":
+            data = path.read_bytes()
+            try:
+                text = data.decode("utf-8-sig")
+            except UnicodeDecodeError:
+                text = data.decode("gb18030")
+            rows += pl.read_csv(io.StringIO(text), infer_schema_length=0).height
+        else:
+            frames = pl.read_excel(path, sheet_id=0, engine="calamine", has_header=False, infer_schema_length=0)
+            rows += sum(f.height for f in frames.values())
+    return rows
+
+
+def _header_index(frame: object) -> int:
+    import polars as pl
+
+    assert isinstance(frame, pl.DataFrame)
+    for i, value in enumerate(frame.to_series(0).to_list()):
+        if value in FIRST_HEADERS:
+            return i
+    raise ValueError("no header row")
+
+
+def make_increment(full: Path, target: Path, fraction: float, tag: str) -> int:
+    """A drop folder with `fraction` of each file's rows as new rows: copies with new keys (lead, order and
+    repair-order numbers get a suffix), as an ops export of the next day would bring. Returns the row count."""
+    import csv
+
+    import polars as pl
+    import xlsxwriter
+
+    target.mkdir(parents=True)
+    total = 0
+    for path in sorted(full.iterdir()):
+        if path.name.startswith("顾问名单"):
+            continue  # the roster does not grow
+        if path.suffix == ".csv":
+            text = path.read_bytes().decode("gb18030")
+            header, *rows = list(csv.reader(io.StringIO(text)))
+            picked = rows[:: max(1, round(1 / fraction))]
+            key = header.index("线索编号")
+            for r in picked:
+                r[key] = f"{r[key]}{tag}"
+            buf = io.StringIO()
+            csv.writer(buf).writerows([header, *picked])
+            (target / f"{tag}_{path.name}").write_bytes(buf.getvalue().encode("gb18030"))
+            total += len(picked)
+            continue
+        frames = pl.read_excel(path, sheet_id=0, engine="calamine", has_header=False, infer_schema_length=0)
+        book = xlsxwriter.Workbook(str(target / f"{tag}_{path.name}"))
+        for name, frame in frames.items():
+            h = _header_index(frame)
+            header = frame.row(h)
+            body = frame.slice(h + 1).gather_every(max(1, round(1 / fraction)))
+            sheet = book.add_worksheet(name)
+            sheet.write_row(0, 0, [c or "" for c in header])
+            keys = {i for i, c in enumerate(header) if c in NEW_KEY_COLUMNS}
+            for n, row in enumerate(body.iter_rows(), start=1):
+                for i, value in enumerate(row):
+                    if value is not None:
+                        sheet.write_string(n, i, f"{value}{tag}" if i in keys else value)
+            total += body.height
+        book.close()
+    return total
+
+
+def night(drop: Path, out: Path, as_of: date) -> tuple[float, dict]:
+    from flows.nightly import nightly
+    from genjin.folders import Folders
+
+    start = time.perf_counter()
+    result = nightly(folders=Folders.beside(drop, out), as_of=as_of, settle_seconds=0)
+    return time.perf_counter() - start, result.summary
+
+
+def cli_night(drop: Path, out: Path, as_of: date) -> float:
+    """Wall time of `genjin run` in a new process, as cron would start it (Prefect home already migrated)."""
+    import subprocess
+
+    start = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "genjin.cli", "run", "--drop", str(drop), "--out", str(out),
+                    "--as-of", as_of.isoformat(), "--settle-seconds", "0"],
+                   check=True, capture_output=True, cwd=ROOT, env=os.environ)  # fmt: skip
+    return time.perf_counter() - start
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--size", type=int, default=10, help="sample_data size: 3 stores per unit (default 10)")
+    p.add_argument("--seed", type=int, default=7)
+    p.add_argument("--increment", type=float, default=0.01, help="share of new rows on the next night (0.01)")
+    p.add_argument("--keep", type=Path, default=None, help="work here and keep the files (default: a temp dir)")
+    args = p.parse_args()
+
+    work = args.keep or Path(tempfile.mkdtemp(prefix="genjin-bench-"))
+    work.mkdir(parents=True, exist_ok=True)
+    prefect_env.configure(work / ".prefect")
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "ERROR")
+
+    from genjin.sample_data import generate
+
+    as_of = date(2026, 11, 23)
+    group, empty = work / "group", work / "empty"
+    t = time.perf_counter()
+    generate(group / "drop", as_of=as_of, seed=args.seed, size=args.size)
+    shutil.copytree(group / "drop", work / "pristine")
+    print(f"generated size {args.size} ({3 * args.size} stores) in {time.perf_counter() - t:.1f} s → {work}",
+          flush=True)
+    files_mb = sum(f.stat().st_size for f in (group / "drop").iterdir()) / 2**20
+
+    results: dict[str, float] = {}
+    timings = []
+    for _ in range(2):  # the first read also pays for imports and calamine's start-up
+        t = time.perf_counter()
+        rows = parse_only(group / "drop")
+        timings.append(time.perf_counter() - t)
+    results["parse-only (s)"] = min(timings)
+    results["peak after parse (MB)"] = peak_mb()
+
+    (empty / "drop").mkdir(parents=True)
+    results["empty night, first (s)"], _ = night(empty / "drop", empty / "out", as_of)
+    results["empty night, warm (s)"], _ = night(empty / "drop", empty / "out", as_of + timedelta(days=1))
+    results["full night (s)"], summary = night(group / "drop", group / "out", as_of)
+    results["peak after full (MB)"] = peak_mb()
+    results["empty night, `genjin run` (s)"] = cli_night(empty / "drop", empty / "out", as_of + timedelta(days=2))
+
+    new_rows = make_increment(work / "pristine", group / "drop-next", args.increment, "N1")
+    for f in (group / "drop-next").iterdir():
+        f.rename(group / "drop" / f.name)
+    results["incremental night (s)"], summary_next = night(group / "drop", group / "out", as_of + timedelta(days=1))
+    results["peak after incremental (MB)"] = peak_mb()
+
+    loaded = sum(f["rows_loaded"] for f in summary["files"])
+    beyond_empty = results["full night (s)"] - results["empty night, warm (s)"]
+    parse = results["parse-only (s)"]
+    peak = results["peak after incremental (MB)"]
+    print(f"\nsize {args.size}: {3 * args.size} stores, {len(summary['files'])} files, {files_mb:.1f} MB, "
+          f"{rows} rows read by parse-only, {loaded} rows loaded, {summary['tasks']['total']} tasks; "
+          f"incremental: {new_rows} new rows in {len(summary_next['files'])} files")
+    print(f"\n{'measure':<34}{'value':>10}")  # seconds unless marked
+    for name, value in results.items():
+        print(f"{name:<34}{value:>10.2f}")
+    checks = [
+        ("(full - empty warm) / parse-only", beyond_empty / parse, 1.5),
+        ("empty night, `genjin run` (s)", results["empty night, `genjin run` (s)"], 5.0),
+        ("empty night, warm (s)", results["empty night, warm (s)"], 5.0),
+        ("peak memory (GB)", peak / 1024, 4.0),
+        ("incremental / full", results["incremental night (s)"] / results["full night (s)"], 0.10),
+    ]
+    print(f"\n{'target':<34}{'measured':>10}{'limit':>8}  met")
+    for name, value, limit in checks:
+        print(f"{name:<34}{value:>10.2f}{limit:>8.2f}  {'yes' if value <= limit else 'NO'}")
+    if args.keep is None:
+        shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

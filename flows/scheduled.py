@@ -1,0 +1,38 @@
+"""The flow `genjin serve` deploys: one night of `nightly`, with string parameters and `as_of` from the schedule.
+
+Its parameters are plain strings (drop, out, policy, time zone) so they survive the trip through the Prefect
+server. `as_of` is the flow run's *scheduled* start time as a date in `timezone` (Asia/Shanghai by default), so a
+run that starts late, or is retried after midnight, still processes the night it was scheduled for; a string
+`as_of` (YYYY-MM-DD) overrides it for a backfill.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from prefect import flow
+from prefect.runtime import flow_run
+
+from flows.nightly import nightly
+from genjin.folders import Folders
+
+DEFAULT_TIMEZONE = "Asia/Shanghai"
+
+
+def scheduled_date(moment: datetime, timezone: str = DEFAULT_TIMEZONE) -> date:
+    """The night a run belongs to: its scheduled start as a date in `timezone` (a naive time is UTC)."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=ZoneInfo("UTC"))
+    return moment.astimezone(ZoneInfo(timezone)).date()
+
+
+@flow(name="genjin-nightly-scheduled", log_prints=False)
+def nightly_scheduled(drop: str, out: str, policy: str | None = None, timezone: str = DEFAULT_TIMEZONE,
+                      settle_seconds: float = 60.0, send: bool = False, as_of: str | None = None) -> dict[str, Any]:
+    night = date.fromisoformat(as_of) if as_of else scheduled_date(flow_run.scheduled_start_time, timezone)
+    result = nightly(folders=Folders.beside(Path(drop), Path(out)), as_of=night,
+                     policy_file=Path(policy) if policy else None, settle_seconds=settle_seconds, send=send)
+    return {"as_of": night.isoformat(), "run_dir": str(result.run_dir), "tasks": result.summary.get("tasks")}

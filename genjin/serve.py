@@ -1,0 +1,126 @@
+"""`genjin serve`: the nightly flow as a Prefect deployment on a cron schedule (SPEC §9, issue #8).
+
+The deployment runs `flows.scheduled.nightly_scheduled`, which takes string parameters and computes each night's
+`as_of` from the run's scheduled start time in the deployment's time zone.
+
+A cron deployment needs a real Prefect server: the temporary one Prefect starts on its own cannot schedule
+(PITFALLS, prefect#16120). So `serve` refuses to start unless `PREFECT_API_URL` points at a server.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from genjin import prefect_env
+
+DEFAULT_CRON = "0 2 * * *"
+DEFAULT_TIMEZONE = "Asia/Shanghai"
+DEPLOYMENT_NAME = "nightly"
+FLOW_NAME = "genjin-nightly-scheduled"
+
+NO_SERVER = """\
+genjin serve 需要一个 Prefect 服务器：Prefect 自动启动的临时服务器无法按计划运行。
+genjin serve needs a Prefect server: the temporary server Prefect starts on its own cannot run schedules.
+
+在另一个终端启动服务器 / start a server in another terminal:
+
+    .venv/bin/prefect server start            # serves http://127.0.0.1:4200
+
+然后告诉 genjin 它的地址 / then tell genjin where it is:
+
+    export PREFECT_API_URL=http://127.0.0.1:4200/api
+    .venv/bin/genjin serve --drop data/drop --out data/out
+"""
+
+
+def add_parser(sub: Any) -> argparse.ArgumentParser:
+    p = sub.add_parser("serve", help=f"serve the nightly deployment on a schedule (default cron {DEFAULT_CRON!r}, "
+                                     f"{DEFAULT_TIMEZONE}); needs PREFECT_API_URL")
+    p.add_argument("--drop", type=Path, default=Path("data/drop"), help="drop folder (default data/drop)")
+    p.add_argument("--out", type=Path, default=Path("data/out"), help="output folder (default data/out)")
+    p.add_argument("--policy", type=Path, default=None, help="policy TOML (default: the built-in one)")
+    p.add_argument("--cron", default=DEFAULT_CRON, help=f"when to run (default {DEFAULT_CRON!r})")
+    p.add_argument("--timezone", default=DEFAULT_TIMEZONE,
+                   help=f"time zone of the cron and of each run's as-of date (default {DEFAULT_TIMEZONE})")
+    p.add_argument("--name", default=DEPLOYMENT_NAME, help=f"deployment name (default {DEPLOYMENT_NAME})")
+    p.add_argument("--settle-seconds", type=float, default=60.0,
+                   help="leave files modified this recently for the next run (default 60)")
+    p.add_argument("--send", action="store_true", help="send the emails over SMTP (GENJIN_SMTP_* settings)")
+    return p
+
+
+def _api_url() -> str | None:
+    from prefect.settings import get_current_settings
+
+    url = get_current_settings().api.url  # the environment or the active Prefect profile
+    return str(url) if url else None
+
+
+def _reachable(url: str) -> str | None:
+    """None when the server answers /health, else why not."""
+    import httpx
+
+    try:
+        response = httpx.get(url.rstrip("/") + "/health", timeout=10)
+    except httpx.HTTPError as err:
+        return f"{type(err).__name__}: {err}"
+    return None if response.status_code == 200 else f"HTTP {response.status_code}"
+
+
+def serve(args: argparse.Namespace) -> int:
+    """Check the settings, then serve until interrupted (Ctrl-C pauses the schedule)."""
+    prefect_env.configure(Path.home() / ".genjin" / "prefect")
+    try:
+        ZoneInfo(args.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        print(f"未知时区 / unknown time zone: {args.timezone!r} (e.g. Asia/Shanghai)", file=sys.stderr)
+        return 2
+    from prefect.schedules import Cron
+
+    try:
+        schedule = Cron(args.cron, timezone=args.timezone)
+    except ValueError as err:
+        print(f"cron 表达式有误 / invalid cron {args.cron!r}: {err}", file=sys.stderr)
+        return 2
+    if not args.drop.is_dir():
+        print(f"投放目录不存在 / drop folder not found: {args.drop}", file=sys.stderr)
+        return 2
+    from genjin.policy import PolicyError, load_policy
+
+    try:
+        load_policy(args.policy)
+    except PolicyError as err:
+        print(err, file=sys.stderr)
+        return 2
+    url = _api_url()
+    if not url:
+        print(NO_SERVER, file=sys.stderr)
+        return 2
+    why = _reachable(url)
+    if why:
+        print(f"无法连接 Prefect 服务器 / cannot reach the Prefect server at {url}: {why}\n\n{NO_SERVER}",
+              file=sys.stderr)
+        return 2
+    parameters = {
+        "drop": str(args.drop.resolve()),
+        "out": str(args.out.resolve()),
+        "policy": str(args.policy.resolve()) if args.policy else None,
+        "timezone": args.timezone,
+        "settle_seconds": args.settle_seconds,
+        "send": args.send,
+    }
+    print(f"genjin serve: {FLOW_NAME}/{args.name} · cron {args.cron!r} {args.timezone} · {url}\n"
+          f"  drop {parameters['drop']} → {parameters['out']}\n"
+          f"  停止请按 Ctrl-C / Ctrl-C to stop (the schedule is paused on exit)", flush=True)
+    from prefect.types.entrypoint import EntrypointType
+
+    from flows.scheduled import nightly_scheduled
+
+    nightly_scheduled.serve(name=args.name, schedules=[schedule], parameters=parameters, limit=1,
+                            print_starting_message=False, entrypoint_type=EntrypointType.MODULE_PATH)
+    return 0
+
