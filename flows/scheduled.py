@@ -18,8 +18,10 @@ from prefect.runtime import flow_run
 
 from flows.nightly import nightly
 from genjin.folders import Folders
+from genjin.lock import run_lock
 
 DEFAULT_TIMEZONE = "Asia/Shanghai"
+LOCK_WAIT_SECONDS = 600.0  # a scheduled night waits this long for a run started by hand, then fails visibly
 
 
 def scheduled_date(moment: datetime, timezone: str = DEFAULT_TIMEZONE) -> date:
@@ -33,6 +35,8 @@ def scheduled_date(moment: datetime, timezone: str = DEFAULT_TIMEZONE) -> date:
 def nightly_scheduled(drop: str, out: str, policy: str | None = None, timezone: str = DEFAULT_TIMEZONE,
                       settle_seconds: float = 60.0, send: bool = False, as_of: str | None = None) -> dict[str, Any]:
     night = date.fromisoformat(as_of) if as_of else scheduled_date(flow_run.scheduled_start_time, timezone)
-    result = nightly(folders=Folders.beside(Path(drop), Path(out)), as_of=night,
-                     policy_file=Path(policy) if policy else None, settle_seconds=settle_seconds, send=send)
+    folders = Folders.beside(Path(drop), Path(out))
+    with run_lock(folders.history, wait_seconds=LOCK_WAIT_SECONDS):  # never beside a `genjin run` by hand
+        result = nightly(folders=folders, as_of=night,
+                         policy_file=Path(policy) if policy else None, settle_seconds=settle_seconds, send=send)
     return {"as_of": night.isoformat(), "run_dir": str(result.run_dir), "tasks": result.summary.get("tasks")}
