@@ -117,6 +117,7 @@ def _run(drop: Path, out: Path, as_of: date, policy: Path | None, settle_seconds
             from flows.nightly import nightly
 
             print(f"genjin: {as_of} · drop {drop} → {out / as_of.isoformat()}")
+            prefect_env.start_temporary_server()
             result = nightly(folders=folders, as_of=as_of, policy_file=policy, settle_seconds=settle_seconds,
                              send=send)
     except Busy as err:
