@@ -11,11 +11,10 @@ import polars as pl
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
-from genjin import archive
-from genjin.dropfolder import files_to_process
+from genjin import archive, dropfolder
 from genjin.folders import Folders
 from genjin.history import History
-from genjin.ingest import FileLoad, load_new_file, sha256_of
+from genjin.ingest import FileLoad, load_new_file
 from genjin.policy import Policy
 from reports.email_message import deliver
 from reports.html_report import write_kpi_outputs
@@ -33,38 +32,13 @@ io_step = task(cache_policy=NO_CACHE, log_prints=False, retries=2, retry_delay_s
 
 
 @step
-def scan_drop(drop: Path, settle_seconds: float) -> list[Path]:
-    return files_to_process(drop, settle_seconds)
-
-
-@step
 def night_files(folders: Folders, as_of: date, settle_seconds: float) -> list[Path]:
-    """The night's files: those in the drop folder, and those a run of this night already moved to
-    archive/<as-of>/ or quarantine/<as-of>/ (a re-run, or a run after one that was killed part-way) — they
-    are read again for run.json and the rejects; the ledger keeps them from being recorded twice. A file
-    left in the drop folder beside an identical archived copy (a run killed inside the move) is the same
-    file: the move is finished. Sorted by name, as a clean run takes them."""
-    moved = [*archive.originals_in(folders.archive / as_of.isoformat()),
-             *archive.originals_in(folders.quarantine / as_of.isoformat())]
-    by_name = {p.name: p for p in moved}
-    files = list(moved)
-    for path in files_to_process(folders.drop, settle_seconds):
-        twin = by_name.get(path.name)
-        if twin is not None and twin.stat().st_size == path.stat().st_size and sha256_of(twin) == sha256_of(path):
-            path.unlink()
-            continue
-        files.append(path)
-    return sorted(files, key=lambda p: (p.name, str(p)))
+    return dropfolder.night_files(folders, as_of, settle_seconds)
 
 
 @step
 def read_and_validate(path: Path, history: History, as_of: date) -> FileLoad:
     return load_new_file(path, lambda digest: history.loaded_before(digest, as_of))
-
-
-def to_record(load: FileLoad, history: History) -> bool:
-    """A loaded file the ledger does not hold yet (a re-run of the night finds its files there)."""
-    return load.status == "loaded" and not history.recorded(load.sha256)
 
 
 @io_step

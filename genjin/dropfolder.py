@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import fnmatch
 import time
+from datetime import date
 from pathlib import Path
+
+from genjin import archive
+from genjin.folders import Folders
+from genjin.ingest import sha256_of
 
 TEMPORARY = ("~$*", ".~lock*", "*.part", "*.tmp", ".*")
 
@@ -25,3 +30,22 @@ def files_to_process(drop: Path, settle_seconds: float = 60.0) -> list[Path]:
         p for p in drop.iterdir()
         if p.is_file() and not p.is_symlink() and not is_temporary(p) and is_settled(p, settle_seconds)
     )
+
+
+def night_files(folders: Folders, as_of: date, settle_seconds: float = 60.0) -> list[Path]:
+    """The night's files: those in the drop folder, and those a run of this night already moved to
+    archive/<as-of>/ or quarantine/<as-of>/ (a re-run, or a run after one that was killed part-way) — they
+    are read again for run.json and the rejects; the ledger keeps them from being recorded twice. A file
+    left in the drop folder beside an identical archived copy (a run killed inside the move) is the same
+    file: the move is finished. Sorted by name, as a clean run takes them."""
+    moved = [*archive.originals_in(folders.archive / as_of.isoformat()),
+             *archive.originals_in(folders.quarantine / as_of.isoformat())]
+    by_name = {p.name: p for p in moved}
+    files = list(moved)
+    for path in files_to_process(folders.drop, settle_seconds):
+        twin = by_name.get(path.name)
+        if twin is not None and twin.stat().st_size == path.stat().st_size and sha256_of(twin) == sha256_of(path):
+            path.unlink()
+            continue
+        files.append(path)
+    return sorted(files, key=lambda p: (p.name, str(p)))
