@@ -19,8 +19,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from reports.cells import set_text_safe
 from schemas.vocab import CHANNELS, OUTCOMES
-from transforms.tasks_pipeline import STAGE_LABELS
-from transforms.views import TASK_LABELS
+from transforms.labels import STAGE_LABELS, TASK_LABELS
 
 
 class Column(NamedTuple):

@@ -7,10 +7,8 @@ from datetime import date
 import polars as pl
 
 from genjin.policy import PIPELINE_STAGES, Policy
+from transforms.labels import STAGE_LABELS
 from transforms.task_frame import task_frame
-
-STAGE_LABELS = {"lead": "线索", "intent": "意向", "negotiating": "谈判", "dormant": "暂不考虑",
-                "won": "成交", "owner": "保有", "lost": "战败"}
 
 
 def measured_from(created_at: pl.Expr, policy: Policy) -> pl.Expr:
