@@ -29,9 +29,13 @@ def _clean_text(col: str) -> pl.Expr:
     return pl.when(s == "").then(None).otherwise(s)
 
 
-def parse_datetime(col: str) -> pl.Expr:
-    """Real Excel dates (read as `2025-03-05 14:30:00`), Excel serial numbers, and the text forms of SPEC §2."""
-    s = _clean_text(col).str.replace_all("：", ":")
+# what most exports hold, read directly: 2025-03-05 14:30(:00), 2025/3/5 9:05, 2025-03-05, 2025/3/5
+_DIRECT_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d")  # after `/` → `-`
+_DIRECT = r"^\d{4}[-/]\d{1,2}[-/]\d{1,2}"
+
+
+def _general_datetime(s: pl.Expr) -> pl.Expr:
+    """Excel serial numbers and every text form of SPEC §2 (the ISO forms included)."""
     serial = s.cast(pl.Float64, strict=False)
     from_serial = (
         pl.lit(EXCEL_EPOCH).cast(pl.Datetime("us"))
@@ -45,12 +49,29 @@ def parse_datetime(col: str) -> pl.Expr:
     text = pl.format(
         "{}-{}-{} {}:{}:{}", parts.struct.field("1"), part(2), part(3), part(4), part(5), part(6)
     ).str.strptime(pl.Datetime("us"), "%Y-%m-%d %H:%M:%S", strict=False)
-    return (
-        pl.when(s.str.contains(_SERIAL) & serial.is_between(1, 2_958_465))
-        .then(from_serial)
-        .otherwise(text)
-        .alias(col)
+    return pl.when(s.str.contains(_SERIAL) & serial.is_between(1, 2_958_465)).then(from_serial).otherwise(text)
+
+
+def _datetimes(cleaned: pl.Series) -> pl.Series:
+    """The common forms straight through strptime; only what is left takes the general pattern (the same
+    result: the general pattern reads those forms the same way)."""
+    frame = cleaned.rename("s").to_frame()
+    s = pl.col("s")
+    dashed = s.str.replace_all("/", "-", literal=True)
+    iso = pl.when(s.str.contains(_DIRECT)).then(
+        pl.coalesce(dashed.str.strptime(pl.Datetime("us"), fmt, strict=False) for fmt in _DIRECT_FORMATS)
     )
+    out = frame.select(iso.alias("d")).to_series()
+    rest = out.is_null() & cleaned.is_not_null()
+    if rest.any():
+        out = out.scatter(rest.arg_true(), frame.filter(rest).select(_general_datetime(s)).to_series())
+    return out.rename(cleaned.name)
+
+
+def parse_datetime(col: str) -> pl.Expr:
+    """Real Excel dates (read as `2025-03-05 14:30:00`), Excel serial numbers, and the text forms of SPEC §2."""
+    cleaned = _clean_text(col).str.replace_all("：", ":", literal=True)
+    return cleaned.map_batches(_datetimes, return_dtype=pl.Datetime("us"), is_elementwise=True).alias(col)
 
 
 def parse_date(col: str) -> pl.Expr:
@@ -67,13 +88,20 @@ def _phone_e164(text: str) -> str | None:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+def _phones(cleaned: pl.Series) -> pl.Series:
+    """Mainland mobiles in Polars; only what is left goes to phonenumbers, in Python, value by value."""
+    digits = cleaned.str.replace(r"\.0+$", "").str.replace_all(r"[\s\-()（）.]", "")
+    out = "+86" + digits.str.extract(_CN_MOBILE, 1)
+    rest = out.is_null() & cleaned.is_not_null()
+    if rest.any():
+        others = cleaned.filter(rest).map_elements(_phone_e164, return_dtype=pl.String, skip_nulls=True)
+        out = out.scatter(rest.arg_true(), others)
+    return out.rename(cleaned.name)
+
+
 def parse_phone(col: str) -> pl.Expr:
-    """E.164 with default region CN. Mainland mobiles take a fast path; anything else goes to phonenumbers."""
-    s = _clean_text(col)
-    digits = s.str.replace(r"\.0+$", "").str.replace_all(r"[\s\-()（）.]", "")
-    mobile = digits.str.extract(_CN_MOBILE, 1)
-    other = s.map_elements(_phone_e164, return_dtype=pl.String, skip_nulls=True)
-    return pl.when(mobile.is_not_null()).then(pl.lit("+86") + mobile).otherwise(other).alias(col)
+    """E.164 with default region CN."""
+    return _clean_text(col).map_batches(_phones, return_dtype=pl.String, is_elementwise=True).alias(col)
 
 
 def parse_bool(col: str) -> pl.Expr:
