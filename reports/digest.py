@@ -13,12 +13,13 @@ from typing import Any
 import polars as pl
 
 from genjin import mail
-from reports.email_message import Recipient, file_stem, new_message
+from reports.email_message import Recipient, by_advisor, file_stem, new_message
 from reports.templating import render
 from transforms.views import per_customer, task_label
 
 OVERDUE_PER_ADVISOR = 5  # the most overdue customers of each advisor shown in the digest
 REPORT_NAME = "report.html"
+ROW = "__row"  # the worklist's row number while it is split by advisor
 
 
 def mask_phone(phone: str | None) -> str:
@@ -73,10 +74,20 @@ def _masked(frame: pl.DataFrame) -> list[dict[str, Any]]:
     return [row | {"phone": mask_phone(row["phone"])} for row in frame.to_dicts()]
 
 
+def _names(roster: pl.DataFrame) -> dict[str, str]:
+    return dict(roster.select("advisor_id", pl.col("name").fill_null(pl.col("advisor_id"))).iter_rows())
+
+
 def digest_context(head: Manager, worklist: pl.DataFrame, roster: pl.DataFrame,
                    without_email: Collection[str], as_of: date, report_attached: bool) -> dict[str, Any]:
+    work = worklist.filter(pl.col("advisor_id").is_in((head.advisor_id, *head.team)))
+    return _context(head, work, roster, _names(roster), without_email, as_of, report_attached)
+
+
+def _context(head: Manager, work: pl.DataFrame, roster: pl.DataFrame, names: dict[str, str],
+             without_email: Collection[str], as_of: date, report_attached: bool) -> dict[str, Any]:
+    """`work`: the worklist rows of the manager and their team, in the worklist's order."""
     members = (head.advisor_id, *head.team)
-    work = worklist.filter(pl.col("advisor_id").is_in(members))
     stats = work.group_by("advisor_id").agg(
         pl.len().alias("tasks"),
         pl.col("customer_id").n_unique().alias("customers"),
@@ -100,12 +111,12 @@ def digest_context(head: Manager, worklist: pl.DataFrame, roster: pl.DataFrame,
     overdue = customers.filter(pl.col("days_overdue") > 0).sort(
         ["days_overdue", "priority"], descending=[True, False], maintain_order=True
     )
+    overdue_of, none_overdue = by_advisor(overdue), overdue.clear()
     overdue_by_advisor = []  # the manager's own overdue work is on their own worklist and under 转交
     for person in people.filter((pl.col("overdue") > 0) & ~pl.col("is_self")).iter_rows(named=True):
-        rows = overdue.filter(pl.col("advisor_id") == person["advisor_id"])
+        rows = overdue_of.get(person["advisor_id"], none_overdue)
         shown = _masked(rows.head(OVERDUE_PER_ADVISOR))
         overdue_by_advisor.append(person | {"rows": shown, "more": rows.height - len(shown)})
-    names = dict(roster.select("advisor_id", pl.col("name").fill_null(pl.col("advisor_id"))).iter_rows())
     orphaned = (
         work.filter((pl.col("advisor_id") == head.advisor_id) & pl.col("orphaned"))
         .with_columns(task_label().alias("label"))
@@ -172,15 +183,19 @@ def digest_mail(worklist: pl.DataFrame, roster: pl.DataFrame, without_email: Col
     managers without a usable email address. `roster` has one row per advisor; `without_email` are the
     advisors whose worklist could not be emailed."""
     attached = report if report.is_file() else None
+    parts = by_advisor(worklist.with_row_index(ROW))  # split once; each team's rows put back in order below
+    names = _names(roster)
     items, missing = [], []
     for head in managers(roster):
-        if not head.team and worklist.filter(pl.col("advisor_id") == head.advisor_id).is_empty():
+        if not head.team and head.advisor_id not in parts:
             continue
         address = (head.email or "").strip()
         if not mail.is_address(address):
             missing.append(head.advisor_id)
             continue
-        context = digest_context(head, worklist, roster, without_email, as_of, attached is not None)
+        team = [parts[a] for a in dict.fromkeys((head.advisor_id, *head.team)) if a in parts]
+        work = pl.concat(team).sort(ROW).drop(ROW) if team else worklist.clear()
+        context = _context(head, work, roster, names, without_email, as_of, attached is not None)
         to = Recipient(head.advisor_id, head.name, address)
         items.append(digest_message(to, context, attached, as_of, sender))
     return items, missing

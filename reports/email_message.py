@@ -90,11 +90,18 @@ def latest_roster(advisors: pl.DataFrame) -> pl.DataFrame:
     return advisors.unique("advisor_id", keep="last", maintain_order=True)
 
 
+def by_advisor(frame: pl.DataFrame) -> dict[str, pl.DataFrame]:
+    """`frame` split once by advisor_id, each part in the frame's order (what a filter per advisor gives)."""
+    return {key: part for (key,), part in frame.partition_by("advisor_id", as_dict=True, maintain_order=True).items()}
+
+
 def advisor_mail(worklist: pl.DataFrame, roster: pl.DataFrame, workbooks: Mapping[str, Path], as_of: date,
                  sender: str) -> tuple[list[mail.Outgoing], list[str]]:
     """Each advisor with tasks tonight gets their own worklist; the second list holds the advisors whose
     roster row has no usable email address."""
-    customers = per_customer(worklist)
+    tasks, no_tasks = by_advisor(worklist), worklist.clear()
+    every_customer = per_customer(worklist)
+    customers, no_customers = by_advisor(every_customer), every_customer.clear()
     items: list[mail.Outgoing] = []
     without_email: list[str] = []
     for person in recipients(worklist, roster).iter_rows(named=True):
@@ -103,10 +110,8 @@ def advisor_mail(worklist: pl.DataFrame, roster: pl.DataFrame, workbooks: Mappin
             without_email.append(advisor_id)
             continue
         to = Recipient(advisor_id, person["name"], address)
-        msg = advisor_message(
-            to, worklist.filter(pl.col("advisor_id") == advisor_id),
-            customers.filter(pl.col("advisor_id") == advisor_id), workbooks[advisor_id], as_of, sender,
-        )
+        msg = advisor_message(to, tasks.get(advisor_id, no_tasks),
+                              customers.get(advisor_id, no_customers), workbooks[advisor_id], as_of, sender)
         filename = f"{file_stem(advisor_id)}.eml"
         items.append(mail.Outgoing("advisor", advisor_id, address, as_of, msg, filename))
     return items, without_email

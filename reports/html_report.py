@@ -35,6 +35,7 @@ TEXT: dict[str, dict[str, str]] = {
         "deal_cycle": "成交周期分布（近30天订单）",
         "days": "天", "deals": "订单数", "median": "中位数", "lost_reasons": "战败原因（近30天新建线索）",
         "rfm": "保有客户 RFM 客群（截至 D 日）", "targets_by_store": "目标达成 · 按门店（近30天）",
+        "targets_by_store_worst": "目标达成 · 按门店（近30天，每项最差的 {n} 家，共 {total} 家）",
         "trends": "近期走势（每晚的近30天值）", "rfm_table": "RFM 客群 · 按门店", "avg_ticket": "店均客单价",
         "owners": "保有客户", "tasks_today": "今日待办 · 按任务类型", "task": "任务", "count": "数量",
         "overdue": "逾期", "files": "数据文件", "file": "文件", "kind": "类型", "rows_in": "读入",
@@ -57,6 +58,7 @@ TEXT: dict[str, dict[str, str]] = {
         "deal_cycle": "Deal cycle (orders in the last 30 days)", "days": "days", "deals": "orders",
         "median": "median", "lost_reasons": "Lost reasons (leads created in the last 30 days)",
         "rfm": "Owners by RFM segment (on D)", "targets_by_store": "Targets by store (last 30 days)",
+        "targets_by_store_worst": "Targets by store (last 30 days, worst {n} of {total} per KPI)",
         "trends": "Trends (each night's last-30-days value)", "rfm_table": "RFM segments by store",
         "avg_ticket": "Avg ticket", "owners": "Owners", "tasks_today": "Today's tasks by type",
         "task": "Task",
@@ -76,6 +78,7 @@ TABLE_KPIS = tuple(key for key, entry in KPIS.items() if entry.aggregate != "seg
 TREND_KPIS = ("lead_to_won", "intent_to_won", "first_response_sla", "followup_on_time", "referral_rate",
               "retention_1y", "churn_1y", "csat_mean")
 SLA_CHART_ADVISORS = 20  # the chart shows the lowest; the advisor table has everyone
+TARGET_CHART_STORES = 20  # beyond this many stores the chart shows the worst per KPI; the store table has all
 CYCLE_BINS = ((0, 7), (8, 14), (15, 30), (31, 60), (61, 90), (91, None))
 
 
@@ -151,11 +154,9 @@ def _dimension_rows(data: dict[str, Any], period: str, dimension: str, names: di
 
 
 def _value(result: KpiResult, period: str, dimension: str, member: str, key: str, col: str) -> Any:
-    rows = result.table.filter(
-        (pl.col("period") == period) & (pl.col("dimension") == dimension) & (pl.col("member") == member)
-        & (pl.col("key") == key)
-    )
-    return rows[col][0] if rows.height else None
+    """`col` (value, num or n) of one KPI of one member; None where nothing was counted."""
+    cell = result.cell(period, dimension, member, key)
+    return None if cell is None else cell[("value", "num", "n").index(col)]
 
 
 def _cycle_bins(days: Sequence[int], language: str) -> list[tuple[str, int]]:
@@ -220,15 +221,15 @@ def build_charts(result: KpiResult, data: dict[str, Any], policy: Policy, names:
         tx["no_data"], font, color=charts.BLUE,
     )
 
-    stores = list(data[period]["store"])
+    per_store = data[period]["store"]
+    many = len(per_store) > TARGET_CHART_STORES
     by_store = charts.panels(
         "targets_by_store",
-        [
-            Panel(KPIS[key].label(language), stores, [data[period]["store"][s][key] for s in stores],
-                  KPIS[key].unit == "rate", goals[key])
-            for key in ("retention_1y", "churn_1y", "referral_rate", "csat_mean")
-        ],
-        tx["targets_by_store"], tx["no_data"], font,
+        [target_panel(KPIS[key], goals[key], {s: v[key] for s, v in per_store.items()}, language)
+         for key in ("retention_1y", "churn_1y", "referral_rate", "csat_mean")],
+        tx["targets_by_store_worst"].format(n=TARGET_CHART_STORES, total=len(per_store)) if many
+        else tx["targets_by_store"],
+        tx["no_data"], font,
     )
 
     nights = [*earlier, data]
@@ -240,6 +241,18 @@ def build_charts(result: KpiResult, data: dict[str, Any], policy: Policy, names:
     ]
     trend = charts.trends("trends", dates, series, tx["trends"], tx["no_data"], font)
     return [funnel, sla, by_store, cycle, lost_chart, rfm, trend]
+
+
+def target_panel(entry: Kpi, goal: Target, by_store: dict[str, Any], language: str) -> Panel:
+    """One KPI per store against its target: every store in the table's order when there are at most
+    `TARGET_CHART_STORES`; beyond that the stores furthest on the wrong side of the target, worst first
+    (the By store table has them all)."""
+    stores = list(by_store)
+    if len(stores) > TARGET_CHART_STORES:
+        valued = [s for s in stores if by_store[s] is not None]
+        sign = 1 if goal.higher_is_better else -1
+        stores = sorted(valued, key=lambda s: (sign * by_store[s], s))[:TARGET_CHART_STORES]
+    return Panel(entry.label(language), stores, [by_store[s] for s in stores], entry.unit == "rate", goal)
 
 
 def _night_value(night: dict[str, Any], key: str) -> float | None:

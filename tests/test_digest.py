@@ -153,3 +153,25 @@ def test_a_manager_with_neither_team_nor_work_gets_no_digest(tmp_path: Path) -> 
                                  tmp_path / "r.html", AS_OF, "genjin <crm@dealer.cn>")
     assert [i.recipient_id for i in items] == ["M1"]
     assert missing == []  # M2 would get nothing, so a missing address does not matter tonight
+
+
+def test_each_managers_digest_holds_only_their_teams_work(tmp_path: Path) -> None:
+    m3 = {"advisor_id": "M3", "name": "刘经理", "store": "徐汇店", "role": "manager", "email": "m3@dealer.cn",
+          "manager_id": None, "active": True}  # X1 has no manager of their own: M3 is the store's first
+    roster = pl.concat([ROSTER, pl.DataFrame([m3], schema=ROSTER.schema)])
+    xuhui = pl.DataFrame([
+        task("X1", "C8", "郑先生", "+8613800138008", "followup", 4, 5) | {"store": "徐汇店"},
+        task("X1", "C9", "冯女士", "+8613800138009", "first_contact", 0, 2) | {"store": "徐汇店"},
+    ], schema=WORKLIST.schema)
+    worklist = pl.concat([WORKLIST.head(2), xuhui.head(1), WORKLIST.slice(2), xuhui.tail(1)])  # teams interleaved
+    items, _ = digest_mail(worklist, roster, set(), tmp_path / "none.html", AS_OF, "genjin <crm@dealer.cn>")
+    messages = {i.recipient_id: _parse(i.message.as_bytes()) for i in items}
+    assert {k: m["Subject"] for k, m in messages.items()} == {
+        "M1": "【团队日报】2026-11-23 浦东店 · 5 项 · 4 项逾期 · 1 位转交客户",  # M1, S1 ×3, S3
+        "M3": "【团队日报】2026-11-23 徐汇店 · 2 项 · 1 项逾期",  # X1 ×2
+    }
+    m1_text = messages["M1"].get_body(("plain",)).get_content()
+    m3_text = messages["M3"].get_body(("plain",)).get_content()
+    assert "138****8008" in m3_text and "138****8008" not in m1_text
+    assert "138****8001" in m1_text and "138****8001" not in m3_text
+    assert m3_text.count("138****8009") == 0  # due today: not overdue, not listed

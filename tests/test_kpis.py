@@ -327,3 +327,39 @@ def test_each_kpi_is_defined_once_in_both_languages(policy):
             text = entry.definition(language, policy)
             assert len(text) > 20 and "{" not in text
     assert "365" in KPIS["retention_1y"].definition("zh", policy)
+
+
+# --- per advisor and store, aggregated in one pass ----------------------------------------------------------
+
+TEAMS = make_inputs(
+    leads=[
+        lead("L1", "2026-11-20 10:00", "13800000031", grade="B", status="意向"),  # S1 浦东店
+        lead("L2", "2026-11-05 09:00", "13800000032", grade="C", status="战败"),  # S1 浦东店, never called
+        lead("L3", "2026-11-12 09:00", "13800000033", grade="A", status="意向", store="静安店", advisor_id="S2"),
+        lead("L4", "2026-11-15 09:00", "13800000034", grade="B", store="静安店", advisor_id="S3"),  # never called
+        lead("L5", "2026-11-16 09:00", "13800000035", grade="B", status="意向", store="静安店", advisor_id="S3"),
+    ],
+    followups=[
+        fu("2026-11-21 09:00", "L1"),  # due 11-21 (B: + 24 h) → met
+        fu("2026-11-12 09:30", "L3", advisor_id="S2"),  # due 11-12 (A: + 1 h) → met
+        fu("2026-11-18 09:00", "L5", advisor_id="S3"),  # due 11-17 → late
+    ],
+)
+
+
+def test_kpis_per_advisor_and_store_by_hand(policy):
+    r = kpis(TEAMS, policy)
+    # reached intent: S1 L1 of L1, L2 → 1/2; S2 L3 → 1/1; S3 L5 of L4, L5 → 1/2; group 3/5
+    # SLA met: S1 L1 of 2; S2 L3 of 1; S3 none of 2 (L4 never called, L5 late); group 2/5
+    expected = {
+        ("advisor", "S1"): (1 / 2, 1 / 2), ("advisor", "S2"): (1.0, 1.0), ("advisor", "S3"): (1 / 2, 0.0),
+        ("store", "浦东店"): (1 / 2, 1 / 2), ("store", "静安店"): (2 / 3, 1 / 3), ("group", "all"): (3 / 5, 2 / 5),
+    }
+    for (dimension, member), (intent, sla) in expected.items():
+        assert value(r, "lead_to_intent", "mtd", dimension, member) == pytest.approx(intent)
+        assert value(r, "first_response_sla", "mtd", dimension, member) == pytest.approx(sla)
+    assert r.cell("mtd", "advisor", "S3", "first_response_sla") == (0.0, 0.0, 2)  # value, num, n
+    assert r.cell("mtd", "store", "静安店", "lead_to_intent") == (pytest.approx(2 / 3), 2.0, 3)
+    assert r.cell("mtd", "advisor", "S9", "lead_to_intent") is None
+    assert r.members["advisor"] == ["S1", "S2", "S3"]
+    assert nested(r)["mtd"]["advisor"]["S2"]["intent_to_won"] == 0.0  # L3 at intent, not won

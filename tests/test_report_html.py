@@ -14,7 +14,8 @@ import polars as pl
 import pytest
 
 from reports import charts
-from reports.html_report import fmt, money, write_kpi_outputs
+from reports.charts import Target
+from reports.html_report import TARGET_CHART_STORES, fmt, money, target_panel, write_kpi_outputs
 from reports.kpi_json import read_earlier_kpis, write_kpis_json
 from tests.conftest import AS_OF, fu, lead, make_inputs, ro, sale
 from transforms.kpis import KPIS
@@ -200,3 +201,17 @@ def test_worklist_columns_the_report_reads(policy):
     needed = {"task_type", "days_overdue", "priority", "store", "advisor_id", "lead_id"}
     assert needed <= set(worklist.columns)
     assert worklist.schema["days_overdue"] in (pl.Int64, pl.Int32)
+
+
+def test_the_store_chart_shows_the_worst_stores_of_a_large_group():
+    entry, goal = KPIS["churn_1y"], Target(0.25, "目标 ≤ 25%", higher_is_better=False)
+    few = {"浦东店": 0.2, "静安店": None, "徐汇店": 0.3}
+    panel = target_panel(entry, goal, few, "zh")
+    assert (list(panel.labels), list(panel.values)) == (["浦东店", "静安店", "徐汇店"], [0.2, None, 0.3])  # as is
+    many = {f"S{n:02d}": n / 100 for n in range(TARGET_CHART_STORES + 2)} | {"S99": None, "SXX": 0.21}
+    panel = target_panel(entry, goal, many, "zh")
+    # churn: lower is better, so the worst are the highest: S21 (0.21) and SXX (0.21, by name after) first
+    assert list(panel.labels)[:3] == ["S21", "SXX", "S20"] and len(panel.labels) == TARGET_CHART_STORES
+    assert list(panel.values)[-1] == 0.03 and None not in panel.values
+    retention = target_panel(KPIS["retention_1y"], Target(0.75, "目标 ≥ 75%"), many, "zh")
+    assert list(retention.labels)[:2] == ["S00", "S01"]  # higher is better: the lowest first

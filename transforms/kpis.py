@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from functools import cached_property
 from typing import Literal
 
 import polars as pl
@@ -430,6 +431,12 @@ def _tasks(policy: Policy, leads: pl.LazyFrame, followups: pl.LazyFrame, orders:
 
 
 # --- aggregation ------------------------------------------------------------------------------------------
+#
+# Every KPI's units of both windows go into one frame tagged with period, key and aggregate; one group_by per
+# dimension (the group, store, advisor, source) aggregates all of them at once. The cost grows with the
+# units, not with the number of stores, advisors or sources.
+
+KpiCell = tuple[float | None, float | None, int]  # value, num, n
 
 
 @dataclass(frozen=True)
@@ -447,29 +454,53 @@ class KpiResult:
     store_tickets: pl.DataFrame  # store, avg_ticket (yuan), owners
     members: dict[str, list[str]] = field(default_factory=dict)  # dimension → members, sorted
 
+    @cached_property
+    def cells(self) -> dict[tuple[str, str, str], dict[str, KpiCell]]:
+        """`table` indexed once: (period, dimension, member) → key → (value, num, n)."""
+        out: dict[tuple[str, str, str], dict[str, KpiCell]] = {}
+        for period, dimension, member, key, value, num, n in self.table.iter_rows():
+            out.setdefault((period, dimension, member), {})[key] = (value, num, n)
+        return out
 
-def _aggregate(how: Aggregate) -> list[pl.Expr]:
-    x = pl.col("x")
-    if how == "mean":
-        return [x.mean().alias("value"), x.sum().alias("num"), pl.len().alias("n")]
-    if how == "median":
-        return [x.median().alias("value"), pl.lit(None, dtype=pl.Float64).alias("num"), pl.len().alias("n")]
-    count = pl.len().cast(pl.Float64)
-    return [count.alias("value"), count.alias("num"), pl.len().alias("n")]
+    @cached_property
+    def segment_counts(self) -> dict[tuple[str, str, str], dict[str, int]]:
+        """`segments` indexed once: (period, dimension, member) → segment → customers."""
+        out: dict[tuple[str, str, str], dict[str, int]] = {}
+        for period, dimension, member, segment, customers in self.segments.iter_rows():
+            out.setdefault((period, dimension, member), {})[segment] = customers
+        return out
+
+    def cell(self, period: str, dimension: str, member: str, key: str) -> KpiCell | None:
+        """One KPI value with its numerator and unit count; None where nothing was counted."""
+        return self.cells.get((period, dimension, member), {}).get(key)
 
 
-def _by_dimension(units: pl.DataFrame, aggs: list[pl.Expr], extra: tuple[str, ...] = ()) -> pl.DataFrame:
-    frames = [units.group_by(*extra).agg(aggs) if extra else units.select(aggs)]
-    frames[0] = frames[0].with_columns(pl.lit("group").alias("dimension"), pl.lit(GROUP).alias("member"))
+def _value_and_num() -> list[pl.Expr]:
+    """value and num by the KPI's aggregate: mean → (mean of x, sum of x), median → (median, null),
+    count → (units, units)."""
+    how, units = pl.col("aggregate"), pl.col("n").cast(pl.Float64)
+    return [
+        pl.when(how == "mean").then(pl.col("mean")).when(how == "median").then(pl.col("median"))
+        .otherwise(units).alias("value"),
+        pl.when(how == "mean").then(pl.col("sum")).when(how == "median").then(pl.lit(None, pl.Float64))
+        .otherwise(units).alias("num"),
+    ]
+
+
+def _by_dimension(units: pl.LazyFrame, by: tuple[str, ...], aggs: list[pl.Expr]) -> pl.LazyFrame:
+    """`aggs` per `by` for the group and for each store, advisor and source; a unit with no store (advisor,
+    source) counts for the group only."""
+    names = [a.meta.output_name() for a in aggs]
+    frames = [units.group_by(*by).agg(aggs).with_columns(pl.lit("group").alias("dimension"),
+                                                          pl.lit(GROUP).alias("member"))]
     for dimension, col in DIMENSION_COLUMN.items():
         frames.append(
             units.filter(pl.col(col).is_not_null())
-            .group_by(col, *extra).agg(aggs)
+            .group_by(col, *by).agg(aggs)
             .rename({col: "member"})
             .with_columns(pl.lit(dimension).alias("dimension"))
         )
-    return pl.concat([f.select("dimension", "member", *extra, *(a.meta.output_name() for a in aggs))
-                      for f in frames])
+    return pl.concat([f.select("dimension", "member", *by, *names) for f in frames])
 
 
 def compute_kpis(
@@ -478,26 +509,33 @@ def compute_kpis(
     """Every KPI for both windows and every dimension. `inputs` as loaded (known_on is applied here)."""
     facts = build_facts(inputs, policy, as_of, worklist)
     wins = windows(as_of)
-    tables, segments = [], []
+    values, segments = [], []
     for w in wins:
-        for entry in KPIS.values():
-            units = entry.rows(facts, w)
+        for key, entry in KPIS.items():
+            units = entry.rows(facts, w).lazy().with_columns(pl.lit(w.name).alias("period"))
             if entry.aggregate == "segments":
-                segments.append(
-                    _by_dimension(units.rename({"x": "segment"}), [pl.len().alias("customers")], ("segment",))
-                    .with_columns(pl.lit(w.name).alias("period"))
-                )
-                continue
-            if units.is_empty():
-                continue
-            tables.append(
-                _by_dimension(units, _aggregate(entry.aggregate))
-                .with_columns(pl.lit(w.name).alias("period"), pl.lit(entry.key).alias("key"))
-            )
-    columns = TABLE_SCHEMA.columns
-    table = pl.concat([TABLE_SCHEMA, *(t.select(columns) for t in tables)], how="vertical_relaxed")
-    segment_table = pl.concat(segments).select("period", "dimension", "member", "segment",
-                                               pl.col("customers").cast(pl.Int64))
+                segments.append(units.select("period", "store", "advisor_id", "source",
+                                             pl.col("x").alias("segment")))
+            else:
+                values.append(units.select(
+                    "period", pl.lit(key).alias("key"), pl.lit(entry.aggregate).alias("aggregate"),
+                    "store", "advisor_id", "source", pl.col("x").cast(pl.Float64),
+                ))
+    x = pl.col("x")
+    per_kpi = _by_dimension(
+        pl.concat(values), ("period", "key", "aggregate"),
+        [x.mean().alias("mean"), x.median().alias("median"), x.sum().alias("sum"), pl.len().alias("n")],
+    )
+    table_query = per_kpi.select(
+        "period", "dimension", "member", "key", *_value_and_num(), pl.col("n").cast(pl.Int64)
+    ).sort("period", "dimension", "member", "key")
+    segment_query = (
+        _by_dimension(pl.concat(segments), ("period", "segment"), [pl.len().alias("customers")])
+        .select("period", "dimension", "member", "segment", pl.col("customers").cast(pl.Int64))
+        .sort("period", "dimension", "member", "segment")
+    )
+    table, segment_table = pl.collect_all([table_query, segment_query])
+    table = pl.concat([TABLE_SCHEMA, table], how="vertical_relaxed")
     members = {
         dim: sorted(set(table.filter(pl.col("dimension") == dim)["member"].to_list())
                     | set(segment_table.filter(pl.col("dimension") == dim)["member"].to_list()))
@@ -528,19 +566,15 @@ def compute_kpis(
 
 def kpi_values(result: KpiResult, period: str, dimension: str, member: str) -> dict[str, object]:
     """One member's KPIs with every key: null where nothing was counted, 0 for counts, every segment."""
-    where = (pl.col("period") == period) & (pl.col("dimension") == dimension) & (pl.col("member") == member)
-    rows = result.table.filter(where)
-    found = dict(zip(rows["key"].to_list(), rows["value"].to_list(), strict=True))
+    found = result.cells.get((period, dimension, member), {})
     out: dict[str, object] = {}
     for key, entry in KPIS.items():
         if entry.aggregate == "segments":
-            seg = result.segments.filter(where)
-            counts = dict(zip(seg["segment"].to_list(), seg["customers"].to_list(), strict=True))
+            counts = result.segment_counts.get((period, dimension, member), {})
             out[key] = {name: int(counts.get(name, 0)) for name in result.segment_names}
-        elif entry.aggregate == "count":
-            out[key] = int(found.get(key) or 0)
         else:
-            out[key] = found.get(key)
+            value = found[key][0] if key in found else None
+            out[key] = int(value or 0) if entry.aggregate == "count" else value
     return out
 
 
