@@ -1,23 +1,27 @@
 """The advisor's workbook (`worklists/<advisor_id>.xlsx`): one row per customer, most urgent first, with
 columns the advisor fills in so the workbook can be dropped back as follow-ups (SPEC §6, §9); a second sheet
-holds the talk-track hint (话术) of each task type from the policy."""
+holds the talk-track hint (话术) of each task type from the policy.
+
+Written with xlsxwriter (issue #8: openpyxl's per-cell style objects were most of a night's writing time):
+each cell style is a Format made once per workbook (`_Formats`), and every string goes through `write_string`,
+so text starting with `=`, `+`, `-` or `@` is stored as text, never as a formula (../shared/PITFALLS.md).
+docProps/core.xml gets `created` = `modified` = the time of writing in UTC, as openpyxl stamped it on save: a
+returned workbook's `modified` is when it was filled in (schemas/returned_worklist.py, genjin.readers.file_time)."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
-from datetime import date
+from datetime import UTC, date, datetime
 from functools import cache
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import polars as pl
-from openpyxl import Workbook
-from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.datavalidation import DataValidation
-from openpyxl.worksheet.worksheet import Worksheet
+from xlsxwriter import Workbook
+from xlsxwriter.format import Format
+from xlsxwriter.worksheet import Worksheet
 
-from reports.cells import set_text_safe
 from schemas.vocab import CHANNELS, OUTCOMES
 from transforms.labels import STAGE_LABELS, TASK_LABELS
 
@@ -54,25 +58,25 @@ COLUMNS: tuple[Column, ...] = (
     Column("下次跟进时间", None, 17, DATETIME),
     Column("沟通内容", None, 36),
 )
-FILL_IN = tuple(j for j, c in enumerate(COLUMNS, start=1) if c.source is None)
 WRAPPED = ("原因", "沟通内容", "跟进事项")
+TALK_TRACK_HEADERS = (("跟进事项", 14), ("任务代码", 20), ("今日客户数", 10), ("话术提示", 90))
 
-HEADER_FILL = PatternFill("solid", fgColor="1F4E78")  # columns genjin fills
-INPUT_HEADER_FILL = PatternFill("solid", fgColor="375623")  # columns the advisor fills
-INPUT_FILL = PatternFill("solid", fgColor="FFFBEA")
-OVERDUE_FILL = PatternFill("solid", fgColor="FDE9E7")
-OVERDUE_FONT = Font(color="C00000", bold=True)
-HEADER_FONT = Font(bold=True, color="FFFFFF")
-THIN = Side(style="thin", color="D9D9D9")
-GRID = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
+HEADER_FILL = "#1F4E78"  # columns genjin fills
+INPUT_HEADER_FILL = "#375623"  # columns the advisor fills
+INPUT_FILL = "#FFFBEA"
+OVERDUE_FILL = "#FDE9E7"
+OVERDUE_FONT = {"font_color": "#C00000", "bold": True}
+HEADER = {"bold": True, "font_color": "#FFFFFF", "align": "center", "valign": "vcenter", "text_wrap": True}
+GRID = {"border": 1, "border_color": "#D9D9D9"}  # thin, light grey, all four sides
+HEADER_HEIGHT = 22
+MAX_DIGIT_WIDTH = 7  # pixels of a digit in Calibri 11, the unit of Excel's column width
 
 
-def priority_fill(priority: int | None) -> PatternFill | None:
+def priority_fill(priority: int | None) -> str | None:
     """1 red (complaints), 2 orange (new leads), 3 yellow, 4–6 green; 7 and later uncoloured."""
     if priority is None or priority > 6:
         return None
-    colour = {1: "FF7C80", 2: "F8CBAD", 3: "FFE699"}.get(priority, "E2EFDA")
-    return PatternFill("solid", fgColor=colour)
+    return {1: "#FF7C80", 2: "#F8CBAD", 3: "#FFE699"}.get(priority, "#E2EFDA")
 
 
 @cache
@@ -82,78 +86,118 @@ def shipped_talk_tracks() -> dict[str, str]:
     return load_policy().talk_tracks
 
 
-def _column(header: str) -> str:
-    return get_column_letter(next(j for j, c in enumerate(COLUMNS, start=1) if c.header == header))
+Style = tuple[tuple[str, Any], ...]  # xlsxwriter format properties, sorted: hashable
 
 
-def _header_row(ws: Worksheet, headers: list[tuple[str, float, PatternFill]]) -> None:
-    for j, (header, width, fill) in enumerate(headers, start=1):
-        cell = ws.cell(row=1, column=j)
-        set_text_safe(cell, header)
-        cell.font = HEADER_FONT
-        cell.fill = fill
-        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
-        ws.column_dimensions[get_column_letter(j)].width = width
-    ws.row_dimensions[1].height = 22
+def style(fill: str | None = None, **properties: Any) -> Style:
+    if fill:
+        properties |= {"pattern": 1, "bg_color": fill}
+    return tuple(sorted(properties.items()))
 
 
-def _worklist_sheet(ws: Worksheet, rows: pl.DataFrame, as_of: date) -> None:
-    ws.title = f"跟进清单 {as_of:%m-%d}"
-    headers = [(c.header, c.width, INPUT_HEADER_FILL if c.source is None else HEADER_FILL) for c in COLUMNS]
-    _header_row(ws, headers)
-    for i, record in enumerate(rows.iter_rows(named=True), start=2):
-        overdue = (record["days_overdue"] or 0) > 0
-        for j, column in enumerate(COLUMNS, start=1):
-            cell = ws.cell(row=i, column=j)
-            set_text_safe(cell, record[column.source] if column.source else None)
-            cell.border = GRID
-            cell.alignment = Alignment(vertical="top", wrap_text=column.header in WRAPPED)
-            if column.number_format:
-                cell.number_format = column.number_format
-            if column.source is None:
-                cell.fill = INPUT_FILL
-            elif overdue:
-                cell.fill = OVERDUE_FILL
-                if column.source in ("due_date", "days_overdue"):
-                    cell.font = OVERDUE_FONT
-        fill = priority_fill(record["priority"])
-        if fill:
-            ws.cell(row=i, column=1).fill = fill
-        ws.cell(row=i, column=1).alignment = Alignment(horizontal="center", vertical="top")
-    last = max(rows.height + 1, 2)
-    for column in COLUMNS:
+@cache
+def row_styles(overdue: bool, priority_colour: str | None) -> tuple[Style, ...]:
+    """The style of each column of a customer's row."""
+    styles = []
+    for j, column in enumerate(COLUMNS):
+        properties: dict[str, Any] = {**GRID, "valign": "top", "text_wrap": column.header in WRAPPED}
+        if column.number_format:
+            properties["num_format"] = column.number_format
+        fill = None
+        if column.source is None:
+            fill = INPUT_FILL
+        elif overdue:
+            fill = OVERDUE_FILL
+            if column.source in ("due_date", "days_overdue"):
+                properties |= OVERDUE_FONT
+        if j == 0:
+            properties["align"] = "center"
+            fill = priority_colour or fill
+        styles.append(style(fill, **properties))
+    return tuple(styles)
+
+
+def talk_track_style(column: int, bold: bool) -> Style:
+    return style(**GRID, valign="top", text_wrap=column == 3, bold=bold)
+
+
+class _Formats(dict[Style, Format]):
+    """The workbook's Format of each style, made on first use (a Format belongs to one workbook)."""
+
+    def __init__(self, wb: Workbook) -> None:
+        super().__init__()
+        self._wb = wb
+
+    def __missing__(self, key: Style) -> Format:
+        made = self[key] = self._wb.add_format(dict(key))
+        return made
+
+
+def _write(ws: Worksheet, row: int, col: int, value: Any, fmt: Format) -> None:
+    """A value as the cell type it is: text always as text (never a formula), dates as Excel dates."""
+    if value is None:
+        ws.write_blank(row, col, None, fmt)
+    elif isinstance(value, str):
+        ws.write_string(row, col, value, fmt)
+    elif isinstance(value, bool):
+        ws.write_boolean(row, col, value, fmt)
+    elif isinstance(value, int | float):
+        if isinstance(value, float) and not math.isfinite(value):
+            ws.write_blank(row, col, None, fmt)
+        else:
+            ws.write_number(row, col, value, fmt)
+    elif isinstance(value, date | datetime):
+        ws.write_datetime(row, col, value, fmt)
+    else:
+        raise TypeError(f"cannot write {type(value).__name__} to a worksheet cell: {value!r}")
+
+
+def _header_row(ws: Worksheet, formats: _Formats, headers: list[tuple[str, float, str]]) -> None:
+    ws.set_row_pixels(0, HEADER_HEIGHT * 4 / 3)  # 22 pt exactly (set_row rounds to whole pixels: 21.75)
+    for j, (header, width, fill) in enumerate(headers):
+        # in pixels, so the file holds exactly `width` (set_column adds Excel's cell padding to it)
+        ws.set_column_pixels(j, j, width * MAX_DIGIT_WIDTH)
+        ws.write_string(0, j, header, formats[style(fill, **HEADER)])
+
+
+def _validations(ws: Worksheet, last: int) -> None:
+    """Drop-downs on the channel and outcome columns, a date check on the two times (rows 2..`last`)."""
+    for j, column in enumerate(COLUMNS):
         if column.choices:
-            col = _column(column.header)
-            choices = DataValidation(
-                type="list", formula1='"' + ",".join(column.choices) + '"', allow_blank=True,
-                showErrorMessage=True, errorTitle=column.header, error=f"请从下拉列表中选择{column.header}",
-                promptTitle=column.header, prompt="从下拉列表中选择", showInputMessage=True,
-            )
-            choices.add(f"{col}2:{col}{last}")
-            ws.add_data_validation(choices)
-    when = DataValidation(  # a warning, not a stop: the reader also understands dates typed as text
-        type="date", operator="between", formula1="36526", formula2="73050", allow_blank=True,
-        showErrorMessage=True, errorStyle="warning", errorTitle="日期",
-        error="请填写日期和时间，如 2026-11-24 10:30",
-    )
-    for header in ("跟进时间", "下次跟进时间"):
-        col = _column(header)
-        when.add(f"{col}2:{col}{last}")
-    ws.add_data_validation(when)
-    ws.freeze_panes = "C2"
-    ws.auto_filter.ref = f"A1:{get_column_letter(len(COLUMNS))}{last}"
-    ws.print_title_rows = "1:1"
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
+            ws.data_validation(1, j, last - 1, j, {
+                "validate": "list", "source": list(column.choices), "ignore_blank": True,
+                "show_error": True, "error_title": column.header, "error_message": f"请从下拉列表中选择{column.header}",
+                "show_input": True, "input_title": column.header, "input_message": "从下拉列表中选择",
+            })
+    first, second = (next(j for j, c in enumerate(COLUMNS) if c.header == h) for h in ("跟进时间", "下次跟进时间"))
+    ws.data_validation(1, first, last - 1, first, {  # a warning, not a stop: the reader also understands text dates
+        "validate": "date", "criteria": "between", "minimum": 36526, "maximum": 73050, "ignore_blank": True,
+        "show_input": False, "show_error": True, "error_type": "warning", "error_title": "日期",
+        "error_message": "请填写日期和时间，如 2026-11-24 10:30", "other_cells": [[1, second, last - 1, second]],
+    })
 
 
-def _talk_track_sheet(ws: Worksheet, rows: pl.DataFrame, talk_tracks: Mapping[str, str]) -> None:
+def _worklist_sheet(ws: Worksheet, formats: _Formats, rows: pl.DataFrame) -> None:
+    _header_row(ws, formats, [(c.header, c.width, INPUT_HEADER_FILL if c.source is None else HEADER_FILL)
+                              for c in COLUMNS])
+    sources = [c.source for c in COLUMNS]
+    for i, record in enumerate(rows.iter_rows(named=True), start=1):
+        record["stage_label"] = STAGE_LABELS.get(record["stage"], record["stage"])
+        styles = row_styles((record["days_overdue"] or 0) > 0, priority_fill(record["priority"]))
+        for j, source in enumerate(sources):
+            _write(ws, i, j, record[source] if source else None, formats[styles[j]])
+    last = max(rows.height + 1, 2)  # Excel's row number of the last row (the first below the header if none)
+    _validations(ws, last)
+    ws.freeze_panes(1, 2)  # C2: the header row and the customer's name stay in view
+    ws.autofilter(0, 0, last - 1, len(COLUMNS) - 1)
+    ws.repeat_rows(0)
+    ws.set_landscape()
+    ws.fit_to_pages(1, 0)
+
+
+def _talk_track_sheet(ws: Worksheet, formats: _Formats, rows: pl.DataFrame, talk_tracks: Mapping[str, str]) -> None:
     """One row per task type of the policy: today's task types first, in the order they first appear."""
-    ws.title = "话术提示"
-    headers = [("跟进事项", 14), ("任务代码", 20), ("今日客户数", 10), ("话术提示", 90)]
-    _header_row(ws, [(header, width, HEADER_FILL) for header, width in headers])
+    _header_row(ws, formats, [(header, width, HEADER_FILL) for header, width in TALK_TRACK_HEADERS])
     by_label = {label: task_type for task_type, label in TASK_LABELS.items()}
     today: dict[str, int] = {}
     for labels in rows["tasks"].to_list():
@@ -162,30 +206,25 @@ def _talk_track_sheet(ws: Worksheet, rows: pl.DataFrame, talk_tracks: Mapping[st
             if task_type:
                 today[task_type] = today.get(task_type, 0) + 1
     order = [t for t in today if t in talk_tracks] + [t for t in talk_tracks if t not in today]
-    for i, task_type in enumerate(order, start=2):
+    for i, task_type in enumerate(order, start=1):
         label = TASK_LABELS.get(task_type, task_type)
         values = (label, task_type, today.get(task_type, 0), talk_tracks[task_type])
-        for j, value in enumerate(values, start=1):
-            cell = ws.cell(row=i, column=j)
-            set_text_safe(cell, value)
-            cell.border = GRID
-            cell.alignment = Alignment(vertical="top", wrap_text=j == 4)
-            if task_type in today:
-                cell.font = Font(bold=j == 1)
-    ws.freeze_panes = "A2"
+        for j, value in enumerate(values):
+            _write(ws, i, j, value, formats[talk_track_style(j, bold=j == 0 and task_type in today)])
+    ws.freeze_panes(1, 0)
 
 
 def write_advisor_workbook(rows: pl.DataFrame, as_of: date, path: Path,
                            talk_tracks: Mapping[str, str] | None = None) -> Path:
     """`rows` is `transforms.views.per_customer` filtered to one advisor; `talk_tracks` is the policy's
     (`Policy.talk_tracks`; the shipped policy's when not given)."""
-    rows = rows.with_columns(
-        pl.col("stage").replace_strict(STAGE_LABELS, default=pl.col("stage")).alias("stage_label")
-    )
-    wb = Workbook()
-    wb.properties.creator = "genjin"
-    _worklist_sheet(wb.active, rows, as_of)
-    _talk_track_sheet(wb.create_sheet(), rows, shipped_talk_tracks() if talk_tracks is None else talk_tracks)
-    wb.active = 0
-    wb.save(path)
+    tracks = shipped_talk_tracks() if talk_tracks is None else talk_tracks
+    # in_memory: no temporary files (creating and deleting a dozen a workbook cost more than the writing), and
+    # nothing on disk until close(): a failure leaves no half-written workbook
+    wb = Workbook(str(path), {"in_memory": True})
+    wb.set_properties({"author": "genjin", "created": datetime.now(UTC)})  # also written as `modified`
+    formats = _Formats(wb)
+    _worklist_sheet(wb.add_worksheet(f"跟进清单 {as_of:%m-%d}"), formats, rows)
+    _talk_track_sheet(wb.add_worksheet("话术提示"), formats, rows, tracks)
+    wb.close()
     return path

@@ -4,14 +4,14 @@ that text which Excel would run as a formula is stored as text."""
 from __future__ import annotations
 
 import zipfile
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import openpyxl
 import polars as pl
 import pytest
 
-from genjin.readers import read_sheets
+from genjin.readers import LOCAL_TIME, file_time, read_sheets
 from reports.workbook import COLUMNS, write_advisor_workbook
 from schemas.header import find_header
 from schemas.vocab import CHANNELS, OUTCOMES
@@ -81,10 +81,32 @@ def test_a_formula_looking_name_is_stored_as_a_string(book: openpyxl.Workbook, t
     assert all("<f>" not in xml and "<f " not in xml for xml in sheets)
 
 
+@pytest.mark.parametrize("text", ["=1+1", "=cmd|' /C calc'!A0", "+86 138", "-2+3", "@SUM(A1:A2)", "=", "-"])
+def test_text_starting_like_a_formula_reads_back_as_that_text(tmp_path: Path, text: str) -> None:
+    rows = customers({"customer_name": text, "reasons": text, "lead_id": text, "customer_id": text})
+    path = write_advisor_workbook(rows, AS_OF, tmp_path / "S1.xlsx", {"first_contact": text})
+    book = openpyxl.load_workbook(path)
+    for cell in (book.active["B2"], book.active["I2"], book.active["J2"], book.active["L2"], book["话术提示"]["D2"]):
+        assert (cell.value, cell.data_type) == (text, "s")
+    with zipfile.ZipFile(path) as z:
+        sheets = [z.read(n).decode() for n in z.namelist() if n.startswith("xl/worksheets/sheet")]
+    assert all("<f>" not in xml and "<f " not in xml for xml in sheets)
+
+
+def test_the_workbook_is_stamped_genjin_and_modified_now(book: openpyxl.Workbook, tmp_path: Path) -> None:
+    """A workbook dropped back unchanged was `modified` when genjin wrote it (the loop-back's contact time)."""
+    assert book.properties.creator == "genjin"
+    written = file_time(tmp_path / "S1.xlsx")
+    assert abs(written - datetime.now(LOCAL_TIME).replace(tzinfo=None)) < timedelta(minutes=2)
+
+
 def test_header_frozen_filters_on_and_printing_repeats_the_header(book: openpyxl.Workbook) -> None:
     ws = book.active
     assert ws.freeze_panes == "C2"  # header row and the customer's name stay in view
-    assert ws.auto_filter.ref == "A1:Q4"
+    pane = ws.sheet_view.pane
+    assert (pane.state, pane.ySplit, pane.xSplit) == ("frozen", 1, 2)
+    assert ws.auto_filter.ref == "A1:Q4"  # the header row is the filter row, over every column and row
+    assert ws.row_dimensions[1].height == 22
     assert ws.print_title_rows == "$1:$1"
     assert ws.page_setup.orientation == "landscape"
 
@@ -92,6 +114,7 @@ def test_header_frozen_filters_on_and_printing_repeats_the_header(book: openpyxl
 def test_column_widths_and_date_formats(book: openpyxl.Workbook) -> None:
     ws = book.active
     widths = {cell.value: ws.column_dimensions[cell.column_letter].width for cell in ws[1]}
+    assert widths == {c.header: c.width for c in COLUMNS}
     assert widths["手机号"] == 16
     assert widths["原因"] == 60
     assert widths["沟通内容"] == 36
@@ -101,18 +124,29 @@ def test_column_widths_and_date_formats(book: openpyxl.Workbook) -> None:
     assert ws["I2"].alignment.wrap_text
 
 
+def rgb(colour: openpyxl.styles.colors.Color) -> str:
+    """The colour without its alpha byte, which Excel ignores (openpyxl writes 00, Excel and xlsxwriter FF)."""
+    return colour.rgb[-6:]
+
+
 def test_priority_colours_and_overdue_rows(book: openpyxl.Workbook) -> None:
     ws = book.active
-    assert ws["A2"].fill.fgColor.rgb == "00FF7C80"  # 1: complaint red
-    assert ws["A3"].fill.fgColor.rgb == "00F8CBAD"  # 2: orange
-    assert ws["A4"].fill.fgColor.rgb == "00FFE699"  # 3: yellow
+    assert rgb(ws["A2"].fill.fgColor) == "FF7C80"  # 1: complaint red
+    assert rgb(ws["A3"].fill.fgColor) == "F8CBAD"  # 2: orange
+    assert rgb(ws["A4"].fill.fgColor) == "FFE699"  # 3: yellow
     for row in (2, 3):  # overdue: the row is tinted, due date and days overdue in red
-        assert ws[f"B{row}"].fill.fgColor.rgb == "00FDE9E7"
-        assert ws[f"E{row}"].font.color.rgb == "00C00000"
+        assert ws[f"B{row}"].fill.fill_type == "solid"
+        assert rgb(ws[f"B{row}"].fill.fgColor) == "FDE9E7"
+        assert rgb(ws[f"E{row}"].font.color) == "C00000"
         assert ws[f"F{row}"].font.b
     assert ws["B4"].fill.fill_type is None  # due today, not overdue
     assert not ws["F4"].font.b
-    assert ws["O2"].fill.fgColor.rgb == "00FFFBEA"  # the columns to fill in are tinted
+    assert rgb(ws["O2"].fill.fgColor) == "FFFBEA"  # the columns to fill in are tinted
+    assert ws["B2"].border.left.style == ws["Q4"].border.bottom.style == "thin"
+    header = ws[1]
+    assert all(c.font.b and rgb(c.font.color) == "FFFFFF" for c in header)
+    assert {rgb(c.fill.fgColor) for c in header[:12]} == {"1F4E78"}  # genjin's columns
+    assert {rgb(c.fill.fgColor) for c in header[12:]} == {"375623"}  # the advisor's columns
 
 
 def test_outcome_and_channel_are_drop_downs_and_dates_are_checked(book: openpyxl.Workbook) -> None:
@@ -122,10 +156,13 @@ def test_outcome_and_channel_are_drop_downs_and_dates_are_checked(book: openpyxl
     assert outcome.formula1 == '"已接通,未接通,预约到店,已到店,已试驾,已报价,下订,战败,暂不考虑"'
     assert outcome.formula1.strip('"').split(",") == list(OUTCOMES)
     assert outcome.showErrorMessage
+    assert (outcome.errorTitle, outcome.error) == ("跟进结果", "请从下拉列表中选择跟进结果")
+    assert (outcome.showInputMessage, outcome.promptTitle, outcome.prompt) == (True, "跟进结果", "从下拉列表中选择")
     channel = validations["N2:N4"]
     assert channel.formula1.strip('"').split(",") == list(CHANNELS)
     dates = validations["M2:M4 P2:P4"]
     assert (dates.type, dates.errorStyle) == ("date", "warning")
+    assert (dates.formula1, dates.formula2, dates.operator or "between") == ("36526", "73050", "between")
 
 
 def test_the_talk_track_sheet_puts_todays_task_types_first(book: openpyxl.Workbook) -> None:
