@@ -4,21 +4,19 @@ from __future__ import annotations
 
 import os
 import signal
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
 
-from prefect import flow, unmapped
+from prefect import Flow, flow, unmapped
 
-from flows import steps
-from genjin import mail, publish
+from flows import fanout, steps
+from genjin import dropfolder, mail, publish
 from genjin.folders import Folders
 from genjin.history import History
 from genjin.policy import load_policy
+from genjin.progress import Progress, read_counts, store_counts, worklist_counts, write_counts
 
 
 @dataclass(frozen=True)
@@ -27,27 +25,17 @@ class RunResult:
     summary: dict[str, Any]
 
 
-class Stopwatch:
-    def __init__(self) -> None:
-        self.durations: dict[str, float] = {}
-
-    @contextmanager
-    def stage(self, name: str) -> Iterator[None]:
-        start = time.perf_counter()
-        yield
-        self.durations[name] = time.perf_counter() - start
-
-
+READ_BATCHES = 4 * (os.cpu_count() or 1)  # files are read in this many parallel tasks, of about equal bytes
 CRASH_AT = "GENJIN_TEST_CRASH_AT"
-CRASH_POINTS = ("after_read", "after_rows_first_file", "after_store_first_file", "after_archive_first_file",
-                "during_outputs", "before_publish")
+CRASH_POINTS = ("after_read", "after_rows", "after_ledger", "after_archive_first_file", "during_outputs",
+                "before_publish")
 
 
 def crash_point(name: str) -> None:
     """Test hook, for tests/test_idempotency.py only: with GENJIN_TEST_CRASH_AT=<name> in the environment the
     process kills itself with SIGKILL here, as a power cut or `kill -9` would. Points (in run order):
-    after_read, after_rows_first_file (rows appended, no ledger row yet), after_store_first_file (ledger row
-    written, original not moved), after_archive_first_file, during_outputs (some outputs written in the
+    after_read, after_rows (the night's rows appended, no ledger rows yet), after_ledger (ledger rows
+    written, no original moved), after_archive_first_file, during_outputs (some outputs written in the
     partial folder), before_publish. Unset in production: a no-op."""
     if os.environ.get(CRASH_AT) == name:
         os.kill(os.getpid(), signal.SIGKILL)
@@ -60,35 +48,34 @@ def nightly(folders: Folders, as_of: date, policy_file: Path | None = None,
     are the drop folder's plus those already moved for this night, the ledger keeps rows from being recorded
     twice, and the outputs are built aside and swapped in whole (genjin/publish.py). The caller holds the
     run lock (genjin/lock.py; `genjin run` does)."""
-    clock = Stopwatch()
+    clock = Progress()  # each stage's duration (run.json) and counts (one `genjin` log record per stage)
     policy = load_policy(policy_file)
     history = History(folders.history)
     run_dir = publish.start(folders.out, as_of)  # the hidden partial folder; OUT/<as-of> at the end
-    with clock.stage("read"):
+    with clock.stage("read", lambda: read_counts(files)):
         paths = steps.night_files(folders, as_of, settle_seconds)
-        reads = steps.read_and_validate.map(paths, history=unmapped(history), as_of=unmapped(as_of))
-        loads = [f.result() for f in reads]
+        known = history.digests(before=as_of)
+        reads = steps.read_and_validate.map(dropfolder.batches(paths, READ_BATCHES), known=unmapped(known))
+        night_order = {path: n for n, path in enumerate(paths)}
+        loads = sorted((load for f in reads for load in f.result()), key=lambda load: night_order[load.path])
         files = steps.account(loads)
     crash_point("after_read")
-    with clock.stage("store"):
+    with clock.stage("store", lambda: store_counts(files)):
+        fresh = steps.to_record(loads, history)  # a re-run finds its files in the ledger already
         order = history.next_order(as_of)
-        for n, load in enumerate(loads):
-            if load.status == "loaded" and not history.recorded(load.sha256):  # a re-run finds it there
-                steps.store_rows(load, history, as_of, order)
-                if n == 0:
-                    crash_point("after_rows_first_file")
-                steps.store_ledger(load, history, as_of, order)
-                order += 1
-            if n == 0:
-                crash_point("after_store_first_file")
-            steps.write_rejects_file(load, run_dir)
-            steps.move_original(load, folders, as_of)
-            if n == 0:
-                crash_point("after_archive_first_file")
-    with clock.stage("worklist"):
+        steps.store_rows(fresh, history, as_of, order)  # one append per kind
+        crash_point("after_rows")
+        steps.store_ledger(fresh, history, as_of, order)  # from here on the night's files count as loaded
+        crash_point("after_ledger")
+        steps.write_rejects_files(loads, run_dir)
+        steps.move_originals(loads[:1], folders, as_of)
+        crash_point("after_archive_first_file")  # a run killed between two moves
+        steps.move_originals(loads[1:], folders, as_of)
+        del reads, loads, fresh  # the rows live on in the history: let the night's copies go before the build
+    with clock.stage("worklist", lambda: worklist_counts(worklist)):
         inputs = steps.history_as_of(history, as_of)
-        worklist = steps.worklist_for(inputs, policy, as_of)
-    with clock.stage("write"):
+        worklist = fanout.worklist(inputs, policy, as_of)  # per store on a Dask cluster (nightly_on)
+    with clock.stage("write", lambda: write_counts(workbooks, emails)):
         advisors = inputs.advisors.collect()
         workbooks = steps.write_worklists(worklist, run_dir, as_of, policy)
         crash_point("during_outputs")
@@ -98,3 +85,23 @@ def nightly(folders: Folders, as_of: date, policy_file: Path | None = None,
     summary = steps.write_summary(as_of, files, worklist, emails, clock.durations, run_dir)
     crash_point("before_publish")
     return RunResult(publish.publish(run_dir, folders.out, as_of), summary)
+
+
+def nightly_on(dask_address: str | None) -> Flow[..., RunResult]:
+    """The nightly flow with its task runner: with `dask_address` (`tcp://host:8786`, a running Dask scheduler)
+    its mapped tasks — reading each file, building each store's worklist — run on that cluster's workers;
+    without it, today's default runner on this machine. The workers need the same folders at the same paths,
+    the same genjin install, and the Prefect API the flow uses (README, Beyond one machine)."""
+    if not dask_address:
+        return nightly
+    from prefect.settings import PREFECT_API_URL
+    from prefect_dask import DaskTaskRunner  # imports distributed: only when a cluster is asked for
+
+    if not PREFECT_API_URL.value():  # each worker would start a temporary server of its own
+        raise ValueError(
+            "Dask 集群上运行需要一个各机器都能访问的 Prefect 服务器：请设置 PREFECT_API_URL / "
+            "running on a Dask cluster needs a Prefect server every machine can reach: set PREFECT_API_URL "
+            "(`prefect server start --host 0.0.0.0`, then PREFECT_API_URL=http://<host>:4200/api)"
+        )
+
+    return nightly.with_options(task_runner=DaskTaskRunner(address=dask_address))

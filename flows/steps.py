@@ -37,35 +37,53 @@ def night_files(folders: Folders, as_of: date, settle_seconds: float) -> list[Pa
 
 
 @step
-def read_and_validate(path: Path, history: History, as_of: date) -> FileLoad:
-    return load_new_file(path, lambda digest: history.loaded_before(digest, as_of))
+def read_and_validate(paths: list[Path], known: frozenset[str]) -> list[FileLoad]:
+    """A batch of files, each read and validated; `known`: the SHA-256 of files loaded on earlier nights
+    (`History.digests(before=as_of)`) — a file with one of them is a duplicate."""
+    return [load_new_file(path, known.__contains__) for path in paths]
+
+
+@step
+def to_record(loads: list[FileLoad], history: History) -> list[FileLoad]:
+    return history.to_record(loads)
 
 
 @io_step
-def store_rows(load: FileLoad, history: History, as_of: date, order: int) -> None:
-    history.record_rows(load, as_of, order)
+def store_rows(loads: list[FileLoad], history: History, as_of: date, first_order: int) -> None:
+    history.record_rows(loads, as_of, first_order)
 
 
 @io_step
-def store_ledger(load: FileLoad, history: History, as_of: date, order: int) -> None:
-    history.record_ledger(load, as_of, order)
+def store_ledger(loads: list[FileLoad], history: History, as_of: date, first_order: int) -> None:
+    history.record_ledger(loads, as_of, first_order)
+
+
+@step
+def write_rejects_files(loads: list[FileLoad], run_dir: Path) -> list[Path]:
+    """rejects/<file>.rejects.xlsx for each file with rejected rows: every original cell and the reasons."""
+    written = []
+    for load in loads:
+        sheets = [(s.original, s.rejects) for s in load.sheets if s.rejects.height]
+        if sheets:
+            folder = run_dir / "rejects"
+            folder.mkdir(exist_ok=True)
+            written.append(write_rejects(sheets, archive.free_name(folder, f"{load.path.name}.rejects.xlsx")))
+    return written
 
 
 @io_step
-def write_rejects_file(load: FileLoad, run_dir: Path) -> Path | None:
-    sheets = [(s.original, s.rejects) for s in load.sheets if s.rejects.height]
-    if not sheets:
-        return None
-    folder = run_dir / "rejects"
-    folder.mkdir(exist_ok=True)
-    return write_rejects(sheets, archive.free_name(folder, f"{load.path.name}.rejects.xlsx"))
-
-
-@io_step
-def move_original(load: FileLoad, folders: Folders, as_of: date) -> Path:
-    if load.status == "quarantined":
-        return archive.quarantine(load.path, folders.quarantine / as_of.isoformat(), load.why)
-    return archive.archive(load.path, folders.archive, as_of)
+def move_originals(loads: list[FileLoad], folders: Folders, as_of: date) -> list[Path]:
+    """Each original to archive/<as-of>/, or to quarantine/<as-of>/ with its reason. A retry passes over
+    files an earlier attempt moved already."""
+    moved = []
+    for load in loads:
+        if not load.path.exists():
+            continue
+        if load.status == "quarantined":
+            moved.append(archive.quarantine(load.path, folders.quarantine / as_of.isoformat(), load.why))
+        else:
+            moved.append(archive.archive(load.path, folders.archive, as_of))
+    return moved
 
 
 @step

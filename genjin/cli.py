@@ -1,24 +1,24 @@
-"""The `genjin` command (SPEC §9): `run` tonight's drop folder, or a `demo` on generated data."""
+"""The `genjin` command (SPEC §9): `run` tonight's drop folder, or a `demo` on generated data; `settings` shows
+what `run` and `serve` would use (genjin/settings.py)."""
 
 from __future__ import annotations
 
 import argparse
 import os
 import sys
-import unicodedata
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from genjin import prefect_env
+from genjin import prefect_env, progress
+from genjin.folders import Folders
+from genjin.settings import add_flags
 
-TIMEZONE = ZoneInfo("Asia/Shanghai")
+TIMEZONE = ZoneInfo("Asia/Shanghai")  # the default; `run` and `serve` use the `timezone` setting
 STATUS_ZH = {"loaded": "已载入", "duplicate": "重复", "quarantined": "已隔离"}
-
-
-def today() -> date:
-    return datetime.now(TIMEZONE).date()
+def today(zone: ZoneInfo = TIMEZONE) -> date:
+    return datetime.now(zone).date()
 
 
 def _date(text: str) -> date:
@@ -32,14 +32,10 @@ def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="genjin", description="跟进 — nightly follow-up worklists for dealerships")
     sub = p.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="process the drop folder for one night")
-    run.add_argument("--drop", type=Path, default=Path("data/drop"), help="drop folder (default data/drop)")
-    run.add_argument("--out", type=Path, default=Path("data/out"), help="output folder (default data/out)")
-    run.add_argument("--as-of", type=_date, default=None, help="the night's date, default today (Asia/Shanghai)")
-    run.add_argument("--policy", type=Path, default=None, help="policy TOML (default: the built-in one)")
+    add_flags(run)
+    run.add_argument("--as-of", type=_date, default=None, help="the night's date, default today (in TIMEZONE)")
     run.add_argument("--send", action="store_true",
                      help="send the emails over SMTP (GENJIN_SMTP_* settings); without it they go to outbox/")
-    run.add_argument("--settle-seconds", type=float, default=60.0,
-                     help="leave files modified this recently for the next run (default 60)")
     run.add_argument("--wait-seconds", type=float, default=0.0,
                      help="when another run is in progress, wait this long for it, then stop (default 0: stop at once)")
     check = sub.add_parser("check", help="say what tonight's run would do with files, without loading them")
@@ -49,6 +45,8 @@ def parser() -> argparse.ArgumentParser:
     demo.add_argument("--size", type=int, default=1, help="data volume: 1 = 3 stores (default 1)")
     demo.add_argument("--seed", type=int, default=7)
     demo.add_argument("--as-of", type=_date, default=None)
+    shown = sub.add_parser("settings", help="print the settings `run` and `serve` would use, and where each came from")
+    add_flags(shown, cron=True)
     from genjin import serve
 
     serve.add_parser(sub)
@@ -57,23 +55,28 @@ def parser() -> argparse.ArgumentParser:
 
 def _pad(text: str, width: int) -> str:
     """Left-align in a terminal, where a Chinese character takes two columns."""
-    shown = sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
-    return text + " " * max(width - shown, 0)
+    return progress.pad(text, width)
 
 
 def _print_summary(summary: dict[str, Any], run_dir: Path) -> None:
+    files = summary["files"]
     print("\n文件 / files")
-    for f in summary["files"]:
-        status = f"{f['status']} {STATUS_ZH.get(f['status'], '')}"
-        print(f"  {_pad(f['name'], 28)} {f['kind'] or '-':<10} in {f['rows_in']:>7}  loaded {f['rows_loaded']:>7}"
-              f"  rejected {f['rows_rejected']:>5}  {status}")
+    rows = [(f["name"], f["kind"] or "-", f["rows_in"], f["rows_loaded"], f["rows_rejected"],
+             f"{f['status']} {STATUS_ZH.get(f['status'], '')}".strip()) for f in files]
+    rows.append(("合计 total", "", sum(f["rows_in"] for f in files), sum(f["rows_loaded"] for f in files),
+                 sum(f["rows_rejected"] for f in files), f"{len(files)} files"))
+    for line in progress.table(("文件 name", "类型 kind", "读入 rows in", "载入 loaded", "拒绝 rejected",
+                                "状态 status"), rows, right=(2, 3, 4)):
+        print(f"  {line}")
+    for f in files:
         if f.get("why"):
-            print(f"      {f['why']}")
+            print(f"  {f['name']}: {f['why']}")
     tasks = summary["tasks"]
-    print(f"\n任务 / tasks: {tasks['total']}（逾期 overdue {tasks['overdue']}，转交 orphaned {tasks['orphaned']}，"
-          f"顾问 advisors {tasks['advisors']}）")
-    for task_type, n in tasks["by_type"].items():
-        print(f"  {task_type:<22} {n:>6}")
+    print(f"\n任务 / tasks: {tasks['total']:,}（逾期 overdue {tasks['overdue']:,}，"
+          f"转交 orphaned {tasks['orphaned']:,}，顾问 advisors {tasks['advisors']}）")
+    by_type = [(task_type, n) for task_type, n in tasks["by_type"].items()]
+    for line in progress.table(("任务类型 task type", "任务 tasks"), by_type, right=(1,)):
+        print(f"  {line}")
     emails = summary["emails"]
     failed = ", ".join(f["to"] for f in emails.get("failed", []))
     print(f"\n邮件 / emails: {emails['written']} written to outbox, {emails.get('sent', 0)} sent"
@@ -85,11 +88,20 @@ def _print_summary(summary: dict[str, Any], run_dir: Path) -> None:
             print(f"  {run_dir / name}")
 
 
+def _show_settings(settings: Any) -> int:
+    """`genjin settings`: each setting, its value and where it came from; the password only as ***."""
+    print(f"设置 / settings — genjin.toml: {settings.config or '-'}")
+    for line in progress.table(("设置 setting", "值 value", "来源 from"), settings.rows()):
+        print(f"  {line}")
+    return 0
+
+
 BUSY = 3  # exit code: another run holds the lock
 
 
-def _run(drop: Path, out: Path, as_of: date, policy: Path | None, settle_seconds: float,
-         send: bool = False, wait_seconds: float = 0.0) -> int:
+def _run(folders: Folders, as_of: date, policy: Path | None, settle_seconds: float,
+         send: bool = False, wait_seconds: float = 0.0, dask_address: str | None = None) -> int:
+    """One night over `folders`; mail settings from the environment (`main` puts genjin.toml's there)."""
     from genjin.mail import MailConfigError, SmtpSettings
     from genjin.policy import PolicyError, load_policy
 
@@ -100,26 +112,30 @@ def _run(drop: Path, out: Path, as_of: date, policy: Path | None, settle_seconds
             print(f"邮件设置有误 / mail settings: {err}", file=sys.stderr)
             return 2
 
-    if not drop.is_dir():
-        print(f"投放目录不存在 / drop folder not found: {drop}", file=sys.stderr)
+    if not folders.drop.is_dir():
+        print(f"投放目录不存在 / drop folder not found: {folders.drop}", file=sys.stderr)
         return 2
     try:
         load_policy(policy)  # fail before starting anything
     except PolicyError as err:
         print(err, file=sys.stderr)
         return 2
-    from genjin.folders import Folders
+    from flows.nightly import nightly_on
     from genjin.lock import Busy, run_lock
 
-    folders = Folders.beside(drop, out)
+    try:
+        night = nightly_on(dask_address)  # a Dask cluster's workers, or this machine
+    except ValueError as err:
+        print(err, file=sys.stderr)
+        return 2
     try:
         with run_lock(folders.history, wait_seconds):
-            from flows.nightly import nightly
-
-            print(f"genjin: {as_of} · drop {drop} → {out / as_of.isoformat()}")
+            print(f"genjin: {as_of} · drop {folders.drop} → {folders.out / as_of.isoformat()}"
+                  + (f" · Dask {dask_address}" if dask_address else ""), flush=True)
             prefect_env.start_temporary_server()
-            result = nightly(folders=folders, as_of=as_of, policy_file=policy, settle_seconds=settle_seconds,
-                             send=send)
+            with progress.on_terminal():  # a line per stage as it ends
+                result = night(folders=folders, as_of=as_of, policy_file=policy, settle_seconds=settle_seconds,
+                               send=send)
     except Busy as err:
         print(err, file=sys.stderr)
         return BUSY
@@ -129,10 +145,24 @@ def _run(drop: Path, out: Path, as_of: date, policy: Path | None, settle_seconds
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    if args.command == "run":
+    if args.command in ("run", "serve", "settings"):
+        from genjin.settings import SettingsError, from_args
+
+        try:
+            settings = from_args(args)
+        except SettingsError as err:
+            print(err, file=sys.stderr)
+            return 2
+        os.environ.update(settings.mail_env())  # genjin.toml's [mail] reaches the flow's outbox step
+        if args.command == "settings":
+            return _show_settings(settings)
+        if args.command == "serve":
+            from genjin import serve
+
+            return serve.serve(args, settings)
         prefect_env.configure(Path.home() / ".genjin" / "prefect")
-        return _run(args.drop, args.out, args.as_of or today(), args.policy, args.settle_seconds, args.send,
-                    args.wait_seconds)
+        return _run(settings.folders(), args.as_of or today(settings.zone), settings.policy,
+                    settings.settle_seconds, args.send, args.wait_seconds, settings.dask_address)
     if args.command == "check":
         from genjin.check import check
 
@@ -146,11 +176,7 @@ def main(argv: list[str] | None = None) -> int:
         drop.mkdir(parents=True, exist_ok=True)
         written = generate(drop, as_of=as_of, seed=args.seed, size=args.size)
         print(f"genjin demo: {len(written)} sample files written to {drop.resolve()}")
-        return _run(drop, args.dir / "out", as_of, None, settle_seconds=0)
-    if args.command == "serve":
-        from genjin import serve
-
-        return serve.serve(args)
+        return _run(Folders.beside(drop, args.dir / "out"), as_of, None, settle_seconds=0)
     return 2
 
 

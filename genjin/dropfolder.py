@@ -49,3 +49,16 @@ def night_files(folders: Folders, as_of: date, settle_seconds: float = 60.0) -> 
             continue
         files.append(path)
     return sorted(files, key=lambda p: (p.name, str(p)))
+
+
+def batches(paths: list[Path], n: int) -> list[list[Path]]:
+    """`paths` in at most `n` batches of about equal bytes (each file, largest first, into the lightest
+    batch), so that batches read in parallel finish together. Each batch keeps the night's order."""
+    sizes = [0] * max(1, n)
+    members: list[list[Path]] = [[] for _ in sizes]
+    for path in sorted(paths, key=lambda p: p.stat().st_size, reverse=True):
+        lightest = sizes.index(min(sizes))
+        sizes[lightest] += path.stat().st_size
+        members[lightest].append(path)
+    place = {p: i for i, p in enumerate(paths)}
+    return [sorted(batch, key=place.__getitem__) for batch in members if batch]

@@ -6,7 +6,8 @@
   ledger row exists. A run killed between the rows and the ledger row leaves rows no ledger row vouches for:
   they are never read, and the next run deletes them before appending the file's rows again, so the tables
   hold each row once. A file the ledger already has is not recorded again (a re-run of the night).
-  Reads also dedupe by source key (SHA-256, sheet, row), so a row can never count twice.
+  A night appends once per kind and writes its ledger rows in one append (issue #8: a commit per file made
+  the tables slow to write and to read).
 
 A night reads the rows of files loaded on or before it, oldest first, so that a later row for the same key
 wins and a backfill (`--as-of` in the past) sees the history as it stood then.
@@ -14,6 +15,7 @@ wins and a backfill (`--as-of` in the past) sees the history as it stood then.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -21,7 +23,7 @@ from pathlib import Path
 import polars as pl
 from deltalake import DeltaTable
 
-from genjin.ingest import KINDS, SOURCE, FileLoad, empty_inputs
+from genjin.ingest import SOURCE, FileLoad, empty_inputs
 from schemas.validate import ROW
 from transforms.frames import Inputs
 
@@ -29,7 +31,6 @@ NIGHT = "__night"
 ORDER = "__order"
 SHA = "__sha256"
 SHEET_N = "__sheet_n"
-SOURCE_KEY = (SHA, SHEET_N, ROW)
 LEDGER_SCHEMA = {
     "sha256": pl.String, "name": pl.String, "night": pl.String, "order": pl.Int64,
     "kinds": pl.String, "rows_in": pl.Int64, "rows_loaded": pl.Int64, "rows_rejected": pl.Int64,
@@ -74,59 +75,101 @@ class History:
         night = self.ledger().filter(pl.col("night") == as_of.isoformat())
         return 0 if night.height == 0 else int(night["order"].max()) + 1
 
+    def digests(self, before: date | None = None) -> frozenset[str]:
+        """The SHA-256 of every file the ledger holds (of nights before `before`, when given)."""
+        ledger = self.ledger()
+        if before is not None:
+            ledger = ledger.filter(pl.col("night") < before.isoformat())
+        return frozenset(ledger["sha256"])
+
+    def to_record(self, loads: Sequence[FileLoad]) -> list[FileLoad]:
+        """The loaded files the ledger does not hold yet, each content once, in the given order."""
+        known = set(self.digests())
+        fresh = []
+        for load in loads:
+            if load.status == "loaded" and load.sha256 not in known:
+                known.add(load.sha256)
+                fresh.append(load)
+        return fresh
+
     def record(self, load: FileLoad, as_of: date, order: int) -> bool:
         """Append the file's loaded rows, then its ledger row; nothing when the ledger has the file already.
         Returns whether it recorded."""
         if self.recorded(load.sha256):
             return False
-        self.record_rows(load, as_of, order)
-        self.record_ledger(load, as_of, order)
+        self.record_rows([load], as_of, order)
+        self.record_ledger([load], as_of, order)
         return True
 
-    def record_rows(self, load: FileLoad, as_of: date, order: int) -> None:
-        """Append the file's loaded rows, after deleting any left by a run killed before the ledger row."""
-        if not _is_hex(load.sha256):
-            raise ValueError(f"not a SHA-256: {load.sha256!r}")
-        for kind in dict.fromkeys(s.kind for s in load.sheets):
-            if _exists(self.table(kind)):
-                DeltaTable(str(self.table(kind))).delete(f"{SHA} = '{load.sha256}'")
-        for n, sheet in enumerate(load.sheets):
-            if sheet.loaded.height == 0:
-                continue
-            rows = sheet.loaded.with_columns(
-                pl.lit(load.path.name).alias(SOURCE),
-                pl.lit(load.sha256).alias(SHA),
-                pl.lit(n, dtype=pl.Int64).alias(SHEET_N),
-                pl.lit(as_of.isoformat()).alias(NIGHT),
-                pl.lit(order, dtype=pl.Int64).alias(ORDER),
-            )
-            rows.write_delta(str(self.table(sheet.kind)), mode="append")
+    def record_rows(self, loads: Sequence[FileLoad], as_of: date, first_order: int) -> None:
+        """Append the loaded rows of `loads` (the files of one night, the n-th with order `first_order + n`):
+        one append per kind, after deleting any rows of these files left by a run killed before their
+        ledger rows."""
+        for load in loads:
+            if not _is_hex(load.sha256):
+                raise ValueError(f"not a SHA-256: {load.sha256!r}")
+        by_kind: dict[str, list[pl.DataFrame]] = {}
+        for order, load in enumerate(loads, start=first_order):
+            for n, sheet in enumerate(load.sheets):
+                by_kind.setdefault(sheet.kind, []).append(
+                    sheet.loaded.with_columns(
+                        pl.lit(load.path.name).alias(SOURCE),
+                        pl.lit(load.sha256).alias(SHA),
+                        pl.lit(n, dtype=pl.Int64).alias(SHEET_N),
+                        pl.lit(as_of.isoformat()).alias(NIGHT),
+                        pl.lit(order, dtype=pl.Int64).alias(ORDER),
+                    )
+                )
+        digests = [load.sha256 for load in loads]
+        for kind, frames in by_kind.items():
+            self._delete_unvouched(kind, digests)
+            rows = pl.concat(frames, how="diagonal_relaxed")  # files list columns in their own order
+            if rows.height:
+                rows.write_delta(str(self.table(kind)), mode="append")
 
-    def record_ledger(self, load: FileLoad, as_of: date, order: int) -> None:
-        entry = pl.DataFrame(
+    def _delete_unvouched(self, kind: str, digests: Sequence[str]) -> None:
+        table = self.table(kind)
+        if not digests or not _exists(table):
+            return
+        left = pl.scan_delta(str(table)).filter(pl.col(SHA).is_in(list(digests))).select(pl.len()).collect().item()
+        if left:  # the table's file statistics make this check cheap; a delete rewrites files
+            listed = ", ".join(f"'{d}'" for d in digests)
+            DeltaTable(str(table)).delete(f"{SHA} IN ({listed})")
+
+    def record_ledger(self, loads: Sequence[FileLoad], as_of: date, first_order: int) -> None:
+        """The ledger rows of `loads`, in one append: from here on these files count as loaded."""
+        entries = pl.DataFrame(
             [{"sha256": load.sha256, "name": load.path.name, "night": as_of.isoformat(), "order": order,
               "kinds": load.kind, "rows_in": load.rows_in, "rows_loaded": load.rows_loaded,
-              "rows_rejected": load.rows_rejected}],
+              "rows_rejected": load.rows_rejected}
+             for order, load in enumerate(loads, start=first_order)],
             schema=LEDGER_SCHEMA,
         )
-        entry.write_delta(str(self.table("ledger")), mode="append")
+        if entries.height:
+            entries.write_delta(str(self.table("ledger")), mode="append")
 
     def inputs(self, as_of: date) -> Inputs:
-        """Every row of files loaded on or before the night of `as_of`, oldest first, each once."""
-        committed = self.ledger(as_of).select(pl.col("sha256").alias(SHA)).lazy()
+        """Every row of files loaded on or before the night of `as_of`, oldest first. Each row is there once:
+        `record_rows` deletes what a killed run left before appending a file again, and rows no ledger row
+        vouches for are not read."""
+        committed = self.ledger(as_of)["sha256"].implode()
         frames = {}
-        empties = empty_inputs()
-        for kind in KINDS:
-            empty = empties[kind].with_columns(
+        for kind, empty in empty_inputs().items():
+            schema = empty.with_columns(
                 pl.lit(None, pl.String).alias(SHA), pl.lit(None, pl.Int64).alias(SHEET_N),
                 pl.lit(None, pl.String).alias(NIGHT), pl.lit(None, pl.Int64).alias(ORDER),
-            ).lazy()
-            if _exists(self.table(kind)):
-                stored = pl.scan_delta(str(self.table(kind))).join(committed, on=SHA, how="semi")
-                rows = pl.concat([empty, stored], how="diagonal_relaxed")
-            else:
-                rows = empty
-            frames[kind] = rows.unique(subset=list(SOURCE_KEY), keep="first", maintain_order=True).sort(
-                NIGHT, ORDER, SHEET_N, ROW
+            ).schema
+            if not _exists(self.table(kind)):
+                frames[kind] = pl.LazyFrame(schema=schema)
+                continue
+            stored = pl.scan_delta(str(self.table(kind)))
+            present = stored.collect_schema()
+            frames[kind] = (
+                stored.filter(pl.col(SHA).is_in(committed))
+                .select(  # the columns of today's schema, in its order and types: older tables may lack some
+                    (pl.col(name).cast(dtype) if name in present else pl.lit(None, dtype).alias(name))
+                    for name, dtype in schema.items()
+                )
+                .sort(NIGHT, ORDER, SHEET_N, ROW)
             )
         return Inputs(**frames)

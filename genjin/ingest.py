@@ -23,12 +23,14 @@ class SheetLoad:
     kind: str
     loaded: pl.DataFrame  # typed canonical columns
     rejects: pl.DataFrame  # ROW, column, reason_zh, reason_en — one row per failure
-    original: pl.DataFrame  # every original cell of the data rows, original headers, ROW, SHEET
+    original: pl.DataFrame  # every original cell of the rejected rows (for the rejects file), original headers
+    rows_in: int  # data rows read (blank rows and the header not counted)
     headers: dict[str, str] = field(default_factory=dict)  # canonical column → the header as the file has it
 
     @property
-    def rows_in(self) -> int:
-        return self.original.height
+    def data_rows(self) -> list[int]:
+        """The row numbers (as Excel shows them) of the data rows, loaded or rejected."""
+        return sorted({*self.loaded[ROW].to_list(), *self.original[ROW].to_list()})
 
     @property
     def rows_rejected(self) -> int:
@@ -90,7 +92,7 @@ def load_sheet(sheet: Sheet, filled_at: datetime | None = None) -> SheetLoad | N
     body = body.filter(~pl.all_horizontal(pl.col(data_cols).str.strip_chars().fill_null("") == ""))
     body = body.with_columns(pl.lit(sheet.name).alias(SHEET))
     names = dict(zip(data_cols, _unique_headers(list(sheet.cells.row(header.row_index))), strict=True))
-    original = body.rename(names)
+    rows_in = body.height
     raw = body.select(ROW, SHEET, *(pl.col(src).alias(dst) for src, dst in header.columns.items()))
     header_cells = list(sheet.cells.row(header.row_index))
     returned = header.kind.name == "followups" and returned_worklist.is_returned_worklist(header_cells)
@@ -101,7 +103,9 @@ def load_sheet(sheet: Sheet, filled_at: datetime | None = None) -> SheetLoad | N
     else:
         checked = validate(header.kind, raw)
     headers = {dst: names[src] for src, dst in header.columns.items()}
-    return SheetLoad(sheet.name, header.kind.name, checked.loaded, checked.rejects, original, headers)
+    # only the rejected rows' cells are kept: the loaded rows live on, typed, and a night holds millions
+    original = body.filter(pl.col(ROW).is_in(checked.rejects[ROW].implode())).rename(names)
+    return SheetLoad(sheet.name, header.kind.name, checked.loaded, checked.rejects, original, rows_in, headers)
 
 
 def load_new_file(path: Path, already_loaded: Callable[[str], bool]) -> FileLoad:

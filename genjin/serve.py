@@ -10,12 +10,13 @@ A cron deployment needs a real Prefect server: the temporary one Prefect starts 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from genjin import prefect_env
+from genjin.settings import Settings, add_flags
 
 DEFAULT_CRON = "0 2 * * *"
 DEFAULT_TIMEZONE = "Asia/Shanghai"
@@ -40,15 +41,8 @@ genjin serve needs a Prefect server: the temporary server Prefect starts on its 
 def add_parser(sub: Any) -> argparse.ArgumentParser:
     p = sub.add_parser("serve", help=f"serve the nightly deployment on a schedule (default cron {DEFAULT_CRON!r}, "
                                      f"{DEFAULT_TIMEZONE}); needs PREFECT_API_URL")
-    p.add_argument("--drop", type=Path, default=Path("data/drop"), help="drop folder (default data/drop)")
-    p.add_argument("--out", type=Path, default=Path("data/out"), help="output folder (default data/out)")
-    p.add_argument("--policy", type=Path, default=None, help="policy TOML (default: the built-in one)")
-    p.add_argument("--cron", default=DEFAULT_CRON, help=f"when to run (default {DEFAULT_CRON!r})")
-    p.add_argument("--timezone", default=DEFAULT_TIMEZONE,
-                   help=f"time zone of the cron and of each run's as-of date (default {DEFAULT_TIMEZONE})")
+    add_flags(p, cron=True)
     p.add_argument("--name", default=DEPLOYMENT_NAME, help=f"deployment name (default {DEPLOYMENT_NAME})")
-    p.add_argument("--settle-seconds", type=float, default=60.0,
-                   help="leave files modified this recently for the next run (default 60)")
     p.add_argument("--send", action="store_true", help="send the emails over SMTP (GENJIN_SMTP_* settings)")
     return p
 
@@ -71,28 +65,25 @@ def _reachable(url: str) -> str | None:
     return None if response.status_code == 200 else f"HTTP {response.status_code}"
 
 
-def serve(args: argparse.Namespace) -> int:
-    """Check the settings, then serve until interrupted (Ctrl-C pauses the schedule)."""
+def serve(args: argparse.Namespace, settings: Settings) -> int:
+    """Check the settings (time zone checked by genjin/settings.py), then serve until interrupted (Ctrl-C pauses
+    the schedule). The runs' stage records go to their Prefect run logs (genjin.progress.to_run_logs)."""
+    os.environ.setdefault("PREFECT_LOGGING_TO_API_ENABLED", "true")  # a real server: keep the runs' logs there
     prefect_env.configure(Path.home() / ".genjin" / "prefect")
-    try:
-        ZoneInfo(args.timezone)
-    except (ZoneInfoNotFoundError, ValueError):
-        print(f"未知时区 / unknown time zone: {args.timezone!r} (e.g. Asia/Shanghai)", file=sys.stderr)
-        return 2
     from prefect.schedules import Cron
 
     try:
-        schedule = Cron(args.cron, timezone=args.timezone)
+        schedule = Cron(settings.schedule, timezone=settings.timezone)
     except ValueError as err:
-        print(f"cron 表达式有误 / invalid cron {args.cron!r}: {err}", file=sys.stderr)
+        print(f"cron 表达式有误 / invalid cron {settings.schedule!r}: {err}", file=sys.stderr)
         return 2
-    if not args.drop.is_dir():
-        print(f"投放目录不存在 / drop folder not found: {args.drop}", file=sys.stderr)
+    if not settings.drop.is_dir():
+        print(f"投放目录不存在 / drop folder not found: {settings.drop}", file=sys.stderr)
         return 2
     from genjin.policy import PolicyError, load_policy
 
     try:
-        load_policy(args.policy)
+        load_policy(settings.policy)
     except PolicyError as err:
         print(err, file=sys.stderr)
         return 2
@@ -106,14 +97,18 @@ def serve(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return 2
     parameters = {
-        "drop": str(args.drop.resolve()),
-        "out": str(args.out.resolve()),
-        "policy": str(args.policy.resolve()) if args.policy else None,
-        "timezone": args.timezone,
-        "settle_seconds": args.settle_seconds,
+        "drop": str(settings.drop.resolve()),
+        "out": str(settings.out.resolve()),
+        "archive": str(settings.archive.resolve()),
+        "quarantine": str(settings.quarantine.resolve()),
+        "history": str(settings.history.resolve()),
+        "policy": str(settings.policy.resolve()) if settings.policy else None,
+        "timezone": settings.timezone,
+        "settle_seconds": settings.settle_seconds,
         "send": args.send,
+        "dask_address": settings.dask_address,
     }
-    print(f"genjin serve: {FLOW_NAME}/{args.name} · cron {args.cron!r} {args.timezone} · {url}\n"
+    print(f"genjin serve: {FLOW_NAME}/{args.name} · cron {settings.schedule!r} {settings.timezone} · {url}\n"
           f"  drop {parameters['drop']} → {parameters['out']}\n"
           f"  停止请按 Ctrl-C / Ctrl-C to stop (the schedule is paused on exit)", flush=True)
     from prefect.types.entrypoint import EntrypointType

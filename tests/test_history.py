@@ -166,7 +166,7 @@ def test_recording_a_file_again_changes_nothing_and_leftover_rows_are_replaced(t
     path = _leads(tmp_path / "leads.xlsx", ["L1", "2026-11-01", "甲", "13800138001", "浦东店", "S1"],
                   ["L2", "2026-11-01", "乙", "13800138002", "浦东店", "S1"])
     load = load_new_file(path, lambda d: history.loaded_before(d, date(2026, 11, 20)))
-    history.record_rows(load, date(2026, 11, 20), 0)  # a run killed before the ledger row …
+    history.record_rows([load], date(2026, 11, 20), 0)  # a run killed before the ledger row …
     assert history.inputs(date(2026, 11, 20)).leads.collect().height == 0  # … its rows are not read
     assert history.record(load, date(2026, 11, 20), 0)  # the next run records the file
     assert not history.record(load, date(2026, 11, 20), 0)  # and a re-run does not record it again

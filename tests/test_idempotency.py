@@ -131,7 +131,7 @@ def test_the_same_night_again_gives_the_same_outputs_and_a_kill_keeps_the_old_on
 
 
 @pytest.mark.parametrize(
-    "point", ["after_read", "after_rows_first_file", "after_store_first_file", "after_archive_first_file",
+    "point", ["after_read", "after_rows", "after_ledger", "after_archive_first_file",
               "during_outputs"],
 )
 def test_a_run_killed_and_run_again_ends_where_a_clean_run_ends(

@@ -123,7 +123,7 @@ def test_every_date_phone_and_yes_no_form_under_a_merged_title(tmp_path: Path, p
     assert _column(load, "created_at") == ALL_FORMS_CREATED
     assert set(_column(load, "phone").values()) == {"+8613800138000"}
     assert _column(load, "do_not_contact") == ALL_FORMS_DNC
-    assert load.sheets[0].original[ROW].to_list() == list(range(4, 16))  # title row 1, blank row 2, header 3
+    assert load.sheets[0].data_rows == list(range(4, 16))  # title row 1, blank row 2, header 3
 
 
 @pytest.mark.parametrize("producer", PRODUCERS)
@@ -220,7 +220,7 @@ def test_csv_other_delimiters_when_the_header_splits_only_that_way(tmp_path: Pat
     load = load_file(path)
     accounting(load, 2)
     assert load.sheets[0].loaded["price"].to_list() == [158800.0, 158800.0]
-    assert load.sheets[0].original[ROW].to_list() == [4, 5]
+    assert load.sheets[0].data_rows == [4, 5]
 
 
 def test_csv_with_title_and_blank_lines_keeps_all_columns_and_row_numbers(tmp_path: Path) -> None:
@@ -228,7 +228,7 @@ def test_csv_with_title_and_blank_lines_keeps_all_columns_and_row_numbers(tmp_pa
     load = load_file(ss.write_csv(tmp_path / "leads.csv", rows, encoding="gbk", title=TITLE))
     accounting(load, 7)
     (sheet,) = load.sheets
-    assert sheet.original[ROW].to_list() == [4, 5, 6, 7, 8, 9, 11]
+    assert sheet.data_rows == [4, 5, 6, 7, 8, 9, 11]
     assert {(r, c) for r, c in zip(sheet.rejects[ROW], sheet.rejects["column"], strict=True)} == {
         (5, "created_at"), (6, "phone"), (7, "customer_name"), (8, "created_at"), (8, "phone"),
     }  # fmt: skip

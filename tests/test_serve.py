@@ -119,6 +119,14 @@ def test_serve_runs_the_nightly_deployment_on_a_real_server(server: str, tmp_pat
                 return state if state["state_type"] in FINAL else None
 
             done = _until("the flow run", finished, 60, [serve])
+
+            def stage_logs() -> list[str] | None:  # genjin.progress.to_run_logs: one record per stage
+                logs = api.post("/logs/filter", json={"limit": 200}).raise_for_status().json()
+                found = [log["message"] for log in logs if log["message"].startswith("stage=")]
+                return found if len(found) == 4 else None
+
+            stages = _until("the stage records in the run's logs", stage_logs, 30, [serve])
+        assert [m.split()[0] for m in stages] == ["stage=read", "stage=store", "stage=worklist", "stage=write"]
         assert done["state_type"] == "COMPLETED", (tmp_path / "serve.log").read_text(errors="replace")
         # as_of is the scheduled start as a date in Asia/Shanghai
         scheduled = datetime.fromisoformat(done["expected_start_time"].replace("Z", "+00:00"))
@@ -126,6 +134,8 @@ def test_serve_runs_the_nightly_deployment_on_a_real_server(server: str, tmp_pat
         run_dir = out / night
         summary = json.loads((run_dir / "run.json").read_text(encoding="utf-8"))
         assert summary["as_of"] == night
+        rows_in = sum(f["rows_in"] for f in summary["files"])
+        assert stages[0].startswith(f"stage=read files={len(summary['files'])} rows_in={rows_in} seconds=")
         assert (run_dir / "worklist.csv").stat().st_size > 0
         assert (run_dir / "report.html").exists()
         assert list(drop.glob("*.xlsx")) == []  # processed files were moved to the archive

@@ -13,9 +13,18 @@ def _digest(key: str) -> str:
     return "C" + hashlib.sha256(key.encode()).hexdigest()[:12].upper()
 
 
+def _digests(keys: pl.Series) -> pl.Series:
+    """`_digest` of each key, hashing each distinct key once (a phone recurs on many rows)."""
+    distinct = keys.drop_nulls().unique()
+    ids = pl.Series("id", [_digest(k) for k in distinct], dtype=pl.String)
+    table = pl.DataFrame([distinct.rename("key").cast(pl.String), ids])
+    joined = keys.rename("key").to_frame().join(table, on="key", how="left", maintain_order="left")
+    return joined["id"].rename(keys.name)
+
+
 def customer_id(key: pl.Expr) -> pl.Expr:
     """`C` + 12 hex digits of SHA-256 of the phone (or `VIN:<vin>` for a service order with no phone)."""
-    return key.map_elements(_digest, return_dtype=pl.String, skip_nulls=True)
+    return key.map_batches(_digests, return_dtype=pl.String, is_elementwise=True)
 
 
 @dataclass(frozen=True)
@@ -56,32 +65,47 @@ def _phone_directory(leads: pl.LazyFrame, sales: pl.LazyFrame, service: pl.LazyF
     )
 
 
+def _key_ids(keys: list[pl.LazyFrame]) -> pl.LazyFrame:
+    """key → customer_id for every distinct key of the night (column `key` of each frame), each hashed once."""
+    distinct = pl.concat([k.select(pl.col("key").cast(pl.String)) for k in keys]).drop_nulls().unique().collect()
+    keys_ = distinct.to_series()
+    ids = pl.Series("customer_id", [_digest(k) for k in keys_], dtype=pl.String)
+    return pl.DataFrame([keys_, ids]).lazy()
+
+
+def _keyed(frame: pl.LazyFrame, key: pl.Expr, ids: pl.LazyFrame, name: str = "customer_id") -> pl.LazyFrame:
+    return (
+        frame.with_columns(key.alias("__key"))
+        .join(ids.rename({"customer_id": name}), left_on="__key", right_on="key", how="left", maintain_order="left")
+        .drop("__key")
+    )
+
+
 def identify(
     leads: pl.LazyFrame, followups: pl.LazyFrame, sales: pl.LazyFrame, service: pl.LazyFrame
 ) -> Identity:
-    leads = leads.with_columns(customer_id(pl.col("phone")).alias("customer_id"))
-    sales = sales.with_columns(customer_id(pl.col("phone")).alias("customer_id"))
+    phone = pl.col("phone")
+    service_key = pl.coalesce(phone, pl.lit("VIN:") + pl.col("vin"))
+    ids = _key_ids([leads.select(key=phone), sales.select(key=phone), service.select(key=service_key),
+                    followups.select(key=phone)])
+    leads = _keyed(leads, phone, ids)
+    sales = _keyed(sales, phone, ids)
     service = (
-        service.join(_vin_owners(sales), on="vin", how="left")
-        .with_columns(
-            pl.coalesce(
-                "vin_customer_id",
-                customer_id(pl.coalesce(pl.col("phone"), pl.lit("VIN:") + pl.col("vin"))),
-            ).alias("customer_id")
-        )
-        .drop("vin_customer_id")
+        _keyed(service, service_key, ids, "key_customer_id")
+        .join(_vin_owners(sales), on="vin", how="left")
+        .with_columns(pl.coalesce("vin_customer_id", "key_customer_id").alias("customer_id"))
+        .drop("vin_customer_id", "key_customer_id")
     )
     directory = _phone_directory(leads, sales, service)
     lead_owner = leads.select("lead_id", pl.col("customer_id").alias("lead_customer_id"))
     followups = (
-        followups.join(lead_owner, on="lead_id", how="left")
+        _keyed(followups, phone, ids, "own_customer_id")
+        .join(lead_owner, on="lead_id", how="left")
         .join(directory.rename({"customer_id": "phone_customer_id"}), on="phone", how="left")
         .with_columns(
-            pl.coalesce("lead_customer_id", "phone_customer_id", customer_id(pl.col("phone"))).alias(
-                "customer_id"
-            )
+            pl.coalesce("lead_customer_id", "phone_customer_id", "own_customer_id").alias("customer_id")
         )
-        .drop("lead_customer_id", "phone_customer_id")
+        .drop("lead_customer_id", "phone_customer_id", "own_customer_id")
     )
     return Identity(leads, sales, service, followups, _customers(leads, sales, service))
 

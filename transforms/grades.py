@@ -63,17 +63,19 @@ def lead_grades(leads: pl.LazyFrame, followups: pl.LazyFrame, policy: Policy) ->
     ).filter(pl.col("lead_id").is_not_null())
     tf = pl.col("purchase_timeframe")
     typed = pl.when(pl.col("grade").is_in(policy.grades.order)).then(pl.col("grade"))  # one the policy knows
+    stating = rows.filter(typed.is_not_null() | tf.is_not_null()).with_columns(pl.col("at").dt.date().alias("day"))
+    # a timeframe's grade depends only on its text and the row's day: read each distinct pair once
+    by_timeframe = (
+        stating.filter(typed.is_null())
+        .select("purchase_timeframe", "day")
+        .unique()
+        .with_columns(grade_from_days(timeframe_days(tf, pl.col("day"), policy), policy).alias("timeframe_grade"))
+    )
     deciding = (
-        rows.filter(typed.is_not_null() | tf.is_not_null())
-        .with_columns(
-            pl.coalesce(
-                typed,
-                grade_from_days(timeframe_days(tf, pl.col("at").dt.date(), policy), policy),
-            ).alias("stated_grade")
-        )
-        .sort(["rank", "at"], descending=[False, True])
+        stating.join(by_timeframe, on=["purchase_timeframe", "day"], how="left", nulls_equal=True)
+        .with_columns(pl.coalesce(typed, "timeframe_grade").alias("stated_grade"))
         .group_by("lead_id")
-        .agg(pl.col("stated_grade").first())
+        .agg(pl.col("stated_grade").sort_by(["rank", "at"], descending=[False, True]).first())
     )
     streak = policy.grades.unreached_streak
     unreached = (

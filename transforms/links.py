@@ -19,9 +19,11 @@ def _latest_lead_per_customer(leads: pl.LazyFrame) -> pl.LazyFrame:
 
 
 def _lead_by_then(rows: pl.LazyFrame, leads: pl.LazyFrame, key: str, at: str) -> pl.LazyFrame:
-    """key → the customer's latest lead created on or before the row's `at`."""
+    """key → the customer's latest lead created on or before the row's `at`, for the rows that do not name a
+    known lead (only those need it: the rest would pair every row with each of its customer's leads)."""
+    unnamed = rows.join(leads.select("lead_id"), on="lead_id", how="anti")
     return (
-        rows.select(key, "customer_id", at)
+        unnamed.select(key, "customer_id", at)
         .join(leads.select("customer_id", "lead_id", "created_at"), on="customer_id")
         .filter(pl.col("created_at") <= pl.col(at))
         .sort("created_at")

@@ -29,6 +29,10 @@ WORKLIST_COLUMNS = (
     "due_date", "days_overdue", "priority", "grade", "stage", "reason",
 )
 ALWAYS_ALLOWED = ("complaint",)  # the only task a do_not_contact customer still gets
+# SPEC §6 Sort, then task_type and ref: one task per (task_type, ref), so the order is total and the same
+# night after night and when the worklist is built per store (transforms/partition.py)
+SORT_BY = ("priority", "days_overdue", "due_date", "customer_name", "task_type", "ref")
+DESCENDING = (False, True, False, False, False, False)
 
 
 def open_tasks(inputs: Inputs, policy: Policy, as_of: date) -> tuple[pl.LazyFrame, pl.LazyFrame]:
@@ -85,7 +89,7 @@ def describe(tasks: pl.LazyFrame, customers: pl.LazyFrame, as_of: date) -> pl.La
             pl.coalesce("stage", "customer_stage").alias("stage"),
             pl.when(pl.col("orphaned")).then(orphan_note + pl.col("reason")).otherwise("reason").alias("reason"),
         )
-        .sort(["priority", "days_overdue", "due_date", "customer_name"], descending=[False, True, False, False])
+        .sort(list(SORT_BY), descending=list(DESCENDING))
     )
 
 

@@ -1,0 +1,300 @@
+"""genjin's settings (issue #8): one typed object, from — highest first — command-line flags, `GENJIN_*`
+environment variables, a `genjin.toml`, and the defaults below.
+
+The file is `--config FILE`, else `GENJIN_CONFIG`, else `./genjin.toml` when there is one. Relative paths in it
+resolve against its own folder; relative paths from flags or the environment against the current folder.
+Without any settings the layout is today's: `data/drop`, `data/out`, and archive/, quarantine/, history/
+beside the drop folder. The SMTP password comes from the environment only (`GENJIN_SMTP_PASSWORD`): a
+genjin.toml that holds one is refused, and the password never appears in a repr or in `genjin settings`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr, ValidationError, field_validator
+
+from genjin.folders import Folders
+
+CONFIG_NAME = "genjin.toml"
+CONFIG_ENV = "GENJIN_CONFIG"
+PASSWORD_ENV = "GENJIN_SMTP_PASSWORD"
+
+
+class SettingsError(ValueError):
+    """Settings that cannot be used; the message is in Chinese and English and names the key at fault."""
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One setting and every name it goes by (the README's settings table is this list)."""
+
+    field: str  # attribute of `Settings`
+    toml: str  # key in genjin.toml ("mail.host" is `host` in the `[mail]` table)
+    env: str
+    flag: str | None  # command-line flag of `run`/`serve`/`settings`, if any
+    default: str
+    meaning: str
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("data_root", "data_root", "GENJIN_DATA_ROOT", "--data-root", "`data`",
+            "the folder the other folders default to"),
+    Setting("drop", "drop", "GENJIN_DROP", "--drop", "`DATA_ROOT/drop`", "where ops drop the exports"),
+    Setting("archive", "archive", "GENJIN_ARCHIVE", "--archive", "`archive/` beside the drop folder",
+            "processed originals, `archive/<as-of>/`"),
+    Setting("quarantine", "quarantine", "GENJIN_QUARANTINE", "--quarantine", "`quarantine/` beside the drop folder",
+            "unreadable files with a `.why.txt`"),
+    Setting("history", "history", "GENJIN_HISTORY", "--history", "`history/` beside the drop folder",
+            "the Delta tables, the ledger, the sent-mail ledger and the run lock"),
+    Setting("out", "out", "GENJIN_OUT", "--out", "`DATA_ROOT/out`", "the nights' outputs, `OUT/<as-of>/`"),
+    Setting("timezone", "timezone", "GENJIN_TIMEZONE", "--timezone", "`Asia/Shanghai`",
+            "the time zone of \"today\" (`--as-of`) and of the schedule"),
+    Setting("policy", "policy", "GENJIN_POLICY", "--policy", "the built-in policy", "the follow-up policy TOML"),
+    Setting("settle_seconds", "settle_seconds", "GENJIN_SETTLE_SECONDS", "--settle-seconds", "`60`",
+            "files changed more recently are left for the next night"),
+    Setting("schedule", "schedule", "GENJIN_SCHEDULE", "--cron", "`0 2 * * *`", "when `genjin serve` runs the night"),
+    Setting("dask_address", "dask_address", "GENJIN_DASK_ADDRESS", None, "none (no cluster)",
+            "the scheduler address of a Dask cluster, e.g. `tcp://10.0.0.5:8786`"),
+    Setting("smtp_host", "mail.host", "GENJIN_SMTP_HOST", None, "none", "the mail server (required with `--send`)"),
+    Setting("smtp_port", "mail.port", "GENJIN_SMTP_PORT", None, "587 / 465 / 25 by security", "the mail server's port"),
+    Setting("smtp_security", "mail.security", "GENJIN_SMTP_SECURITY", None, "`starttls`",
+            "`starttls`, `ssl` or `none`"),
+    Setting("smtp_user", "mail.user", "GENJIN_SMTP_USER", None, "none", "the SMTP login"),
+    Setting("mail_from", "mail.from", "GENJIN_MAIL_FROM", None, "the user, when it is an address",
+            "the sender, e.g. `某某4S店 <crm@dealer.cn>`"),
+    Setting("smtp_password", "— (never in the file)", PASSWORD_ENV, None, "none",
+            "the SMTP password, from the environment or the scheduler's secret store only"),
+)
+BY_FIELD = {s.field: s for s in SETTINGS}
+TOML_KEYS = {s.toml: s for s in SETTINGS if s.field != "smtp_password"}
+PATH_FIELDS = ("data_root", "drop", "archive", "quarantine", "history", "out", "policy")
+BESIDE_DROP = ("archive", "quarantine", "history")
+
+
+class Settings(BaseModel):
+    """What genjin uses; `load()` builds it, `sources` says where each value came from."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    data_root: Path = Path("data")
+    drop: Path = Path("data/drop")
+    archive: Path = Path("data/archive")
+    quarantine: Path = Path("data/quarantine")
+    history: Path = Path("data/history")
+    out: Path = Path("data/out")
+    timezone: str = "Asia/Shanghai"
+    policy: Path | None = None
+    settle_seconds: float = Field(60.0, ge=0)
+    schedule: str = "0 2 * * *"
+    dask_address: str | None = None
+    smtp_host: str | None = None
+    smtp_port: int | None = Field(None, gt=0, lt=65536)
+    smtp_security: Literal["none", "starttls", "ssl"] | None = None
+    smtp_user: str | None = None
+    mail_from: str | None = None
+    smtp_password: SecretStr | None = Field(None, repr=False)
+    _sources: dict[str, str] = PrivateAttr(default_factory=dict)
+    _config: Path | None = PrivateAttr(None)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError("未知时区 / unknown time zone (e.g. Asia/Shanghai)") from None
+        return value
+
+    @field_validator("smtp_security", mode="before")
+    @classmethod
+    def _lower(cls, value: Any) -> Any:
+        return value.strip().lower() if isinstance(value, str) else value
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def sources(self) -> dict[str, str]:
+        """Where each value came from: `default`, `GENJIN_DROP`, `--drop`, `genjin.toml: mail.host`, …"""
+        return {s.field: self._sources.get(s.field, "default") for s in SETTINGS}
+
+    @property
+    def config(self) -> Path | None:
+        """The genjin.toml read, if any."""
+        return self._config
+
+    def folders(self) -> Folders:
+        return Folders(self.drop, self.archive, self.quarantine, self.history, self.out)
+
+    def mail_env(self) -> dict[str, str]:
+        """The mail settings under their environment names, for `genjin.mail.SmtpSettings.from_env` and for
+        the flow's outbox step, which read `GENJIN_SMTP_*` / `GENJIN_MAIL_FROM`. Holds the password."""
+        values = {f: getattr(self, f) for f in ("smtp_host", "smtp_port", "smtp_security", "smtp_user", "mail_from")}
+        env = {BY_FIELD[f].env: str(v) for f, v in values.items() if v is not None}
+        if self.smtp_password is not None:
+            env[PASSWORD_ENV] = self.smtp_password.get_secret_value()
+        return env
+
+    def rows(self) -> list[tuple[str, str, str]]:
+        """(setting, value, source) for `genjin settings`; the password shows as *** when set."""
+        found = []
+        for s in SETTINGS:
+            value = getattr(self, s.field)
+            if s.field == "smtp_password":
+                shown = "***" if value is not None else "-"
+            elif isinstance(value, Path):
+                shown = str(value.resolve())  # where it really is, relative to the current folder
+            else:
+                shown = "-" if value is None else str(value)
+            found.append((s.field, shown, self._sources.get(s.field, "default")))
+        return found
+
+
+def config_file(flag: Path | None, env: Mapping[str, str]) -> Path | None:
+    """`--config FILE`, else GENJIN_CONFIG, else ./genjin.toml when there is one."""
+    if flag is not None:
+        return flag
+    if env.get(CONFIG_ENV):
+        return Path(env[CONFIG_ENV])
+    return Path(CONFIG_NAME) if Path(CONFIG_NAME).is_file() else None
+
+
+def _flatten(table: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    flat: dict[str, Any] = {}
+    for key, value in table.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            flat.update(_flatten(value, name + "."))
+        else:
+            flat[name] = value
+    return flat
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise SettingsError(f"找不到设置文件 / settings file not found: {path}") from None
+    except (OSError, UnicodeDecodeError) as err:
+        raise SettingsError(f"无法读取设置文件 / cannot read the settings file {path}: {err}") from None
+    except tomllib.TOMLDecodeError as err:
+        raise SettingsError(f"设置文件不是有效的 TOML / {path} is not valid TOML: {err}") from None
+    flat = _flatten(data)
+    for key in flat:
+        if "password" in key.lower():
+            raise SettingsError(
+                f"{path}: {key} — genjin.toml 不能保存密码，请设置环境变量 {PASSWORD_ENV}（或用调度器的密钥库）/ "
+                f"genjin.toml must not hold the password: set {PASSWORD_ENV} in the environment instead")
+    unknown = sorted(set(flat) - set(TOML_KEYS))
+    if unknown:
+        raise SettingsError(f"{path}: 未知的设置 / unknown setting: {', '.join(unknown)} "
+                            f"(可用 / known: {', '.join(TOML_KEYS)})")
+    folder = path.parent
+    values: dict[str, Any] = {}
+    for key, value in flat.items():
+        field = TOML_KEYS[key].field
+        if field in PATH_FIELDS and isinstance(value, str):
+            value = folder / Path(value).expanduser()  # absolute stays absolute
+        values[field] = value
+    return values
+
+
+def load(flags: Mapping[str, Any] | None = None, env: Mapping[str, str] | None = None,
+         config: Path | None = None) -> Settings:
+    """The effective settings: `flags` (by field name; None = not given) > `env` (default os.environ) >
+    the genjin.toml (`config`, else GENJIN_CONFIG, else ./genjin.toml) > defaults. Raises `SettingsError`."""
+    env = os.environ if env is None else env
+    values: dict[str, Any] = {}
+    sources: dict[str, str] = {}
+    path = config_file(config, env)
+    if path is not None:
+        for field, value in _read_toml(path).items():
+            values[field], sources[field] = value, f"{path}: {BY_FIELD[field].toml}"
+    for s in SETTINGS:
+        text = env.get(s.env)
+        if not text or (s.field != "smtp_password" and not text.strip()):
+            continue  # an empty variable is an unset one
+        values[s.field], sources[s.field] = (text if s.field == "smtp_password" else text.strip()), s.env
+    for field, value in (flags or {}).items():
+        if value is not None:
+            values[field], sources[field] = value, BY_FIELD[field].flag or field
+    _derive_folders(values, sources)
+    try:
+        settings = Settings(**values)
+    except ValidationError as err:
+        raise SettingsError(_explain(err, sources)) from None
+    settings._sources.update(sources)
+    settings._config = path
+    return settings
+
+
+def _derive_folders(values: dict[str, Any], sources: dict[str, str]) -> None:
+    """drop and out default to DATA_ROOT/drop and DATA_ROOT/out; archive, quarantine and history to folders
+    beside the drop folder (as `Folders.beside`), so `genjin run --drop DIR` keeps its history beside DIR."""
+    root = values.get("data_root", Path("data"))
+    root = Path(root) if isinstance(root, str | Path) else Path("data")  # a wrong type is reported by pydantic
+    for name in ("drop", "out"):
+        if name not in values:
+            values[name], sources[name] = root / name, f"default (data_root/{name})"
+    drop = values["drop"]
+    beside = Path(drop).parent if isinstance(drop, str | Path) else root
+    for name in BESIDE_DROP:
+        if name not in values:
+            values[name], sources[name] = beside / name, "default (beside drop)"
+
+
+ZH = {  # pydantic's error types, in Chinese; its English message follows
+    "float_parsing": "应为数字", "float_type": "应为数字", "int_parsing": "应为整数", "int_type": "应为整数",
+    "int_from_float": "应为整数", "string_type": "应为文本", "path_type": "应为路径（文本）",
+    "literal_error": "取值不在允许范围内", "greater_than_equal": "数值太小", "greater_than": "数值太小",
+    "less_than": "数值太大", "bool_parsing": "应为 true 或 false",
+}
+
+
+def _explain(err: ValidationError, sources: Mapping[str, str]) -> str:
+    lines = []
+    for e in err.errors(include_url=False):
+        field = str(e["loc"][0]) if e["loc"] else "?"
+        where = sources.get(field, field)
+        got = "" if field == "smtp_password" else f" (got {e.get('input')!r})"
+        message = e["msg"].removeprefix("Value error, ")
+        if e["type"] != "value_error":  # our own validators already say it in both languages
+            message = f"{ZH.get(e['type'], '取值无效')} / {message}"
+        lines.append(f"设置有误 / invalid setting {where}: {message}{got}")
+    return "\n".join(lines)
+
+
+# --- the command line -------------------------------------------------------------------------------------
+
+
+def add_flags(p: argparse.ArgumentParser, cron: bool = False) -> None:
+    """The flags of `run`, `serve` and `settings` that override GENJIN_* and genjin.toml; None = not given."""
+    g = p.add_argument_group("settings (override GENJIN_* and genjin.toml; `genjin settings` shows them)")
+    g.add_argument("--config", type=Path, default=None, help=f"settings file (default {CONFIG_ENV} or ./{CONFIG_NAME})")
+    g.add_argument("--data-root", type=Path, default=None, help="the folder the others default to (default data)")
+    g.add_argument("--drop", type=Path, default=None, help="drop folder (default DATA_ROOT/drop)")
+    g.add_argument("--out", type=Path, default=None, help="output folder (default DATA_ROOT/out)")
+    for name in BESIDE_DROP:
+        g.add_argument(f"--{name}", type=Path, default=None, help=f"{name} folder (default beside the drop folder)")
+    g.add_argument("--policy", type=Path, default=None, help="policy TOML (default: the built-in one)")
+    g.add_argument("--timezone", default=None, help="time zone of today and of the schedule (default Asia/Shanghai)")
+    g.add_argument("--settle-seconds", type=float, default=None,
+                   help="leave files modified this recently for the next run (default 60)")
+    if cron:
+        g.add_argument("--cron", dest="schedule", default=None,
+                       help="when `serve` runs the night (default '0 2 * * *')")
+
+
+def from_args(args: argparse.Namespace, env: Mapping[str, str] | None = None) -> Settings:
+    """The settings for parsed `add_flags` arguments."""
+    flags = {s.field: getattr(args, s.field) for s in SETTINGS if s.flag and hasattr(args, s.field)}
+    return load(flags, env, getattr(args, "config", None))
