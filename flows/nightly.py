@@ -9,6 +9,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import polars as pl
 from prefect import Flow, flow, unmapped
 
 from flows import fanout, steps
@@ -25,6 +26,9 @@ class RunResult:
     summary: dict[str, Any]
 
 
+# measured at group scale (issue #8: 5M rows): Polars' in-memory engine ran this night's joins, sorts and group-bys
+# faster than the streaming engine, at a lower peak (6.1 GB against 8.1 GB, with the whole night in memory)
+POLARS_ENGINE = "in-memory"
 READ_BATCHES = 4 * (os.cpu_count() or 1)  # files are read in this many parallel tasks, of about equal bytes
 CRASH_AT = "GENJIN_TEST_CRASH_AT"
 CRASH_POINTS = ("after_read", "after_rows", "after_ledger", "after_archive_first_file", "during_outputs",
@@ -48,6 +52,12 @@ def nightly(folders: Folders, as_of: date, policy_file: Path | None = None,
     are the drop folder's plus those already moved for this night, the ledger keeps rows from being recorded
     twice, and the outputs are built aside and swapped in whole (genjin/publish.py). The caller holds the
     run lock (genjin/lock.py; `genjin run` does)."""
+    with pl.Config(engine_affinity=POLARS_ENGINE):
+        return _night(folders, as_of, policy_file, settle_seconds, send)
+
+
+def _night(folders: Folders, as_of: date, policy_file: Path | None, settle_seconds: float,
+           send: bool) -> RunResult:
     clock = Progress()  # each stage's duration (run.json) and counts (one `genjin` log record per stage)
     policy = load_policy(policy_file)
     history = History(folders.history)

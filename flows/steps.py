@@ -21,7 +21,7 @@ from reports.html_report import write_kpi_outputs
 from reports.kpi_json import read_earlier_kpis
 from reports.rejects import write_rejects
 from reports.run_summary import file_entry, summary, write_run_json
-from reports.workbook import write_advisor_workbook
+from reports.workbooks_parallel import write_advisor_workbooks
 from reports.worklist_csv import write_worklist_csv
 from transforms.frames import Inputs
 from transforms.views import per_customer
@@ -107,13 +107,9 @@ def write_worklists(worklist: pl.DataFrame, run_dir: Path, as_of: date, policy: 
     write_worklist_csv(worklist, run_dir / "worklist.csv")
     folder = run_dir / "worklists"
     folder.mkdir(exist_ok=True)
-    rows = per_customer(worklist)
-    return {
-        advisor_id: write_advisor_workbook(
-            group, as_of, folder / f"{safe_name(advisor_id)}.xlsx", policy.talk_tracks
-        )
-        for (advisor_id,), group in rows.group_by("advisor_id", maintain_order=True)
-    }
+    jobs = [(advisor_id, group, folder / f"{safe_name(advisor_id)}.xlsx")
+            for (advisor_id,), group in per_customer(worklist).group_by("advisor_id", maintain_order=True)]
+    return write_advisor_workbooks(jobs, as_of, policy.talk_tracks)
 
 
 @step

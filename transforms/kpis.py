@@ -258,13 +258,17 @@ def _source(col: str = "source") -> pl.Expr:
 
 
 def _first_on_or_after(tasks: pl.LazyFrame, touches: pl.LazyFrame) -> pl.LazyFrame:
-    """tasks (task_key, customer_id, due) + done_on: the customer's first touch dated on or after due."""
+    """tasks (task_key, customer_id, due) + done_on: the customer's first touch dated on or after due (an
+    as-of join: each task meets one touch, not all of its customer's)."""
     first = (
         tasks.select("task_key", "customer_id", "due")
-        .join(touches, on="customer_id")
-        .filter(pl.col("touched_on") >= pl.col("due"))
+        .sort("due")
+        .join_asof(touches.select("customer_id", "touched_on", pl.col("touched_on").alias("done_on"))
+                   .sort("touched_on"),
+                   left_on="due", right_on="touched_on", by="customer_id", strategy="forward",
+                   check_sortedness=False)  # sorted just above
         .group_by("task_key")
-        .agg(pl.col("touched_on").min().alias("done_on"))
+        .agg(pl.col("done_on").min())
     )
     return tasks.join(first, on="task_key", how="left")
 
