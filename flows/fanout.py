@@ -16,6 +16,7 @@ from flows import steps
 from genjin.policy import Policy
 from transforms import partition
 from transforms.frames import Inputs
+from transforms.night import Night
 from transforms.worklist import build_worklist
 
 step = task(cache_policy=NO_CACHE, log_prints=False)
@@ -45,11 +46,11 @@ def on_dask() -> bool:
     )
 
 
-def worklist(inputs: Inputs, policy: Policy, as_of: date) -> pl.DataFrame:
+def worklist(inputs: Inputs, policy: Policy, as_of: date, night: Night | None = None) -> pl.DataFrame:
     """The night's worklist: one task per store on a Dask cluster, one task otherwise. On one machine the split
     costs more than it saves (each part pays the fixed cost of a build; see README, Beyond one machine)."""
     if not on_dask():
-        return steps.worklist_for(inputs, policy, as_of)
+        return steps.worklist_for(night or steps.night_state(inputs, policy, as_of), policy, as_of)
     parts = split_by_store(inputs, as_of)
     built = store_worklist.map(parts, policy=unmapped(policy), as_of=unmapped(as_of))
     return combine([future.result() for future in built])

@@ -9,7 +9,6 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-import polars as pl
 from prefect import Flow, flow, unmapped
 
 from flows import fanout, steps
@@ -26,9 +25,6 @@ class RunResult:
     summary: dict[str, Any]
 
 
-# measured at group scale (issue #8: 5M rows): Polars' in-memory engine ran this night's joins, sorts and group-bys
-# faster than the streaming engine, at a lower peak (6.1 GB against 8.1 GB, with the whole night in memory)
-POLARS_ENGINE = "in-memory"
 READ_BATCHES = 4 * (os.cpu_count() or 1)  # files are read in this many parallel tasks, of about equal bytes
 CRASH_AT = "GENJIN_TEST_CRASH_AT"
 CRASH_POINTS = ("after_read", "after_rows", "after_ledger", "after_archive_first_file", "during_outputs",
@@ -52,12 +48,6 @@ def nightly(folders: Folders, as_of: date, policy_file: Path | None = None,
     are the drop folder's plus those already moved for this night, the ledger keeps rows from being recorded
     twice, and the outputs are built aside and swapped in whole (genjin/publish.py). The caller holds the
     run lock (genjin/lock.py; `genjin run` does)."""
-    with pl.Config(engine_affinity=POLARS_ENGINE):
-        return _night(folders, as_of, policy_file, settle_seconds, send)
-
-
-def _night(folders: Folders, as_of: date, policy_file: Path | None, settle_seconds: float,
-           send: bool) -> RunResult:
     clock = Progress()  # each stage's duration (run.json) and counts (one `genjin` log record per stage)
     policy = load_policy(policy_file)
     history = History(folders.history)
@@ -84,12 +74,13 @@ def _night(folders: Folders, as_of: date, policy_file: Path | None, settle_secon
         del reads, loads, fresh  # the rows live on in the history: let the night's copies go before the build
     with clock.stage("worklist", lambda: worklist_counts(worklist)):
         inputs = steps.history_as_of(history, as_of)
-        worklist = fanout.worklist(inputs, policy, as_of)  # per store on a Dask cluster (nightly_on)
+        night = steps.night_state(inputs, policy, as_of)  # customers, links, stages: for the worklist and KPIs
+        worklist = fanout.worklist(inputs, policy, as_of, night)  # per store on a Dask cluster (nightly_on)
     with clock.stage("write", lambda: write_counts(workbooks, emails)):
         advisors = inputs.advisors.collect()
         workbooks = steps.write_worklists(worklist, run_dir, as_of, policy)
         crash_point("during_outputs")
-        steps.write_kpi_report(inputs, worklist, policy, files, run_dir, as_of)  # the digests attach it
+        steps.write_kpi_report(inputs, worklist, policy, files, run_dir, as_of, night)  # the digests attach it
         emails = steps.write_outbox(worklist, advisors, workbooks, run_dir, as_of,
                                     ledger_path=mail.ledger_path(folders.history), send=send)
     summary = steps.write_summary(as_of, files, worklist, emails, clock.durations, run_dir)

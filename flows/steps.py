@@ -24,8 +24,9 @@ from reports.run_summary import file_entry, summary, write_run_json
 from reports.workbooks_parallel import write_advisor_workbooks
 from reports.worklist_csv import write_worklist_csv
 from transforms.frames import Inputs
+from transforms.night import Night, prepare
 from transforms.views import per_customer
-from transforms.worklist import build_worklist
+from transforms.worklist import worklist_from
 
 step = task(cache_policy=NO_CACHE, log_prints=False)
 io_step = task(cache_policy=NO_CACHE, log_prints=False, retries=2, retry_delay_seconds=1)
@@ -98,8 +99,13 @@ def history_as_of(history: History, as_of: date) -> Inputs:
 
 
 @step
-def worklist_for(inputs: Inputs, policy: Policy, as_of: date) -> pl.DataFrame:
-    return build_worklist(inputs, policy, as_of)
+def night_state(inputs: Inputs, policy: Policy, as_of: date) -> Night:
+    return prepare(inputs, policy, as_of)
+
+
+@step
+def worklist_for(night: Night, policy: Policy, as_of: date) -> pl.DataFrame:
+    return worklist_from(night, policy, as_of)
 
 
 @step
@@ -114,10 +120,10 @@ def write_worklists(worklist: pl.DataFrame, run_dir: Path, as_of: date, policy: 
 
 @step
 def write_kpi_report(inputs: Inputs, worklist: pl.DataFrame, policy: Policy, files: list[dict[str, Any]],
-                     run_dir: Path, as_of: date) -> Path:
+                     run_dir: Path, as_of: date, night: Night | None = None) -> Path:
     """report.html and kpis.json; the trend charts read the kpis.json of earlier nights beside run_dir."""
     earlier = read_earlier_kpis(run_dir.parent, as_of)
-    return write_kpi_outputs(inputs, worklist, policy, as_of, run_dir, files, earlier).report
+    return write_kpi_outputs(inputs, worklist, policy, as_of, run_dir, files, earlier, night=night).report
 
 
 @step

@@ -22,6 +22,7 @@ from reports.kpi_json import KPIS_JSON, read_earlier_kpis, write_kpis_json
 from reports.templating import render
 from transforms.frames import Inputs, latest_per_key
 from transforms.kpis import GROUP, KPIS, UNKNOWN_SOURCE, Kpi, KpiResult, compute_kpis, nested
+from transforms.night import Night
 from transforms.views import task_label
 
 TEXT: dict[str, dict[str, str]] = {
@@ -347,12 +348,13 @@ class KpiOutputs:
 
 def write_kpi_outputs(inputs: Inputs, worklist: pl.DataFrame, policy: Policy, as_of: date, run_dir: Path,
                       files: list[dict[str, Any]], earlier_kpis: Sequence[dict[str, Any]] | None = None,
-                      language: str | None = None) -> KpiOutputs:
+                      language: str | None = None, night: Night | None = None) -> KpiOutputs:
     """The night's `report.html` and `kpis.json` in `run_dir` (= OUT/<as-of>/). `earlier_kpis`: earlier
-    nights' kpis.json, oldest first; when None they are read from run_dir's sibling <as-of> folders."""
+    nights' kpis.json, oldest first; when None they are read from run_dir's sibling <as-of> folders. `night`:
+    the state the worklist was built from (`transforms.night.prepare`), worked out again when not given."""
     if earlier_kpis is None:
         earlier_kpis = read_earlier_kpis(run_dir.parent, as_of)
-    result = compute_kpis(inputs, policy, as_of, worklist)
+    result = compute_kpis(inputs, policy, as_of, worklist, night)
     advisors = latest_per_key(inputs).advisors.collect()
     context = report_context(result, policy, worklist, advisors, files, earlier_kpis, language)
     json_path = write_kpis_json(context["kpis"], run_dir / KPIS_JSON)

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from transforms.frames import ENGINE
+
 
 def _digest(key: str) -> str:
     return "C" + hashlib.sha256(key.encode()).hexdigest()[:12].upper()
@@ -40,7 +42,7 @@ class Identity:
     def collected(self) -> Identity:
         """The same frames computed once: every later step reads them several times, and the hashing of
         phones must not be repeated for each read."""
-        frames = pl.collect_all([self.leads, self.sales, self.service, self.followups, self.customers])
+        frames = pl.collect_all([self.leads, self.sales, self.service, self.followups, self.customers], engine=ENGINE)
         return Identity(*(f.lazy() for f in frames))
 
 
@@ -67,8 +69,8 @@ def _phone_directory(leads: pl.LazyFrame, sales: pl.LazyFrame, service: pl.LazyF
 
 def _key_ids(keys: list[pl.LazyFrame]) -> pl.LazyFrame:
     """key → customer_id for every distinct key of the night (column `key` of each frame), each hashed once."""
-    distinct = pl.concat([k.select(pl.col("key").cast(pl.String)) for k in keys]).drop_nulls().unique().collect()
-    keys_ = distinct.to_series()
+    every = pl.concat([k.select(pl.col("key").cast(pl.String)) for k in keys])
+    keys_ = every.drop_nulls().unique().collect(engine=ENGINE).to_series()
     ids = pl.Series("customer_id", [_digest(k) for k in keys_], dtype=pl.String)
     return pl.DataFrame([keys_, ids]).lazy()
 

@@ -22,14 +22,12 @@ from typing import Literal
 import polars as pl
 
 from genjin.policy import Policy
-from transforms.customers import identify
-from transforms.frames import Inputs, known_on, latest_per_key
+from transforms.frames import ENGINE, Inputs
 from transforms.grades import lead_grades
-from transforms.links import followups_to_leads, orders_to_leads
+from transforms.night import Night, prepare
 from transforms.rfm import segment_owners
-from transforms.stages import customer_state, lead_state
 from transforms.tasks_aftersales import is_complaint, service_advisors
-from transforms.worklist import build_worklist
+from transforms.worklist import worklist_from
 
 UNKNOWN_SOURCE = "未知"
 DIMENSIONS = ("group", "store", "advisor", "source")
@@ -273,22 +271,15 @@ def _first_on_or_after(tasks: pl.LazyFrame, touches: pl.LazyFrame) -> pl.LazyFra
     return tasks.join(first, on="task_key", how="left")
 
 
-def build_facts(inputs: Inputs, policy: Policy, as_of: date, worklist: pl.DataFrame | None = None) -> Facts:
-    """`inputs` as loaded; `worklist` the night's (built here when not given)."""
+def build_facts(inputs: Inputs, policy: Policy, as_of: date, worklist: pl.DataFrame | None = None,
+                night: Night | None = None) -> Facts:
+    """`inputs` as loaded; `worklist` the night's and `night` its state (`transforms.night.prepare`), each
+    worked out here when not given."""
+    night = night or prepare(inputs, policy, as_of)
     if worklist is None:
-        worklist = build_worklist(inputs, policy, as_of)
-    known = latest_per_key(known_on(inputs, as_of))
-    ident = identify(known.leads, known.followups, known.sales, known.service).collected()
-    lead_rows, followups, sales, service, customers = (
-        ident.leads, ident.followups, ident.sales, ident.service, ident.customers
-    )
-    followups = followups_to_leads(followups, lead_rows)
-    sales = orders_to_leads(sales, lead_rows)
-    state = lead_state(lead_rows, followups, sales, policy, as_of)
-    customers = customer_state(customers, state, sales, policy, as_of)
-    followups, sales, state, customers = (
-        frame.lazy() for frame in pl.collect_all([followups, sales, state, customers])
-    )
+        worklist = worklist_from(night, policy, as_of)
+    lead_rows, service = night.ident.leads, night.ident.service
+    followups, sales, state, customers = night.followups, night.sales, night.leads, night.customers
 
     dnc = customers.select("customer_id", pl.col("do_not_contact").alias("dnc"))
     customer_source = (
@@ -368,7 +359,7 @@ def build_facts(inputs: Inputs, policy: Policy, as_of: date, worklist: pl.DataFr
         .select("store", "advisor_id",
                 pl.coalesce("lead_source", "source", pl.lit(UNKNOWN_SOURCE)).alias("source"))
     )
-    collected = pl.collect_all([leads, tasks, deals, visits, owners, overdue])
+    collected = pl.collect_all([leads, tasks, deals, visits, owners, overdue], engine=ENGINE)
     return Facts(as_of, policy, *collected)
 
 
@@ -508,10 +499,10 @@ def _by_dimension(units: pl.LazyFrame, by: tuple[str, ...], aggs: list[pl.Expr])
 
 
 def compute_kpis(
-    inputs: Inputs, policy: Policy, as_of: date, worklist: pl.DataFrame | None = None
+    inputs: Inputs, policy: Policy, as_of: date, worklist: pl.DataFrame | None = None, night: Night | None = None
 ) -> KpiResult:
     """Every KPI for both windows and every dimension. `inputs` as loaded (known_on is applied here)."""
-    facts = build_facts(inputs, policy, as_of, worklist)
+    facts = build_facts(inputs, policy, as_of, worklist, night)
     wins = windows(as_of)
     values, segments = [], []
     for w in wins:
@@ -538,7 +529,7 @@ def compute_kpis(
         .select("period", "dimension", "member", "segment", pl.col("customers").cast(pl.Int64))
         .sort("period", "dimension", "member", "segment")
     )
-    table, segment_table = pl.collect_all([table_query, segment_query])
+    table, segment_table = pl.collect_all([table_query, segment_query], engine=ENGINE)
     table = pl.concat([TABLE_SCHEMA, table], how="vertical_relaxed")
     members = {
         dim: sorted(set(table.filter(pl.col("dimension") == dim)["member"].to_list())

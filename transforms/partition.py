@@ -35,7 +35,7 @@ from datetime import date
 import polars as pl
 
 from transforms.customers import Identity, identify
-from transforms.frames import Inputs, known_on, latest_per_key
+from transforms.frames import ENGINE, Inputs, known_on, latest_per_key
 from transforms.worklist import DESCENDING, SORT_BY
 
 ROW = "_part_row"
@@ -91,8 +91,8 @@ def _components(customers: pl.DataFrame, links: pl.DataFrame) -> pl.DataFrame:
 
 def store_of_customers(ident: Identity) -> pl.DataFrame:
     """customer_id → the store whose part holds the customer (`UNIT`)."""
-    home = ident.customers.select("customer_id", "store").collect()
-    labels = _components(home.select("customer_id"), _cross_links(ident).collect())
+    home = ident.customers.select("customer_id", "store").collect(engine=ENGINE)
+    labels = _components(home.select("customer_id"), _cross_links(ident).collect(engine=ENGINE))
     unit = labels.join(home, on="customer_id").group_by("label").agg(pl.col("store").min().alias(UNIT))
     return labels.join(unit, on="label").select("customer_id", UNIT)
 
@@ -102,8 +102,8 @@ def split_by_store(inputs: Inputs, as_of: date) -> list[StorePart]:
     customer's home, sorted by store; every row of a customer in exactly one part."""
     night = latest_per_key(known_on(inputs, as_of))
     kinds = ("leads", "followups", "sales", "service")
-    frames = dict(zip(kinds, pl.collect_all([getattr(night, k) for k in kinds]), strict=True))
-    advisors = night.advisors.collect()
+    frames = dict(zip(kinds, pl.collect_all([getattr(night, k) for k in kinds], engine=ENGINE), strict=True))
+    advisors = night.advisors.collect(engine=ENGINE)
     numbered = {k: f.with_row_index(ROW).lazy() for k, f in frames.items()}
     ident = identify(numbered["leads"], numbered["followups"], numbered["sales"], numbered["service"]).collected()
     units = store_of_customers(ident)
@@ -116,7 +116,7 @@ def split_by_store(inputs: Inputs, as_of: date) -> list[StorePart]:
         .select(ROW, "customer_id")
         .join(units.lazy(), on="customer_id", how="left")
         .select(ROW, pl.col(UNIT).fill_null(stores[0]))
-        .collect()
+        .collect(engine=ENGINE)
         for kind in kinds
     }
     parts: dict[str, dict[str, pl.DataFrame]] = {store: {} for store in stores}

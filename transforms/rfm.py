@@ -14,7 +14,7 @@ import polars as pl
 
 from genjin.policy import Policy
 from transforms.customers import identify
-from transforms.frames import Inputs, known_on, latest_per_key
+from transforms.frames import ENGINE, Inputs, known_on, latest_per_key
 from transforms.links import followups_to_leads, orders_to_leads
 from transforms.stages import customer_state, lead_state
 
@@ -74,4 +74,4 @@ def rfm_segments(inputs: Inputs, policy: Policy, as_of: date) -> pl.DataFrame:
     """Every owner on D with its segment; `inputs` as loaded (this applies known_on and latest_per_key)."""
     inputs = latest_per_key(known_on(inputs, as_of))
     owners, service = owners_on(inputs, policy, as_of)
-    return segment_owners(owners, service, policy, as_of).sort("customer_id").collect()
+    return segment_owners(owners, service, policy, as_of).sort("customer_id").collect(engine=ENGINE)

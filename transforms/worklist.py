@@ -9,10 +9,8 @@ import polars as pl
 from genjin.policy import Policy
 from transforms.assign import assign
 from transforms.calendar import on_open_days
-from transforms.customers import identify
-from transforms.frames import Inputs, known_on, latest_per_key
-from transforms.links import followups_to_leads, orders_to_leads
-from transforms.stages import customer_state, lead_state
+from transforms.frames import ENGINE, Inputs
+from transforms.night import Night, prepare
 from transforms.tasks_aftersales import complaint, post_delivery, post_service_revisit
 from transforms.tasks_owner import (
     anniversary,
@@ -35,15 +33,10 @@ SORT_BY = ("priority", "days_overdue", "due_date", "customer_name", "task_type",
 DESCENDING = (False, True, False, False, False, False)
 
 
-def open_tasks(inputs: Inputs, policy: Policy, as_of: date) -> tuple[pl.LazyFrame, pl.LazyFrame]:
-    """All tasks of the night, due dates moved to open days, before the due filter, and the customers they
-    are about. `inputs` are as known on D (see `transforms.frames.known_on`)."""
-    ident = identify(inputs.leads, inputs.followups, inputs.sales, inputs.service).collected()
-    followups = followups_to_leads(ident.followups, ident.leads)
-    sales = orders_to_leads(ident.sales, ident.leads)
-    leads = lead_state(ident.leads, followups, sales, policy, as_of).collect().lazy()
-    customers = customer_state(ident.customers, leads, sales, policy, as_of).collect().lazy()
-    tasks = pl.concat(
+def open_tasks(night: Night, policy: Policy, as_of: date) -> pl.LazyFrame:
+    """All tasks of the night, due dates moved to open days, before the due filter."""
+    ident, followups, sales, leads, customers = night.ident, night.followups, night.sales, night.leads, night.customers
+    return pl.concat(
         [
             complaint(ident.service, sales, followups, policy, as_of),
             first_contact(leads, policy, as_of),
@@ -58,7 +51,6 @@ def open_tasks(inputs: Inputs, policy: Policy, as_of: date) -> tuple[pl.LazyFram
             anniversary(customers, ident.service, sales, policy, as_of),
         ]
     ).pipe(on_open_days, policy.calendar)
-    return tasks, customers
 
 
 def due_on(tasks: pl.LazyFrame, as_of: date) -> pl.LazyFrame:
@@ -95,12 +87,16 @@ def describe(tasks: pl.LazyFrame, customers: pl.LazyFrame, as_of: date) -> pl.La
 
 def build_worklist(inputs: Inputs, policy: Policy, as_of: date) -> pl.DataFrame:
     """One row per open task on D, sorted as SPEC §6: WORKLIST_COLUMNS first, then working columns."""
-    inputs = latest_per_key(known_on(inputs, as_of))
-    tasks, customers = open_tasks(inputs, policy, as_of)
+    return worklist_from(prepare(inputs, policy, as_of), policy, as_of)
+
+
+def worklist_from(night: Night, policy: Policy, as_of: date) -> pl.DataFrame:
+    """`build_worklist` from the night's state (`transforms.night.prepare`), which the KPIs share."""
     worklist = (
-        tasks.pipe(due_on, as_of)
-        .pipe(assign, inputs.advisors)
-        .pipe(describe, customers, as_of)
+        open_tasks(night, policy, as_of)
+        .pipe(due_on, as_of)
+        .pipe(assign, night.inputs.advisors)
+        .pipe(describe, night.customers, as_of)
     )
     extra = ["ref", "lead_id", "orphaned", "original_advisor_id", "open_until"]
-    return worklist.select(*WORKLIST_COLUMNS, *extra).collect()
+    return worklist.select(*WORKLIST_COLUMNS, *extra).collect(engine=ENGINE)
