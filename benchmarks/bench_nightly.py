@@ -34,6 +34,8 @@ import shutil
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -47,6 +49,8 @@ NEW_KEY_COLUMNS = {"线索编号", "订单号", "工单号"}
 
 
 def peak_mb() -> float:
+    """This process's high-water mark. The workbook writers (reports/workbooks_parallel.py) are children that
+    hold only their share of the advisors' rows; the generator's children would swamp RUSAGE_CHILDREN."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kB on Linux
 
 
@@ -180,15 +184,54 @@ def night(drop: Path, out: Path, as_of: date) -> tuple[float, dict]:
     return time.perf_counter() - start, result.summary
 
 
-def cli_night(drop: Path, out: Path, as_of: date) -> float:
-    """Wall time of `genjin run` in a new process, as cron would start it (Prefect home already migrated)."""
+def cli_night(drop: Path, out: Path, as_of: date, api_url: str | None = None) -> float:
+    """Wall time of `genjin run` in a new process, as cron would start it (Prefect home already migrated); with
+    `api_url`, against that running Prefect server (as under `genjin serve`) instead of a temporary one."""
     import subprocess
 
+    env = os.environ | ({"PREFECT_API_URL": api_url} if api_url else {})
     start = time.perf_counter()
     subprocess.run([sys.executable, "-m", "genjin.cli", "run", "--drop", str(drop), "--out", str(out),
                     "--as-of", as_of.isoformat(), "--settle-seconds", "0"],
-                   check=True, capture_output=True, cwd=ROOT, env=os.environ)  # fmt: skip
+                   check=True, capture_output=True, cwd=ROOT, env=env)  # fmt: skip
     return time.perf_counter() - start
+
+
+@contextmanager
+def prefect_server(home: Path) -> Iterator[str]:
+    """A real `prefect server start` on a free loopback port, as an operator runs it for `genjin serve`."""
+    import socket
+    import subprocess
+
+    import httpx
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    home.mkdir(parents=True, exist_ok=True)
+    log = (home / "server.log").open("wb")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1", "--port", str(port),
+         "--analytics-off", "--no-ui"],
+        env=os.environ | {"PREFECT_HOME": str(home)}, stdout=log, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    api = f"http://127.0.0.1:{port}/api"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                if httpx.get(f"{api}/health", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline or proc.poll() is not None:
+                raise RuntimeError(f"the Prefect server did not start; see {home / 'server.log'}")
+            time.sleep(0.5)
+        yield api
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+        log.close()
 
 
 def main() -> int:
@@ -234,6 +277,10 @@ def main() -> int:
     if not args.skip_cli:
         results["empty night, `genjin run` (s)"] = cli_night(empty / "drop", empty / "out",
                                                             as_of + timedelta(days=2))
+        with prefect_server(work / ".prefect-server") as api:
+            cli_night(empty / "drop", empty / "out", as_of + timedelta(days=3), api)  # the server's first run
+            results["empty night, `genjin run` + server (s)"] = cli_night(
+                empty / "drop", empty / "out", as_of + timedelta(days=4), api)
 
     new_rows = next_night(args, work)
     for f in (group / "drop-next").iterdir():
@@ -253,7 +300,8 @@ def main() -> int:
         print(f"{name:<34}{value:>10.2f}")
     checks = [
         ("(full - empty warm) / parse-only", beyond_empty / parse, 1.5),
-        *([("empty night, `genjin run` (s)", results["empty night, `genjin run` (s)"], 5.0)]
+        *([("empty night, `genjin run` (s)", results["empty night, `genjin run` (s)"], 5.0),
+           ("empty night, run + server (s)", results["empty night, `genjin run` + server (s)"], 5.0)]
           if not args.skip_cli else []),
         ("empty night, warm (s)", results["empty night, warm (s)"], 5.0),
         ("peak memory (GB)", peak / 1024, 4.0),
