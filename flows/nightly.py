@@ -71,7 +71,9 @@ def nightly(folders: Folders, as_of: date, policy_file: Path | None = None,
         steps.move_originals(loads[:1], folders, as_of)
         crash_point("after_archive_first_file")  # a run killed between two moves
         steps.move_originals(loads[1:], folders, as_of)
-        del reads, loads, fresh  # the rows live on in the history: let the night's copies go before the build
+        for load in loads:
+            load.release_rows()  # the rows live on in the history: let the night's copies go before the build
+        del reads, loads, fresh
     with clock.stage("worklist", lambda: worklist_counts(worklist)):
         inputs = steps.history_as_of(history, as_of)
         night = steps.night_state(inputs, policy, as_of)  # customers, links, stages: for the worklist and KPIs

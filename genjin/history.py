@@ -24,13 +24,14 @@ import polars as pl
 from deltalake import DeltaTable
 
 from genjin.ingest import SOURCE, FileLoad, empty_inputs
-from schemas.validate import ROW
+from schemas.validate import ROW, SHEET
 from transforms.frames import Inputs
 
 NIGHT = "__night"
 ORDER = "__order"
 SHA = "__sha256"
 SHEET_N = "__sheet_n"
+BOOKKEEPING = (SOURCE, SHEET, SHA, NIGHT)  # where a row came from: kept in the tables, not read by a night
 LEDGER_SCHEMA = {
     "sha256": pl.String, "name": pl.String, "night": pl.String, "order": pl.Int64,
     "kinds": pl.String, "rows_in": pl.Int64, "rows_loaded": pl.Int64, "rows_rejected": pl.Int64,
@@ -151,7 +152,8 @@ class History:
     def inputs(self, as_of: date) -> Inputs:
         """Every row of files loaded on or before the night of `as_of`, oldest first. Each row is there once:
         `record_rows` deletes what a killed run left before appending a file again, and rows no ledger row
-        vouches for are not read."""
+        vouches for are not read. The bookkeeping text (file name, sheet, SHA-256, night) stays in the tables:
+        no rule reads it, and at group scale it was a third of a night's memory."""
         committed = self.ledger(as_of)["sha256"].implode()
         frames = {}
         for kind, empty in empty_inputs().items():
@@ -160,7 +162,7 @@ class History:
                 pl.lit(None, pl.String).alias(NIGHT), pl.lit(None, pl.Int64).alias(ORDER),
             ).schema
             if not _exists(self.table(kind)):
-                frames[kind] = pl.LazyFrame(schema=schema)
+                frames[kind] = pl.LazyFrame(schema=schema).drop(*BOOKKEEPING)
                 continue
             stored = pl.scan_delta(str(self.table(kind)))
             present = stored.collect_schema()
@@ -171,5 +173,6 @@ class History:
                     for name, dtype in schema.items()
                 )
                 .sort(NIGHT, ORDER, SHEET_N, ROW)
+                .drop(*BOOKKEEPING)
             )
         return Inputs(**frames)

@@ -175,3 +175,18 @@ def test_recording_a_file_again_changes_nothing_and_leftover_rows_are_replaced(t
     assert pl.read_delta(str(history.table("leads"))).height == 2
     assert pl.read_delta(str(history.table("ledger"))).height == 1
     assert history.next_order(date(2026, 11, 20)) == 1 and history.next_order(date(2026, 11, 21)) == 0
+
+
+def test_released_rows_keep_their_counts(tmp_path: Path) -> None:
+    """After the store stage a night lets its copies of the rows go (genjin.ingest.FileLoad.release_rows);
+    the counts run.json and the summary show do not change."""
+    path = tmp_path / "leads.csv"
+    path.write_text("线索编号,创建时间,客户姓名,手机号,门店,顾问编号\n"
+                    "L1,2026-11-20 10:00,张三,13800138000,一店,A1\n"
+                    "L2,2026-11-20 11:00,李四,12345,一店,A1\n", encoding="utf-8")
+    load = load_file(path)
+    assert (load.rows_in, load.rows_loaded, load.rows_rejected) == (2, 1, 1)
+    load.release_rows()
+    assert (load.rows_in, load.rows_loaded, load.rows_rejected) == (2, 1, 1)
+    assert load.sheets[0].loaded.height == 0
+    assert load.sheets[0].original["线索编号"].to_list() == ["L2"]  # the rejects file still has its cells

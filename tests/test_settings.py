@@ -222,3 +222,20 @@ timezone = "Asia/Shanghai"
     assert str(night / "worklist.csv") in out
     for noise in ("Traceback", "ERROR", "Warning", "INFO", "stage="):  # nothing else from Prefect or genjin
         assert noise not in proc.stdout + proc.stderr
+
+
+def test_a_dask_address_without_a_reachable_prefect_server_stops_before_anything_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Each Dask worker would start a temporary Prefect server of its own: genjin says what to set instead."""
+    drop = tmp_path / "data" / "drop"
+    drop.mkdir(parents=True)
+    (drop / "线索.csv").write_text("线索编号,创建时间\n", encoding="utf-8")
+    monkeypatch.setenv("GENJIN_DASK_ADDRESS", "tcp://127.0.0.1:1")
+    monkeypatch.delenv("PREFECT_API_URL", raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))  # `genjin run` keeps Prefect's home under ~/.genjin
+    assert cli.main(["run", "--settle-seconds", "0"]) == 2
+    err = capsys.readouterr().err
+    assert "PREFECT_API_URL" in err and "Dask 集群" in err and "Traceback" not in err
+    assert (drop / "线索.csv").exists()  # nothing read, moved or archived
+    assert not (tmp_path / "data" / "archive").exists() and not (tmp_path / "data" / "history").exists()
