@@ -8,8 +8,7 @@ import sys
 from datetime import date
 
 import polars as pl
-from prefect import task, unmapped
-from prefect.cache_policies import NO_CACHE
+from prefect import unmapped
 from prefect.context import FlowRunContext
 
 from flows import steps
@@ -19,7 +18,7 @@ from transforms.frames import Inputs
 from transforms.night import Night
 from transforms.worklist import build_worklist
 
-step = task(cache_policy=NO_CACHE, log_prints=False)
+step = steps.step
 
 
 @step

@@ -56,8 +56,7 @@ def nightly(folders: Folders, as_of: date, policy_file: Path | None = None,
         paths = steps.night_files(folders, as_of, settle_seconds)
         known = history.digests(before=as_of)
         reads = steps.read_and_validate.map(dropfolder.batches(paths, READ_BATCHES), known=unmapped(known))
-        night_order = {path: n for n, path in enumerate(paths)}
-        loads = sorted((load for f in reads for load in f.result()), key=lambda load: night_order[load.path])
+        loads = dropfolder.in_night_order((load for f in reads for load in f.result()), paths)
         files = steps.account(loads)
     crash_point("after_read")
     with clock.stage("store", lambda: store_counts(files)):

@@ -113,7 +113,7 @@ def write_worklists(worklist: pl.DataFrame, run_dir: Path, as_of: date, policy: 
     write_worklist_csv(worklist, run_dir / "worklist.csv")
     folder = run_dir / "worklists"
     folder.mkdir(exist_ok=True)
-    jobs = [(advisor_id, group, folder / f"{safe_name(advisor_id)}.xlsx")
+    jobs = [(advisor_id, group, folder / f"{archive.safe_name(advisor_id)}.xlsx")
             for (advisor_id,), group in per_customer(worklist).group_by("advisor_id", maintain_order=True)]
     return write_advisor_workbooks(jobs, as_of, policy.talk_tracks)
 
@@ -142,9 +142,3 @@ def write_summary(as_of: date, files: list[dict[str, Any]], worklist: pl.DataFra
     data = summary(as_of, files, worklist, emails, durations)
     write_run_json(data, run_dir / "run.json")
     return data
-
-
-def safe_name(text: str) -> str:
-    """A file name that stays inside its folder whatever an advisor id holds."""
-    cleaned = "".join(c if c.isalnum() or c in "-_." else "_" for c in text).strip(".")
-    return cleaned or "_"

@@ -9,6 +9,12 @@ from datetime import date
 from pathlib import Path
 
 
+def safe_name(text: str) -> str:
+    """A file name that stays inside its folder whatever an advisor id holds."""
+    cleaned = "".join(c if c.isalnum() or c in "-_." else "_" for c in text).strip(".")
+    return cleaned or "_"
+
+
 def free_name(folder: Path, name: str) -> Path:
     """`folder/name`, or `folder/stem (2).ext`, `(3)`, … — the first that does not exist."""
     candidate = folder / Path(name).name  # never a path from the file name

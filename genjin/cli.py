@@ -53,11 +53,6 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
-def _pad(text: str, width: int) -> str:
-    """Left-align in a terminal, where a Chinese character takes two columns."""
-    return progress.pad(text, width)
-
-
 def _print_summary(summary: dict[str, Any], run_dir: Path) -> None:
     files = summary["files"]
     print("\n文件 / files")

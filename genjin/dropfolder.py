@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import fnmatch
 import time
+from collections.abc import Iterable
 from datetime import date
 from pathlib import Path
 
 from genjin import archive
 from genjin.folders import Folders
-from genjin.ingest import sha256_of
+from genjin.ingest import FileLoad, sha256_of
 
 TEMPORARY = ("~$*", ".~lock*", "*.part", "*.tmp", ".*")
 
@@ -49,6 +50,12 @@ def night_files(folders: Folders, as_of: date, settle_seconds: float = 60.0) -> 
             continue
         files.append(path)
     return sorted(files, key=lambda p: (p.name, str(p)))
+
+
+def in_night_order(loads: Iterable[FileLoad], paths: list[Path]) -> list[FileLoad]:
+    """The loads of every batch back in the order of `paths` (the night's order: later rows win)."""
+    place = {path: n for n, path in enumerate(paths)}
+    return sorted(loads, key=lambda load: place[load.path])
 
 
 def batches(paths: list[Path], n: int) -> list[list[Path]]:

@@ -13,7 +13,8 @@ from typing import Any
 import polars as pl
 
 from genjin import mail
-from reports.email_message import Recipient, by_advisor, file_stem, new_message
+from genjin.archive import safe_name
+from reports.email_message import Recipient, by_advisor, new_message
 from reports.templating import render
 from transforms.views import per_customer, task_label
 
@@ -173,7 +174,7 @@ def digest_message(to: Recipient, context: dict[str, Any], report: Path | None, 
     msg.add_alternative(render("digest.html.j2", **context), subtype="html")
     if report is not None:
         msg.add_attachment(report.read_bytes(), maintype="text", subtype="html", filename=REPORT_NAME)
-    filename = f"digest/{file_stem(to.advisor_id)}.eml"
+    filename = f"digest/{safe_name(to.advisor_id)}.eml"
     return mail.Outgoing("digest", to.advisor_id, to.email, as_of, msg, filename)
 
 

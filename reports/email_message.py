@@ -18,6 +18,7 @@ from typing import Any
 import polars as pl
 
 from genjin import mail
+from genjin.archive import safe_name
 from reports.templating import render
 from transforms.views import per_customer, recipients
 
@@ -74,17 +75,6 @@ def advisor_message(
     return msg
 
 
-def write_eml(msg: EmailMessage, path: Path) -> Path:
-    path.write_bytes(msg.as_bytes())
-    return path
-
-
-def file_stem(text: str) -> str:
-    """A file name that stays inside its folder whatever an advisor id holds."""
-    cleaned = "".join(c if c.isalnum() or c in "-_." else "_" for c in text).strip(".")
-    return cleaned or "_"
-
-
 def latest_roster(advisors: pl.DataFrame) -> pl.DataFrame:
     """One row per advisor: the latest roster row (history keeps every night's roster, oldest first)."""
     return advisors.unique("advisor_id", keep="last", maintain_order=True)
@@ -112,7 +102,7 @@ def advisor_mail(worklist: pl.DataFrame, roster: pl.DataFrame, workbooks: Mappin
         to = Recipient(advisor_id, person["name"], address)
         msg = advisor_message(to, tasks.get(advisor_id, no_tasks),
                               customers.get(advisor_id, no_customers), workbooks[advisor_id], as_of, sender)
-        filename = f"{file_stem(advisor_id)}.eml"
+        filename = f"{safe_name(advisor_id)}.eml"
         items.append(mail.Outgoing("advisor", advisor_id, address, as_of, msg, filename))
     return items, without_email
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from flows.steps import safe_name
+from genjin.archive import safe_name
 
 
 @pytest.mark.parametrize(
