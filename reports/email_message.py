@@ -39,7 +39,7 @@ class Recipient:
 def subject(as_of: date, name: str, n_customers: int, n_waiting: int) -> str:
     """Counts customers in today's plan — the workbook's rows — and those waiting for a later day."""
     more = f" · 另有 {n_waiting} 位待安排" if n_waiting else ""
-    return f"【今日跟进】{as_of.isoformat()} {name} · {n_customers} 位客户{more}"
+    return f"【跟进清单】{as_of.isoformat()} {name} · 今日 {n_customers} 位客户{more}"
 
 
 def one_line(text: object) -> str:

@@ -56,7 +56,7 @@ COLUMNS: tuple[Column, ...] = (
     Column("沟通内容", None, 26),
     Column("应跟进日期", "due_date", 11, DATE),
     Column("逾期天数", "days_overdue", 8, "0"),
-    Column("已顺延天数", "carried_nights", 8, "0"),
+    Column("已顺延天数", "carried_nights", 9, "0"),
     Column("级别", "grade", 6),
     Column("阶段", "stage_label", 8),
     Column("线索编号", "lead_id", 14),
@@ -65,7 +65,7 @@ COLUMNS: tuple[Column, ...] = (
 )
 PRINTED = next(j for j, c in enumerate(COLUMNS) if c.header == "线索编号")  # the ids are not printed
 WRAPPED = ("原因", "沟通内容", "跟进事项", "紧急程度")
-TALK_TRACK_HEADERS = (("跟进事项", 14), ("任务代码", 20), ("今日客户数", 10), ("话术提示", 90))
+TALK_TRACK_HEADERS = (("跟进事项", 14), ("今日客户数", 10), ("话术提示", 90))
 
 HEADER_FILL = "#1F4E78"  # columns genjin fills
 INPUT_HEADER_FILL = "#375623"  # columns the advisor fills
@@ -128,7 +128,7 @@ def row_styles(urgency_colour: str | None, escalated: bool) -> tuple[Style, ...]
 
 
 def talk_track_style(column: int, bold: bool) -> Style:
-    return style(**GRID, valign="top", text_wrap=column == 3, bold=bold)
+    return style(**GRID, valign="top", text_wrap=column == 2, bold=bold)
 
 
 class _Formats(dict[Style, Format]):
@@ -223,10 +223,15 @@ def _talk_track_sheet(ws: Worksheet, formats: _Formats, rows: pl.DataFrame, talk
     order = [t for t in today if t in talk_tracks] + [t for t in talk_tracks if t not in today]
     for i, task_type in enumerate(order, start=1):
         label = TASK_LABELS.get(task_type, task_type)
-        values = (label, task_type, today.get(task_type, 0), talk_tracks[task_type])
+        values = (label, today.get(task_type, 0), talk_tracks[task_type])
+        ws.set_row(i, LINE_HEIGHT * lines_in(talk_tracks[task_type], TALK_TRACK_HEADERS[2][1]) + 3)
         for j, value in enumerate(values):
             _write(ws, i, j, value, formats[talk_track_style(j, bold=j == 0 and task_type in today)])
     ws.freeze_panes(1, 0)
+    ws.repeat_rows(0)
+    ws.set_paper(9)
+    ws.set_landscape()
+    ws.fit_to_pages(1, 0)
 
 
 def write_advisor_workbook(rows: pl.DataFrame, as_of: date, path: Path,
