@@ -133,6 +133,7 @@ def test_the_advisor_email(night: Night, policy: Policy) -> None:
     assert "【交车3天回访】新车 11-20 交车，11-30 前回访" in text
     html = msg.get_body(("html",)).get_content()
     assert "&lt;b&gt;=cmd|&#39; /C calc&#39;!A0&lt;/b&gt;" in html and "<b>=cmd" not in html
+    assert '<a href="tel:+8613800138003" style="color:#1f4e78">138 0013 8003</a>' in html  # one tap to dial
     (attachment,) = msg.iter_attachments()
     assert attachment.get_filename() == "S1.xlsx"
     assert attachment.get_content_type() == f"{XLSX[0]}/{XLSX[1]}"
