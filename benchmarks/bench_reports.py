@@ -44,8 +44,7 @@ def prepare(work: Path, size: int, seed: int) -> int:
     from genjin.sample_data import generate
     from reports.workbook import write_advisor_workbook
     from transforms.night import prepare as night_state
-    from transforms.plan import plan_night, todays_plan, with_urgency_labels
-    from transforms.views import per_customer
+    from transforms.plan import advisor_plans, plan_night
     from transforms.worklist import worklist_from
 
     generate(work / "drop", as_of=AS_OF, seed=seed, size=size)
@@ -60,7 +59,7 @@ def prepare(work: Path, size: int, seed: int) -> int:
     worklist.write_parquet(work / "worklist.parquet")
     books = work / "workbooks"
     books.mkdir()
-    plans = per_customer(todays_plan(worklist, policy)).pipe(with_urgency_labels, policy)
+    plans = advisor_plans(worklist, policy)
     for (advisor_id,), rows in plans.group_by("advisor_id", maintain_order=True):
         write_advisor_workbook(rows, AS_OF, books / f"{advisor_id}.xlsx", policy.talk_tracks)
     return worklist.height

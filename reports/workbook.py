@@ -96,6 +96,18 @@ def lines_in(text: str | None, width: float) -> int:
     return sum(max(1, math.ceil(text_units(line) / usable)) for line in text.split("\n"))
 
 
+def plan_note(rows: pl.DataFrame) -> str:
+    """The printed page's header: how many customers today, how many wait (transforms.plan.advisor_plans)."""
+    note = f"今日计划 {rows.height} 位客户"
+    waiting = int(rows["waiting"][0] or 0) if "waiting" in rows.columns and rows.height else 0
+    stale = int(rows["stale"][0] or 0) if "stale" in rows.columns and rows.height else 0
+    if waiting:
+        note += f" · 另有 {waiting} 位待安排"
+    if stale:
+        note += f" · {stale} 位已交经理处理"
+    return note
+
+
 def row_height(record: Mapping[str, Any]) -> float:
     """Points that show every wrapped cell of a row whole (Excel does not grow rows written by a program)."""
     lines = max(lines_in(record.get(c.source) if c.source else None, c.width) for c in COLUMNS if c.header in WRAPPED)
@@ -220,6 +232,7 @@ def _worklist_sheet(ws: Worksheet, formats: _Formats, rows: pl.DataFrame) -> Non
     ws.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.5)
     ws.fit_to_pages(1, 0)
     ws.set_footer("&C第 &P 页，共 &N 页")
+    ws.set_header("&L" + plan_note(rows).replace("&", "&&"))
 
 
 def _talk_track_sheet(ws: Worksheet, formats: _Formats, rows: pl.DataFrame, talk_tracks: Mapping[str, str]) -> None:

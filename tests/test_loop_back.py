@@ -16,8 +16,7 @@ from genjin.ingest import load_file
 from genjin.readers import file_time
 from reports.workbook import write_advisor_workbook
 from transforms.night import prepare
-from transforms.plan import plan_night, todays_plan, with_urgency_labels
-from transforms.views import per_customer
+from transforms.plan import advisor_plans, plan_night
 from transforms.worklist import build_worklist, worklist_from
 
 NIGHT1, NIGHT2 = date(2026, 11, 23), date(2026, 11, 24)
@@ -83,7 +82,7 @@ def test_a_filled_in_workbook_becomes_tomorrows_follow_ups(tmp_path: Path, polic
     assert sorted(night1["ref"].to_list()) == ["L1", "L2", "L3"]  # three B leads from yesterday: first_contact due D
     assert night1["in_plan"].all()
 
-    plan = per_customer(todays_plan(night1, policy)).pipe(with_urgency_labels, policy)  # what the flow writes
+    plan = advisor_plans(night1, policy)  # what the flow writes
     returned = write_advisor_workbook(plan, NIGHT1, tmp_path / "S1.xlsx")
     phones = [row[3] for row in openpyxl.load_workbook(returned).active.iter_rows(min_row=2, values_only=True)]
     assert sorted(phones) == ["138 0013 8001", "138 0013 8002", "138 0013 8003"]  # as advisors write them

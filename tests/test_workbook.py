@@ -31,7 +31,8 @@ def customers(*rows: dict) -> pl.DataFrame:
             "phone": "+8613800138001", "priority": 2, "due_date": date(2026, 11, 21), "days_overdue": 2,
             "grade": "C", "stage": "lead", "tasks": "首次联系", "reasons": "【首次联系】新线索 L1",
             "lead_id": "L1", "orphaned": False, "n_tasks": 1, "plan_rank": 2, "urgency": "act_now",
-            "urgency_label": "立即处理", "urgency_colour": "#F8CBAD", "carried_nights": 0, "escalated": False}
+            "urgency_label": "立即处理", "urgency_colour": "#F8CBAD", "carried_nights": 0, "escalated": False,
+            "waiting": 12, "stale": 0}
     return pl.DataFrame([base | r for r in rows], schema_overrides={"due_date": pl.Date})
 
 
@@ -118,6 +119,7 @@ def test_header_frozen_filters_on_and_printing_repeats_the_header(book: openpyxl
     fit = ws.page_setup.fitToWidth or 1  # OOXML's default, which xlsxwriter leaves out
     assert (fit, ws.page_setup.fitToHeight) == (1, 0) and ws.sheet_properties.pageSetUpPr.fitToPage
     assert ws.print_area == "'跟进清单 11-23'!$A$1:$P$4"  # the ids at the far right are not printed
+    assert ws.oddHeader.left.text == "今日计划 3 位客户 · 另有 12 位待安排"  # on every printed page
 
 
 def test_rows_are_tall_enough_to_show_the_reason_whole(book: openpyxl.Workbook) -> None:
