@@ -66,9 +66,8 @@ def advisor_message(
     to: Recipient, customers: pl.DataFrame, workbook: Path, as_of: date, sender: str,
     waiting: int = 0, stale: int = 0,
 ) -> EmailMessage:
-    """`customers`: this advisor's plan for today (transforms.views.per_customer over
-    transforms.plan.todays_plan, with urgency labels); `waiting`: customers left for a later day; `stale`:
-    customers gone to the manager's review."""
+    """`customers`: this advisor's rows of `transforms.plan.advisor_plans` (today's plan, one row per customer);
+    `waiting`: customers left for a later day; `stale`: customers gone to the manager's review."""
     rows = [row | {"phone_text": display_phone(row["phone"]), "phone_href": tel_href(row["phone"])}
             for row in customers.to_dicts()]
     context = {
