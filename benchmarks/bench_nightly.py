@@ -188,6 +188,7 @@ def every_task_policy(target: Path) -> Path:
     text = text.replace("default_capacity = { sales = 40, service = 40, manager = 20 }",
                         "default_capacity = { sales = 1000000, service = 1000000, manager = 1000000 }")
     text = text.replace("fallback_capacity = 30 ", "fallback_capacity = 1000000 ")
+    text = text.replace("roster_capacity = true ", "roster_capacity = false ")  # the roster's 每日上限 too
     target.write_text(text, encoding="utf-8")
     return target
 

@@ -275,6 +275,7 @@ class Plan(_Strict):
 
     default_capacity: dict[Literal["sales", "service", "manager"], int] = {"sales": 40, "service": 40, "manager": 20}
     fallback_capacity: int = Field(default=30, ge=0)  # an advisor the roster does not list
+    roster_capacity: bool = True  # false: ignore the roster's 每日上限 and use default_capacity for everyone
     escalate_after_nights: int = Field(default=3, ge=0)  # carried more nights than this → escalated
     stale_after_days: dict[str, int] = {}  # per task type: overdue longer than this → the manager's review
     value: dict[str, int] = {}  # grade or RFM segment → rank (1 = most valuable); others after all listed

@@ -140,6 +140,8 @@ def test_capacity_comes_from_the_roster_else_the_role_default(policy: Policy) ->
     in_plan = dict(planned.group_by("advisor_id").agg(pl.col("in_plan").sum()).iter_rows())
     # default.toml: service 40, manager 20; X9 is not in the roster: fallback_capacity 30
     assert in_plan == {"S1": 3, "V1": 40, "M1": 20, "X9": 30}
+    ignoring = plan_worklist(wl, team, with_plan(policy, roster_capacity=False), AS_OF)
+    assert ignoring.filter(pl.col("advisor_id") == "S1")["in_plan"].sum() == 40  # the sales default
 
 
 def test_stale_work_leaves_the_plan_but_stays_in_worklist_csv(policy: Policy, tmp_path: Path) -> None:

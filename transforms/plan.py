@@ -93,11 +93,13 @@ def is_stale(policy: Policy) -> pl.Expr:
 
 
 def capacities(advisors: pl.DataFrame, policy: Policy) -> pl.DataFrame:
-    """advisor_id → capacity: the roster's daily_capacity, else the role's default."""
+    """advisor_id → capacity: the roster's daily_capacity (unless `[plan] roster_capacity = false`), else the
+    role's default."""
     plan = policy.plan
     by_role = pl.col("role").replace_strict(plan.default_capacity, default=plan.fallback_capacity,
                                             return_dtype=pl.Int64)
-    own = pl.col("daily_capacity").cast(pl.Int64, strict=False) if "daily_capacity" in advisors.columns else None
+    has_own = plan.roster_capacity and "daily_capacity" in advisors.columns
+    own = pl.col("daily_capacity").cast(pl.Int64, strict=False) if has_own else None
     capacity = by_role if own is None else pl.coalesce(own, by_role)
     return advisors.select("advisor_id", capacity.alias("capacity")).unique("advisor_id", keep="last")
 
