@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import re
 import zipfile
 from dataclasses import dataclass
@@ -278,8 +279,14 @@ def read_csv(path: Path, limits: ReadLimits = LIMITS) -> list[Sheet]:
         raise UnreadableFile(EMPTY_CSV)
     cells = parse_csv(text, sniff_delimiter(text))
     if cells.height > limits.max_rows:
-        raise _too_many_rows(path.stem, cells.height, limits)
-    return [Sheet(path.stem, cells)]
+        raise _too_many_rows(shown_name(path.stem), cells.height, limits)
+    return [Sheet(shown_name(path.stem), cells)]
+
+
+def shown_name(name: str) -> str:
+    """A file name as text: bytes that are not UTF-8 (a name made on a GBK system) shown as `�` — Polars,
+    JSON and the terminal hold no lone surrogates, which is how Python keeps such bytes."""
+    return os.fsencode(name).decode("utf-8", "replace")
 
 
 # --- entry point ----------------------------------------------------------------------------------------
