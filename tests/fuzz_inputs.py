@@ -11,6 +11,7 @@ import argparse
 import io
 import os
 import random
+import re
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -98,6 +99,29 @@ def mutate_cells(rows: list[Row], rng: random.Random, family: str) -> None:
 CELL_FAMILIES = ("control", "emoji", "long", "formula", "dates", "ragged", "none")
 
 
+def mutate_columns(table: list[Row], rng: random.Random) -> list[Row]:
+    """The header and its columns as exports differ: a column left out, columns in another order, an unknown
+    or a repeated column, a title row above, a header alone."""
+    family = rng.choice(["drop", "shuffle", "extra", "repeat", "title", "header_only", "none", "none"])
+    width = len(table[0])
+    if family == "drop":
+        j = rng.randrange(width)
+        return [row[:j] + row[j + 1:] for row in table]
+    if family == "shuffle":
+        order = rng.sample(range(width), width)
+        return [[row[j] if j < len(row) else None for j in order] for row in table]
+    if family == "extra":
+        return [row + (["备注2"] if i == 0 else [rng.choice(ODD_TEXT)]) for i, row in enumerate(table)]
+    if family == "repeat":
+        j = rng.randrange(width)
+        return [[*row, row[j] if j < len(row) else None] for row in table]
+    if family == "title":
+        return [["某某4S店 导出报表"], [], *table]
+    if family == "header_only":
+        return table[:1]
+    return table
+
+
 # --- writers ------------------------------------------------------------------------------------------------
 
 def xlsx_bytes(sheets: dict[str, list[Row]], rng: random.Random, hidden: bool = False) -> bytes:
@@ -162,20 +186,54 @@ def flip(data: bytes, rng: random.Random) -> bytes:
 def drop_member(data: bytes, rng: random.Random) -> bytes:
     """The zip rewritten without one member (sharedStrings, styles, a sheet, the workbook, the content types)."""
     try:
-        src = zipfile.ZipFile(io.BytesIO(data))
-    except zipfile.BadZipFile:
+        gone = rng.choice(zipfile.ZipFile(io.BytesIO(data)).namelist())
+    except Exception:  # no zip, or a damaged one: left as it is
         return data
-    names = src.namelist()
-    gone = rng.choice(names)
+    return _rezip(data, lambda name, body: None if name == gone else body) or data
+
+
+def _rezip(data: bytes, change: Callable[[str, bytes], bytes | None]) -> bytes | None:
+    """The zip rewritten with `change(name, body)` for each member (None: left out); None if it is no zip."""
+    try:
+        src = zipfile.ZipFile(io.BytesIO(data))
+        members = [(name, src.read(name)) for name in src.namelist()]
+    except Exception:  # a damaged zip (bad CRC, truncated): left as it is
+        return None
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as dst:
-        for name in names:
-            if name != gone:
-                dst.writestr(name, src.read(name))
+        for name, body in members:
+            changed = change(name, body)
+            if changed is not None:
+                dst.writestr(name, changed)
     return buf.getvalue()
 
 
-BYTE_FAMILIES = ("truncate", "flip", "drop_member", "none", "none", "none")
+def rewrite_xml(data: bytes, rng: random.Random) -> bytes:
+    """A sheet's XML as a careless exporter writes it: a wrong <dimension>, cell references out of order or
+    repeated, a shared-string index past the end, a sheet hidden or very hidden."""
+    def change(name: str, body: bytes) -> bytes:
+        if not name.startswith("xl/worksheets/") and name != "xl/workbook.xml":
+            return body
+        text = body.decode("utf-8", "replace")
+        family = rng.choice(["dimension", "refs", "shared", "state", "rows"])
+        if family == "dimension":
+            ref = rng.choice(["A1", "A1:B2", "A1:XFD1048576", "C3:A1", ""])
+            text = re.sub(r'<dimension ref="[^"]*"', f'<dimension ref="{ref}"', text)
+        elif family == "refs":
+            text = re.sub(r' r="([A-Z]+)(\d+)"',
+                          lambda m: f' r="{rng.choice(["A", "B", "Z", "AA", m.group(1)])}{m.group(2)}"', text)
+        elif family == "shared":
+            text = re.sub(r'(t="s"[^>]*><v>)(\d+)',
+                          lambda m: m.group(1) + str(int(m.group(2)) + rng.choice([0, 1, 1000])), text)
+        elif family == "state":
+            text = text.replace("<sheet ", f'<sheet state="{rng.choice(["hidden", "veryHidden"])}" ', 1)
+        else:
+            text = re.sub(r'<row r="(\d+)"', lambda m: f'<row r="{rng.choice([1, 2, int(m.group(1)) * 3])}"', text)
+        return text.encode()
+    return _rezip(data, change) or data
+
+
+BYTE_FAMILIES = ("truncate", "flip", "drop_member", "rewrite_xml", "rewrite_xml", "none", "none", "none")
 
 
 # --- names --------------------------------------------------------------------------------------------------
@@ -202,7 +260,7 @@ def odd_name(kind: str, n: int, rng: random.Random, suffix: str) -> str:
 def fuzz_file(kind: str, n: int, rng: random.Random) -> tuple[str, bytes]:
     rows = base_rows(kind, rng, rng.randint(0, 12))
     mutate_cells(rows, rng, rng.choice(CELL_FAMILIES))
-    table = [list(HEADERS[kind]), *rows]
+    table = mutate_columns([list(HEADERS[kind]), *rows], rng)
     form = rng.choice(["xlsx", "xlsx", "openpyxl", "csv", "csv"])
     if form == "csv":
         data, suffix = csv_bytes(table, rng), ".csv"
@@ -219,6 +277,8 @@ def fuzz_file(kind: str, n: int, rng: random.Random) -> tuple[str, bytes]:
         data = flip(data, rng)
     elif family == "drop_member":
         data = drop_member(data, rng)
+    elif family == "rewrite_xml":
+        data = rewrite_xml(data, rng)
     return odd_name(kind, n, rng, suffix), data
 
 

@@ -7,7 +7,9 @@ from __future__ import annotations
 import csv
 import email
 import email.policy
+import io
 import os
+import zipfile
 from datetime import date
 from pathlib import Path
 
@@ -157,3 +159,28 @@ def test_a_name_in_a_foreign_encoding_is_shown_not_lost(tmp_path: Path) -> None:
     run_dir.mkdir()
     (written,) = steps.write_rejects_files.fn([load], run_dir)
     assert written.exists() and _fits(written.name)
+
+
+def _corrupt_member(data: bytes, member: str) -> bytes:
+    """`member`'s deflated bytes scrambled in place (its header and the central directory intact)."""
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        info = zf.getinfo(member)
+    start = info.header_offset + 30 + len(info.filename.encode()) + len(info.extra)
+    body = bytearray(data)
+    body[start:start + 16] = bytes(range(0xF0, 0x100))
+    return bytes(body)
+
+
+def test_damaged_zip_members_are_read_round_or_quarantined_never_raised(tmp_path: Path) -> None:
+    """Found by the fuzzer: zlib.error from a corrupt docProps/core.xml, NotImplementedError from a zip
+    'version' Python does not know — neither an UnreadableFile, so either failed the whole night."""
+    good = _xlsx(tmp_path / "good.xlsx", [["线索编号", "销售顾问工号", "跟进时间"], ["L1", "A01", "2026-11-20 10:00"]])
+    (tmp_path / "core.xlsx").write_bytes(_corrupt_member(good.read_bytes(), "docProps/core.xml"))
+    load = load_file(tmp_path / "core.xlsx")  # the sheet is fine: loaded, saved-at from the file system
+    assert (load.status, load.rows_loaded) == ("loaded", 1)
+    data = bytearray(good.read_bytes())
+    central = data.rfind(b"PK\x01\x02")
+    data[central + 6:central + 8] = (148).to_bytes(2, "little")  # "version needed to extract": 14.8
+    (tmp_path / "version.xlsx").write_bytes(bytes(data))
+    load = load_file(tmp_path / "version.xlsx")
+    assert load.status == "quarantined" and "the workbook is damaged" in load.why
