@@ -15,7 +15,7 @@ from prefect.cache_policies import NO_CACHE
 from genjin import archive, dropfolder, failures
 from genjin.folders import Folders
 from genjin.history import History
-from genjin.ingest import FileLoad, load_new_file, quarantined
+from genjin.ingest import FileLoad, load_new_file, quarantine
 from genjin.policy import Policy
 from reports.email_message import deliver
 from reports.html_report import write_kpi_outputs
@@ -79,8 +79,7 @@ def write_rejects_files(loads: list[FileLoad], run_dir: Path) -> list[Path]:
             if not failures.is_contained(err):
                 raise
             path.unlink(missing_ok=True)
-            failed = quarantined(load, failures.reason(*REJECTS_FAILED, err))
-            load.sheets, load.skipped_sheets, load.status, load.why = [], [], failed.status, failed.why
+            quarantine(load, failures.reason(*REJECTS_FAILED, err))
     return written
 
 
@@ -95,14 +94,14 @@ def move_originals(loads: list[FileLoad], folders: Folders, as_of: date) -> list
     files an earlier attempt moved already. A file that cannot be archived goes to quarantine with the
     reason (its rows stay loaded); one that cannot be moved at all stays in the drop folder for the next
     run. Returns run.json's `failures` of these files."""
-    quarantine = folders.quarantine / as_of.isoformat()
+    quarantined = folders.quarantine / as_of.isoformat()
     failed = []
     for load in loads:
         if not load.path.exists():
             continue
         try:
             if load.status == "quarantined":
-                archive.quarantine(load.path, quarantine, load.why)
+                archive.quarantine(load.path, quarantined, load.why)
             else:
                 archive.archive(load.path, folders.archive, as_of)
         except BaseException as err:
@@ -111,7 +110,7 @@ def move_originals(loads: list[FileLoad], folders: Folders, as_of: date) -> list
             failed.append(failures.failure("move_failed", *MOVE_FAILED, err, file=load.name))
             with contextlib.suppress(OSError):
                 if load.path.exists() and load.status != "quarantined":
-                    archive.quarantine(load.path, quarantine, failures.reason(*MOVE_FAILED, err))
+                    archive.quarantine(load.path, quarantined, failures.reason(*MOVE_FAILED, err))
     return failed
 
 

@@ -142,12 +142,14 @@ def load_new_file(path: Path, already_loaded: Callable[[str], bool]) -> FileLoad
     except BaseException as err:
         if not is_contained(err):
             raise
-        return quarantined(FileLoad(path=path, sha256=digest), reason(*READ_FAILED, err))
+        failed = FileLoad(path=path, sha256=digest)
+        quarantine(failed, reason(*READ_FAILED, err))
+        return failed
 
 
-def quarantined(load: FileLoad, why: str) -> FileLoad:
-    """`load` as a quarantined file: none of its rows loaded or rejected (rows_in 0), `why` said."""
-    return replace(load, sheets=[], skipped_sheets=[], status="quarantined", why=why)
+def quarantine(load: FileLoad, why: str) -> None:
+    """Make `load` a quarantined file: none of its rows loaded or rejected (rows_in 0), `why` said."""
+    load.sheets, load.skipped_sheets, load.status, load.why = [], [], "quarantined", why
 
 
 NO_HEADER = (

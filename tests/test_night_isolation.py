@@ -59,10 +59,11 @@ def _digest(path: Path) -> str:
 
 ROSTER = ("顾问编号,姓名,门店,岗位,邮箱,上级工号\n"
           "A01,张伟,城东店,销售顾问,a01@dealer.cn,M01\nA02,李娜,城东店,销售顾问,a02@dealer.cn,M01\n"
+          "A03,孙丽,城东店,销售顾问,a03@dealer.cn,M01\n"
           "M01,赵敏,城东店,销售经理,m01@dealer.cn,\n")
 LEADS = ("线索编号,留资时间,客户姓名,联系电话,门店,销售顾问工号\n"
          "L1,2026-11-22 10:00,陈先生,13800138001,城东店,A01\nL2,2026-11-22 11:00,王女士,13800138002,城东店,A02\n"
-         "L3,2026-02-30 11:00,坏日期,13800138003,城东店,A01\n")
+         "L3,2026-02-30 11:00,坏日期,13800138003,城东店,A01\nL4,2026-11-22 12:00,刘先生,13800138004,城东店,A03\n")
 
 
 class FakePanic(BaseException):
@@ -90,9 +91,11 @@ def test_a_bad_file_or_advisor_stays_with_itself_and_the_night_goes_on(
     dropped = {p.name: _digest(p) for p in drop.iterdir()}
 
     from flows import steps
+    from reports import email_message
 
     real_read, real_write_rejects = ingest.read_sheets, steps.write_rejects
     real_workbook = workbooks_parallel.write_advisor_workbook
+    real_message = email_message.advisor_message
 
     def read_sheets(path: Path, limits: Any = ingest.LIMITS) -> Any:
         if path.name == "panics.csv":
@@ -110,6 +113,12 @@ def test_a_bad_file_or_advisor_stays_with_itself_and_the_night_goes_on(
             raise FakePanic("workbook of A02")
         return real_workbook(rows, as_of, path, talk_tracks)
 
+    def advisor_message(to: Any, *args: Any) -> Any:
+        if to.advisor_id == "A03":
+            raise UnicodeEncodeError("utf-8", "x", 0, 1, "surrogates not allowed")
+        return real_message(to, *args)
+
+    monkeypatch.setattr(email_message, "advisor_message", advisor_message)
     monkeypatch.setattr(ingest, "read_sheets", read_sheets)
     monkeypatch.setattr(steps, "write_rejects", write_rejects)
     monkeypatch.setattr(workbooks_parallel, "write_advisor_workbook", write_advisor_workbook)
@@ -117,8 +126,8 @@ def test_a_bad_file_or_advisor_stays_with_itself_and_the_night_goes_on(
     run = _run(drop)
     files = {f["name"]: f for f in run["files"]}
     assert {n: (f["status"], f["rows_in"], f["rows_loaded"], f["rows_rejected"]) for n, f in files.items()} == {
-        "顾问名单.csv": ("loaded", 3, 3, 0),
-        "线索.csv": ("loaded", 3, 2, 1),
+        "顾问名单.csv": ("loaded", 4, 4, 0),
+        "线索.csv": ("loaded", 4, 3, 1),
         "panics.csv": ("quarantined", 0, 0, 0),
         "坏rejects.csv": ("quarantined", 0, 0, 0),
     }
@@ -135,14 +144,47 @@ def test_a_bad_file_or_advisor_stays_with_itself_and_the_night_goes_on(
     assert list(drop.iterdir()) == []
     # the quarantined files' rows were not stored; the rejects of the others were written, not the half one
     leads = pl.read_delta(str(History(tmp_path / "history").table("leads")))
-    assert sorted(leads["lead_id"]) == ["L1", "L2"]
+    assert sorted(leads["lead_id"]) == ["L1", "L2", "L4"]
     out = tmp_path / "out" / AS_OF.isoformat()
     assert sorted(p.name for p in (out / "rejects").iterdir()) == ["线索.csv.rejects.xlsx"]
-    # A02's workbook failed: listed; A01's workbook and email went out, and the manager's digest
-    assert sorted(p.name for p in (out / "worklists").iterdir()) == ["A01.xlsx"]
+    # A02's workbook failed and A03's email could not be made: listed; A01's workbook and email went out, and
+    # the manager's digest
+    assert sorted(p.name for p in (out / "worklists").iterdir()) == ["A01.xlsx", "A03.xlsx"]
     assert [(f["code"], f["advisor_id"]) for f in run["failures"]] == [("workbook_failed", "A02")]
-    assert "PanicException: workbook of A02" in run["failures"][0]["en"]
+    assert "PanicException: workbook of A02" in run["failures"][0]["en"] and "写出失败" in run["failures"][0]["zh"]
+    assert [f["to"] for f in run["emails"]["failed"]] == ["a03@dealer.cn"]
+    assert "UnicodeEncodeError" in run["emails"]["failed"][0]["error"]
     assert sorted(p.name for p in (out / "outbox").rglob("*.eml")) == ["A01.eml", "M01.eml"]
+    assert run["emails"]["without_email"] == []  # a failed workbook is not a missing address
+
+
+def test_a_file_that_cannot_be_archived_goes_to_quarantine_and_the_others_are_archived(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from flows import steps
+    from genjin import archive
+
+    drop = tmp_path / "drop"
+    drop.mkdir()
+    (drop / "a.csv").write_text(ROSTER, encoding="utf-8")
+    (drop / "b.csv").write_text(LEADS, encoding="utf-8")
+    loads = [ingest.load_file(drop / n) for n in ("a.csv", "b.csv")]
+    real = archive.archive
+
+    def refuse_a(path: Path, root: Path, as_of: date) -> Path:
+        if path.name == "a.csv":
+            raise PermissionError(13, "Permission denied")
+        return real(path, root, as_of)
+
+    monkeypatch.setattr(archive, "archive", refuse_a)
+    failed = steps.move_originals.fn(loads, Folders.beside(drop), AS_OF)
+    assert [(f["code"], f["file"]) for f in failed] == [("move_failed", "a.csv")]
+    assert "PermissionError" in failed[0]["en"]
+    quarantined = tmp_path / "quarantine" / AS_OF.isoformat()
+    assert (quarantined / "a.csv").read_text(encoding="utf-8") == ROSTER
+    assert "已载入的行保留" in (quarantined / ("a.csv" + WHY)).read_text(encoding="utf-8")
+    assert (tmp_path / "archive" / AS_OF.isoformat() / "b.csv").read_text(encoding="utf-8") == LEADS
+    assert list(drop.iterdir()) == []
 
 
 def _formula_cells(out: Path) -> list[str]:
