@@ -55,8 +55,8 @@ def _cut(text: str) -> str:
 def safe_text(value: Any, limit: int | None = MAX_CELL) -> Any:
     """`value` itself unless it is a string a writer cannot hold as it is (module docstring); not a formula
     guard by itself (see `csv_safe`). `limit=None` for formats without a cell limit (HTML, email)."""
-    if not isinstance(value, str):
-        return value
+    if not isinstance(value, str) or (len(value) <= MAX_CELL // 2 and value.isprintable()):
+        return value  # nearly every cell: the fast way out (isprintable is False for controls and surrogates)
     if _UNSAFE.search(value) is not None:
         value = _UNENCODABLE.sub(REPLACEMENT, value).translate(_PICTURE)
     if limit is not None and len(value) > limit // 2 and _units(value) > limit:
