@@ -232,3 +232,25 @@ def test_genjin_run_on_mutated_exports_exits_0_without_a_traceback(tmp_path: Pat
     assert done.returncode == 0, shown
     assert "Traceback" not in shown
     assert all(name in shown for name in ("文件 / files", "合计 total", f"{len(written)} files"))
+
+
+def test_genjin_check_goes_on_past_a_file_whose_reader_panics(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+
+    from genjin.check import check
+
+    (tmp_path / "panics.csv").write_text(LEADS, encoding="utf-8")
+    (tmp_path / "线索.csv").write_text(LEADS, encoding="utf-8")
+    real_read = ingest.read_sheets
+
+    def read_sheets(path: Path, limits: Any = ingest.LIMITS) -> Any:
+        if path.name == "panics.csv":
+            raise pl.exceptions.PanicException("assertion failed: i < self.len()")
+        return real_read(path, limits)
+
+    monkeypatch.setattr(ingest, "read_sheets", read_sheets)
+    out = io.StringIO()
+    assert check([tmp_path / "panics.csv", tmp_path / "线索.csv"], out) == 1
+    shown = out.getvalue()
+    assert "the check failed: PanicException: assertion failed: i < self.len()" in shown
+    assert "线索.csv" in shown and "结论 / result" in shown
