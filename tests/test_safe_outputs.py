@@ -184,3 +184,13 @@ def test_damaged_zip_members_are_read_round_or_quarantined_never_raised(tmp_path
     (tmp_path / "version.xlsx").write_bytes(bytes(data))
     load = load_file(tmp_path / "version.xlsx")
     assert load.status == "quarantined" and "the workbook is damaged" in load.why
+
+
+def test_a_chart_shows_a_long_or_odd_name_short_and_on_one_line() -> None:
+    """Found by the fuzzer: a 40,000-character store name left a chart's axes no room (matplotlib's
+    'constrained_layout not applied') — the report drew empty panels."""
+    from reports.charts import MAX_TICK, tick
+
+    assert tick("城东店") == "城东店"
+    assert tick("长" * 40_000) == "长" * (MAX_TICK - 1) + "…"
+    assert tick("城东\n店\x07") == "城东 店␇"
