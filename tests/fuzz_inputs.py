@@ -291,8 +291,8 @@ def fuzz_folder(folder: Path, seed: int, files: int = 8) -> list[Path]:
     for n, kind in enumerate(kinds):
         name, data = fuzz_file(kind, n, rng)
         path = folder / name
-        if path.exists():
-            path = folder / f"{n:02d}{name}"[:200]
+        if path.exists():  # the same odd name twice: a plain one
+            path = folder / f"{n:02d}_{kind}{Path(name).suffix}"
         path.write_bytes(data)
         written.append(path)
     return written
