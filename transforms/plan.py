@@ -48,7 +48,7 @@ def urgency_of(policy: Policy, as_of: date) -> pl.Expr:
         if c.task_types:
             expr = expr & pl.col("task_type").is_in(c.task_types)
         if c.closes_within_days is not None:
-            expr = expr & ((pl.col("open_until") - pl.lit(as_of)).dt.total_days() <= c.closes_within_days)
+            expr = expr & ((pl.col("open_until").cast(pl.Date) - pl.lit(as_of)).dt.total_days() <= c.closes_within_days)
         return expr
 
     expr = pl.lit(classes[-1].name)
@@ -71,7 +71,7 @@ def order_keys(policy: Policy, as_of: date) -> list[pl.Expr]:
     classes = policy.plan.urgency
     key_value = {
         "priority": pl.col("priority").cast(pl.Int64),
-        "closes": (pl.col("open_until") - pl.lit(as_of)).dt.total_days().fill_null(FAR),
+        "closes": (pl.col("open_until").cast(pl.Date) - pl.lit(as_of)).dt.total_days().fill_null(FAR),
         "value": value_rank(policy),
         "overdue": -pl.col("days_overdue").cast(pl.Int64),
     }
