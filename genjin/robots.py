@@ -32,6 +32,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
+from pydantic import BaseModel, ConfigDict, Field
+
 from genjin.mail import SendError, SentLedger
 
 log = logging.getLogger(__name__)
@@ -185,14 +187,21 @@ def sign(timestamp: str, secret: str) -> str:
 # --- configuration: which store posts where --------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class RobotConfig:
-    """One store's robot, as the settings name it: the channel and the environment variables that hold the
-    webhook URL and (DingTalk, 加签) the secret."""
+class RobotConfig(BaseModel):
+    """One store's robot, as the settings name it (`[robots."浦东店"]` in genjin.toml): the channel and the
+    names of the environment variables that hold the webhook URL and (DingTalk, 加签) the secret."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
     channel: Channel
-    webhook_env: str
-    secret_env: str | None = None
+    webhook_env: str = Field(pattern=ENV_NAME.pattern)
+    secret_env: str | None = Field(None, pattern=ENV_NAME.pattern)
+
+    def __init__(self, channel: Channel, webhook_env: str, secret_env: str | None = None, **kw: Any) -> None:
+        super().__init__(channel=channel, webhook_env=webhook_env, secret_env=secret_env, **kw)
+
+    def shown(self) -> str:
+        return f"{self.channel} ({self.webhook_env}{', ' + self.secret_env if self.secret_env else ''})"
 
 
 def robots_from(config: Mapping[str, RobotConfig], env: Mapping[str, str],

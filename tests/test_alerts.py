@@ -13,9 +13,11 @@ from tests.conftest import AS_OF, fu, lead, make_inputs
 from transforms.alerts import advisor_alerts, group_summary, hot_leads, is_quiet, manager_alerts
 from transforms.night import prepare
 
+NOW = datetime(2026, 11, 23, 10, 30)
 
-def hot(inputs, policy):
-    return hot_leads(prepare(inputs, policy, AS_OF), policy)
+
+def hot(inputs, policy, now=NOW):
+    return hot_leads(prepare(inputs, policy, AS_OF), policy, now)
 
 
 def test_only_s_and_a_leads_without_a_follow_up_are_hot(policy):
@@ -34,6 +36,12 @@ def test_only_s_and_a_leads_without_a_follow_up_are_hot(policy):
     assert (first["customer_name"], first["phone"], first["source"], first["model_interest"]) == (
         "陈先生", "+8613800000001", "汽车之家", "汉 EV")
     assert got["call_by"][1] == datetime(2026, 11, 23, 11, 5)
+
+
+def test_a_lead_due_more_than_a_day_ago_is_left_to_the_worklist(policy):
+    inputs = make_inputs(leads=[lead("L1", "2026-11-22 09:00", "13800000001", grade="S"),  # due 11-22 10:00
+                                lead("L2", "2026-11-22 09:31", "13800000002", grade="S")])  # due 11-22 10:31
+    assert hot(inputs, policy).collect()["lead_id"].to_list() == ["L2"]
 
 
 def test_a_lead_after_closing_is_due_an_hour_after_opening(policy):
@@ -59,7 +67,7 @@ def test_advisor_alert_goes_to_the_advisor_or_their_manager_when_they_left(polic
 def test_manager_hears_of_a_lead_only_once_its_time_has_run_out(policy):
     inputs = make_inputs(leads=[lead("L1", "2026-11-23 10:00", "13800000001", grade="S"),
                                 lead("L2", "2026-11-23 10:30", "13800000002", grade="A")])
-    leads = hot(inputs, policy)
+    leads = hot(inputs, policy, datetime(2026, 11, 23, 10, 59))
     at = {t: manager_alerts(leads, inputs.advisors, datetime(2026, 11, 23, *t)).collect() for t in
           [(10, 59), (11, 0), (11, 45)]}
     assert at[(10, 59)].is_empty()

@@ -3,7 +3,9 @@ store group's morning summary. Pure functions of the night's state, the policy a
 first-contact deadline is the worklist's own (`tasks_pipeline.call_by`).
 
 - `hot_leads`: leads in the pipeline, not yet followed up, whose first-contact time (`due_hours` of their
-  grade) is shorter than `alerts.within_hours` — S/A by default (1 h). Do-not-contact customers are left out.
+  grade) is shorter than `alerts.within_hours` — S/A by default (1 h) — and whose call-by time is less than
+  `STALE` before `now` (older ones are the worklist's: the day genjin is turned on does not alert for a
+  year of backlog). Do-not-contact customers are left out.
 - `advisor_alerts`: one per hot lead, to whoever works it (the lead's advisor, or their manager when the
   advisor left the roster — the worklist's routing, `assign`).
 - `manager_alerts`: the hot leads still not followed up at `now` past their call-by time, to the advisor's
@@ -14,7 +16,7 @@ first-contact deadline is the worklist's own (`tasks_pipeline.call_by`).
 
 from __future__ import annotations
 
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 
 import polars as pl
 
@@ -25,9 +27,10 @@ from transforms.tasks_pipeline import call_by
 
 ALERT_COLUMNS = ("kind", "recipient_id", "lead_id", "store", "advisor_id", "customer_name", "phone", "source",
                  "model_interest", "grade", "created_at", "call_by")
+STALE = timedelta(days=1)
 
 
-def hot_leads(night: Night, policy: Policy) -> pl.LazyFrame:
+def hot_leads(night: Night, policy: Policy, now: datetime) -> pl.LazyFrame:
     """lead_id, store, advisor_id, customer_name, phone, source, model_interest, grade, created_at, call_by."""
     hours = pl.col("grade").replace_strict(policy.tasks.first_contact.due_hours, return_dtype=pl.Int64)
     customers = night.customers.select("customer_id", "customer_name", "phone", "do_not_contact")
@@ -42,6 +45,7 @@ def hot_leads(night: Night, policy: Policy) -> pl.LazyFrame:
             "lead_id", "store", "advisor_id", "customer_name", "phone", "source", "model_interest", "grade",
             "created_at", call_by(pl.col("created_at"), pl.col("grade"), policy).alias("call_by"),
         )
+        .filter(pl.col("call_by") > pl.lit(now - STALE))
         .sort("call_by", "lead_id")
     )
 
