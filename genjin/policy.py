@@ -220,7 +220,7 @@ class Alerts(_Strict):
     is sent between `quiet_from` and `quiet_until` (an alert due then goes out at the first run after)."""
 
     within_hours: int = Field(default=24, gt=0)  # first_contact.due_hours below this → an alert (S/A: 1 h)
-    phone: Literal["masked", "full"] = "masked"  # the customer's phone in an alert email; group chats: masked
+    phone: Literal["masked", "full"] = "full"  # the customer's phone in an alert email; group chats: always masked
     quiet_from: time = time(21, 30)
     quiet_until: time = time(8, 0)
 
