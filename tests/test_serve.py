@@ -97,7 +97,8 @@ def test_serve_runs_the_nightly_deployment_on_a_real_server(server: str, tmp_pat
     log = (tmp_path / "serve.log").open("wb")
     serve = subprocess.Popen(
         [sys.executable, "-m", "genjin.cli", "serve", "--drop", str(drop), "--out", str(out), "--settle-seconds", "0"],
-        env=_env(tmp_path, "client-home", PREFECT_API_URL=server, PREFECT_RUNNER_POLL_FREQUENCY="1"),
+        env=_env(tmp_path, "client-home", PREFECT_API_URL=server, PREFECT_RUNNER_POLL_FREQUENCY="1",
+                 GENJIN_INTRADAY_HOURS="off"),  # no intraday run may take the drop folder's files meanwhile
         stdout=log, stderr=subprocess.STDOUT, cwd=tmp_path,
     )  # fmt: skip
     try:
@@ -178,9 +179,13 @@ def test_serve_runs_the_intraday_deployment_every_few_minutes_within_opening_hou
     for the coming night."""
     drop, out = tmp_path / "drop", tmp_path / "out"
     drop.mkdir()
-    (tmp_path / "genjin.toml").write_text('[intraday]\nminutes = 10\nhours = "00:00-23:59"\n', encoding="utf-8")
+    # opening hours that start three hours from now, so that no scheduled run takes the file before ours
+    start = (datetime.now(ZoneInfo("Asia/Shanghai")).hour + 3) % 24
+    start = start if start <= 21 else 1
+    hours = f"{start:02d}:00-{start + 2:02d}:00"
+    (tmp_path / "genjin.toml").write_text(f'[intraday]\nminutes = 10\nhours = "{hours}"\n', encoding="utf-8")
     (drop / "leads.csv").write_text("线索编号,留资时间,客户姓名,手机号,门店,顾问编号,客户级别\n"
-                                    "L1,2026-11-22 10:00,陈先生,13800000011,浦东店,S1,S\n", encoding="utf-8")
+                                    f"L1,2026-11-22 {start:02d}:00,陈先生,13800000011,浦东店,S1,S\n", encoding="utf-8")
     os.utime(drop / "leads.csv", (0, 0))
     log = (tmp_path / "serve.log").open("wb")
     serve = subprocess.Popen(
@@ -199,9 +204,9 @@ def test_serve_runs_the_intraday_deployment_every_few_minutes_within_opening_hou
             dep = _until("the intraday deployment", lambda: deployment(INTRADAY, "intraday"), 150, [serve])
             assert deployment(FLOW, "nightly") is not None  # the night is served as before
             [schedule] = dep["schedules"]
-            assert schedule["schedule"]["cron"] == "*/10 0-23 * * *"
+            assert schedule["schedule"]["cron"] == f"*/10 {start}-{start + 1} * * *"
             assert schedule["schedule"]["timezone"] == "Asia/Shanghai"
-            assert dep["parameters"]["hours"] == "00:00-23:59"
+            assert dep["parameters"]["hours"] == hours
 
             def scheduled() -> list[datetime] | None:
                 runs = api.post("/flow_runs/filter", json={
@@ -213,10 +218,11 @@ def test_serve_runs_the_intraday_deployment_every_few_minutes_within_opening_hou
 
             times = _until("the server to schedule intraday runs", scheduled, 120, [serve])
             assert {(b - a).total_seconds() for a, b in itertools.pairwise(times)} == {600.0}
-            assert all(t.minute % 10 == 0 for t in times)
+            assert all(t.minute % 10 == 0 and t.astimezone(ZoneInfo("Asia/Shanghai")).hour in (start, start + 1)
+                       for t in times)
 
             run = api.post(f"/deployments/{dep['id']}/create_flow_run",
-                           json={"parameters": {"at": "2026-11-22T10:15"}}).raise_for_status().json()
+                           json={"parameters": {"at": f"2026-11-22T{start:02d}:15"}}).raise_for_status().json()
 
             def finished() -> dict[str, Any] | None:
                 state = api.get(f"/flow_runs/{run['id']}").json()
@@ -224,11 +230,11 @@ def test_serve_runs_the_intraday_deployment_every_few_minutes_within_opening_hou
 
             done = _until("the intraday run", finished, 180, [serve])
         assert done["state_type"] == "COMPLETED", (tmp_path / "serve.log").read_text(errors="replace")
-        record = json.loads((out / "intraday" / "2026-11-22" / "1015.json").read_text(encoding="utf-8"))
+        record = json.loads((out / "intraday" / "2026-11-22" / f"{start:02d}15.json").read_text(encoding="utf-8"))
         assert [f["name"] for f in record["files"]] == ["leads.csv"]
         assert record["night"] == "2026-11-23"
         assert (tmp_path / "archive" / "2026-11-23" / "leads.csv").exists()
-        assert [(a["kind"], a["lead_id"]) for a in record["alerts"]] == [("advisor", "L1"), ("manager", "L1")]
+        assert [(a["kind"], a["lead_id"]) for a in record["alerts"]] == [("advisor", "L1")]  # 15 min in: no manager
     finally:
         _stop(serve)
         log.close()
