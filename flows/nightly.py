@@ -88,8 +88,9 @@ def nightly(folders: Folders, as_of: date, policy_file: Path | None = None,
         steps.write_kpi_report(inputs, worklist, policy, files, run_dir, as_of, night)  # the digests attach it
         emails = steps.write_outbox(worklist, advisors, workbooks, run_dir, as_of,
                                     ledger_path=mail.ledger_path(folders.history), send=send)
-        groups = steps.post_group_summaries(worklist, advisors, as_of, robots, folders.history) if send and robots \
-            else None  # the store groups' morning summary (issue #18)
+        groups = None
+        if send and robots:  # each store group's morning summary (issue #18)
+            groups = steps.post_group_summaries(worklist, advisors, as_of, robots, folders.history)
     summary = steps.write_summary(as_of, files, worklist, emails, clock.durations, run_dir,
                                   {"group_posts": groups} if groups is not None else None)
     crash_point("before_publish")
