@@ -1,7 +1,7 @@
 """Loopback HTTP servers playing the WeCom group robot and the DingTalk custom robot (issue #18): each records
 the posts it got and answers from a script (`answers`, then `{"errcode": 0}`); the DingTalk one checks the
 signature as DingTalk documents it (HMAC-SHA256 of "timestamp\\nsecret", base64) and answers 310000 when it
-does not match or the timestamp is more than an hour off."""
+does not match or the timestamp is more than an hour off. `Inbox` is an aiosmtpd handler keeping what it got."""
 
 from __future__ import annotations
 
@@ -14,6 +14,8 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from email import message_from_bytes
+from email.policy import default as default_policy
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -89,3 +91,14 @@ def robot_server(kind: str, **kw: Any) -> Iterator[RobotServer]:
         server.shutdown()
         server.server_close()
         thread.join()
+
+
+class Inbox:
+    """An aiosmtpd handler: every message received, parsed."""
+
+    def __init__(self) -> None:
+        self.messages: list[Any] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.messages.append(message_from_bytes(envelope.content, policy=default_policy))
+        return "250 OK"

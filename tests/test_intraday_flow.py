@@ -9,8 +9,6 @@ import os
 import re
 from collections.abc import Iterator
 from datetime import date, datetime
-from email import message_from_bytes
-from email.policy import default as default_policy
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +19,7 @@ from aiosmtpd.controller import Controller
 
 from genjin.folders import Folders
 from genjin.robots import RobotConfig
-from tests.robot_servers import robot_server
+from tests.robot_servers import Inbox, robot_server
 from tests.test_mail_smtp import free_port
 
 pytestmark = pytest.mark.slow
@@ -38,14 +36,6 @@ def xlsx(path: Path, rows: list[list[Any]]) -> Path:
     os.utime(path, (0, 0))  # settled long ago
     return path
 
-
-class Inbox:
-    def __init__(self) -> None:
-        self.messages: list[Any] = []
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        self.messages.append(message_from_bytes(envelope.content, policy=default_policy))
-        return "250 OK"
 
 
 @pytest.fixture(scope="module")
