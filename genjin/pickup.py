@@ -18,7 +18,7 @@ from typing import Any
 from genjin import archive, dropfolder
 from genjin.folders import Folders
 from genjin.history import History
-from genjin.ingest import FileLoad, load_new_file
+from genjin.ingest import FileLoad, load_file, sha256_of
 from genjin.mail import SentLedger
 
 INTRADAY_KINDS = frozenset({"leads", "followups"})
@@ -31,13 +31,15 @@ def night_of(moment: datetime) -> date:
 
 
 def pickups(history: Path) -> SentLedger:
-    """One line per file taken during the day: sha256 (`key`), name, night, picked_up_at."""
+    """One line per file the day's runs took (`status` picked_up: sha256 as `key`, name, night, picked_up_at)
+    or left for the night (`status` left: its content is not read again during the day)."""
     return SentLedger(history / PICKUPS)
 
 
 def picked_up(history: Path, night: date) -> dict[str, str]:
     """sha256 → when it was picked up, for the files taken during the day for `night`."""
-    return {e["key"]: e["picked_up_at"] for e in pickups(history).entries() if e.get("night") == night.isoformat()}
+    return {e["key"]: e["picked_up_at"] for e in pickups(history).entries()
+            if e.get("status") == "picked_up" and e.get("night") == night.isoformat()}
 
 
 def mark_picked_up(files: list[dict[str, Any]], history: Path, night: date) -> list[dict[str, Any]]:
@@ -51,16 +53,23 @@ def pick_up(folders: Folders, history: History, now: datetime, settle_seconds: f
     night of `now`. Returns those recorded (rows kept in memory for nobody: the alerts read the history)."""
     night = night_of(now)
     known = history.digests()
+    ledger = pickups(history.root)
+    left = {e["key"] for e in ledger.entries() if e.get("status") == "left"}  # read once: not read again
     taken = []
     for path in dropfolder.files_to_process(folders.drop, settle_seconds):
-        load = load_new_file(path, known.__contains__)
+        digest = sha256_of(path)
+        if digest in known or digest in left:
+            continue
+        load = load_file(path, digest)
         if load.status == "loaded" and {s.kind for s in load.sheets} <= INTRADAY_KINDS:
             taken.append(load)
+        else:  # the night's (orders, service, roster, unreadable): not read again by the day's runs
+            ledger.append({"key": digest, "status": "left", "name": path.name, "night": night.isoformat()})
+            left.add(digest)
     fresh = history.to_record(taken)
     order = history.next_order(night)
     history.record_rows(fresh, night, order)
     history.record_ledger(fresh, night, order)  # from here on the night finds them loaded
-    ledger = pickups(history.root)
     for load in fresh:
         ledger.append({"key": load.sha256, "status": "picked_up", "name": load.path.name,
                        "night": night.isoformat(), "picked_up_at": now.strftime("%Y-%m-%d %H:%M")})

@@ -142,6 +142,8 @@ def test_the_night_finds_the_days_files_loaded_once_and_archived_once(day):
     archived = sorted(p.name for p in (folders.archive / NIGHT.isoformat()).iterdir())
     assert archived == sorted(["线索-上午.xlsx", "线索-中午.xlsx", "订单.xlsx", "跟进记录.xlsx"])  # once, no " (2)"
     assert list(folders.drop.iterdir()) == []
+    ledger = [json.loads(line) for line in (folders.history / "intraday_pickups.jsonl").read_text("utf-8").splitlines()]
+    assert [e["name"] for e in ledger if e["status"] == "left"] == ["订单.xlsx"]  # read by the first run only
     leads = pl.read_delta(str(folders.history / "leads"))
     assert sorted(leads["lead_id"].to_list()) == ["L1", "L2", "L3"]  # each row stored once
     assert (root / "out" / NIGHT.isoformat() / "rejects" / "线索-上午.xlsx.rejects.xlsx").exists()
