@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+from collections.abc import Mapping
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -12,11 +13,13 @@ import polars as pl
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
-from genjin import archive, dropfolder, failures
+from genjin import archive, dropfolder, failures, pickup
+from genjin.alert_delivery import post_summaries
 from genjin.folders import Folders
 from genjin.history import History
 from genjin.ingest import FileLoad, load_new_file, quarantine
 from genjin.policy import Policy
+from genjin.robots import RobotConfig
 from reports.email_message import deliver
 from reports.html_report import write_kpi_outputs
 from reports.kpi_json import read_earlier_kpis
@@ -24,6 +27,7 @@ from reports.rejects import write_rejects
 from reports.run_summary import file_entry, summary, write_run_json
 from reports.workbooks_parallel import write_advisor_workbooks
 from reports.worklist_csv import write_worklist_csv
+from transforms.alerts import group_summary
 from transforms.frames import Inputs
 from transforms.night import Night, prepare
 from transforms.plan import advisor_plans, plan_night
@@ -192,9 +196,22 @@ def write_outbox(worklist: pl.DataFrame, advisors: pl.DataFrame, workbooks: dict
 
 
 @step
+def mark_picked_up(files: list[dict[str, Any]], history: Path, as_of: date) -> list[dict[str, Any]]:
+    return pickup.mark_picked_up(files, history, as_of)
+
+
+@io_step
+def post_group_summaries(worklist: pl.DataFrame, advisors: pl.DataFrame, as_of: date,
+                         robots: Mapping[str, RobotConfig], history: Path) -> dict[str, Any]:
+    """Each store's morning summary to its group robot, once (history/sent_alerts.jsonl); run.json's
+    `group_posts`."""
+    return post_summaries(group_summary(worklist), advisors, as_of, robots, os.environ, history)
+
+
+@step
 def write_summary(as_of: date, files: list[dict[str, Any]], worklist: pl.DataFrame, emails: dict[str, Any],
-                  durations: dict[str, float], run_dir: Path,
-                  failures: list[dict[str, Any]] | None = None) -> dict[str, Any]:
-    data = summary(as_of, files, worklist, emails, durations, failures)
+                  durations: dict[str, float], run_dir: Path, failures: list[dict[str, Any]] | None = None,
+                  extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    data = summary(as_of, files, worklist, emails, durations, failures) | (extra or {})
     write_run_json(data, run_dir / "run.json")
     return data

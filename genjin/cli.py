@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections.abc import Mapping
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 from genjin import prefect_env, progress
 from genjin.folders import Folders
+from genjin.robots import RobotConfig
 from genjin.settings import add_flags
 
 TIMEZONE = ZoneInfo("Asia/Shanghai")  # the default; `run` and `serve` use the `timezone` setting
@@ -100,7 +102,8 @@ BUSY = 3  # exit code: another run holds the lock
 
 
 def _run(folders: Folders, as_of: date, policy: Path | None, settle_seconds: float,
-         send: bool = False, wait_seconds: float = 0.0, dask_address: str | None = None) -> int:
+         send: bool = False, wait_seconds: float = 0.0, dask_address: str | None = None,
+         robots: Mapping[str, RobotConfig] | None = None) -> int:
     """One night over `folders`; mail settings from the environment (`main` puts genjin.toml's there)."""
     from genjin.mail import MailConfigError, SmtpSettings
     from genjin.policy import PolicyError, load_policy
@@ -135,7 +138,7 @@ def _run(folders: Folders, as_of: date, policy: Path | None, settle_seconds: flo
             prefect_env.start_temporary_server()
             with progress.on_terminal():  # a line per stage as it ends
                 result = night(folders=folders, as_of=as_of, policy_file=policy, settle_seconds=settle_seconds,
-                               send=send)
+                               send=send, robots=robots)
     except Busy as err:
         print(err, file=sys.stderr)
         return BUSY
@@ -162,7 +165,7 @@ def main(argv: list[str] | None = None) -> int:
             return serve.serve(args, settings)
         prefect_env.configure(Path.home() / ".genjin" / "prefect")
         return _run(settings.folders(), args.as_of or today(settings.zone), settings.policy,
-                    settings.settle_seconds, args.send, args.wait_seconds, settings.dask_address)
+                    settings.settle_seconds, args.send, args.wait_seconds, settings.dask_address, settings.robots)
     if args.command == "check":
         from genjin.check import check
 

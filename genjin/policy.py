@@ -214,6 +214,17 @@ class Hours(_Strict):
         return self
 
 
+class Alerts(_Strict):
+    """Intraday alerts (issue #18): a new lead whose first-contact time is shorter than `within_hours` alerts
+    its advisor at once; still without a follow-up at its call-by time, it alerts the store's manager. Nothing
+    is sent between `quiet_from` and `quiet_until` (an alert due then goes out at the first run after)."""
+
+    within_hours: int = Field(default=24, gt=0)  # first_contact.due_hours below this → an alert (S/A: 1 h)
+    phone: Literal["masked", "full"] = "full"  # the customer's phone in an alert email; group chats: always masked
+    quiet_from: time = time(21, 30)
+    quiet_until: time = time(8, 0)
+
+
 class Targets(_Strict):
     """KPI targets from the seeds, drawn as reference lines in the report (rates are fractions 0–1)."""
 
@@ -306,6 +317,7 @@ class Policy(_Strict):
     rfm: Rfm = Rfm()
     calendar: Calendar = Calendar()
     hours: Hours | None = None
+    alerts: Alerts = Alerts()
     report_language: Literal["zh", "en"] = "zh"
     # talk tracks (话术): a hint per task_type for the advisor's workbook; default: the shipped ones
     talk_tracks: dict[str, str] = Field(

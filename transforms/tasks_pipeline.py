@@ -26,10 +26,16 @@ def measured_from(created_at: pl.Expr, policy: Policy) -> pl.Expr:
     )
 
 
+def call_by(created_at: pl.Expr, grade: pl.Expr, policy: Policy) -> pl.Expr:
+    """The first-contact deadline as a moment: the clock's start (`measured_from`) + the grade's `due_hours`.
+    The worklist's `first_contact` is due on its date; an intraday alert names the time itself."""
+    hours = grade.replace_strict(policy.tasks.first_contact.due_hours, return_dtype=pl.Int64)
+    return measured_from(created_at, policy) + pl.duration(hours=hours)
+
+
 def first_contact(lead_state: pl.LazyFrame, policy: Policy, as_of: date) -> pl.LazyFrame:
     rule = policy.tasks.first_contact
-    hours = pl.col("grade").replace_strict(rule.due_hours, return_dtype=pl.Int64)
-    due = (measured_from(pl.col("created_at"), policy) + pl.duration(hours=hours)).dt.date()
+    due = call_by(pl.col("created_at"), pl.col("grade"), policy).dt.date()
     reason = pl.format(
         "{} {} 留资，{}级{}，还没联系", pl.col("source").fill_null("新线索"),
         pl.col("created_at").dt.strftime("%m-%d %H:%M"), "grade",
