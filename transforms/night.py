@@ -33,6 +33,9 @@ def prepare(inputs: Inputs, policy: Policy, as_of: date) -> Night:
     followups, sales = pl.collect_all([
         followups_to_leads(ident.followups, ident.leads), orders_to_leads(ident.sales, ident.leads)
     ], engine=ENGINE)
-    leads = lead_state(ident.leads, followups.lazy(), sales.lazy(), policy, as_of).collect(engine=ENGINE)
-    customers = customer_state(ident.customers, leads.lazy(), sales.lazy(), policy, as_of).collect(engine=ENGINE)
+    # rechunked: Polars 2.1 panicked (`assertion failed: i < self.len()`) formatting text from a filtered
+    # two-chunk `grade` column, on some backfilled nights of the demo data (genjin simulate replays them)
+    leads = lead_state(ident.leads, followups.lazy(), sales.lazy(), policy, as_of).collect(engine=ENGINE).rechunk()
+    customers = (customer_state(ident.customers, leads.lazy(), sales.lazy(), policy, as_of)
+                 .collect(engine=ENGINE).rechunk())
     return Night(known, ident, followups.lazy(), sales.lazy(), leads.lazy(), customers.lazy())
