@@ -176,7 +176,7 @@ class History:
                 pl.lit(None, pl.String).alias(NIGHT), pl.lit(None, pl.Int64).alias(ORDER),
             ).schema
             if not _exists(self.table(kind)):
-                frames[kind] = pl.LazyFrame(schema=schema).drop(*BOOKKEEPING)
+                frames[kind] = pl.LazyFrame(schema=schema).drop(*drop)
                 continue
             stored = pl.scan_delta(str(self.table(kind)))
             present = stored.collect_schema()

@@ -28,7 +28,8 @@ from genjin.history import History, as_stood
 from genjin.policy import Policy, differences
 from transforms.kpis import build_facts
 from transforms.night import prepare
-from transforms.replay import complete, first_contact_units, night_measures, summarise
+from transforms.plan import plan_worklist
+from transforms.replay import complete, first_contact_units, night_measures, owner_segments, summarise
 from transforms.worklist import worklist_from
 
 DEFAULT_NIGHTS = 90
@@ -73,12 +74,16 @@ def replay(history: History, current: Policy, proposed: Policy, first: date, las
     rows = history.rows_by_night(last)
     nights = [first + timedelta(days=n) for n in range((last - first).days + 1)]
     worklists, contacts = [], []
+    previous: dict[str, pl.DataFrame | None] = dict.fromkeys(policies)  # each policy's plan of the night before
     for night in nights:
         inputs = as_stood(rows, night)
         for name, policy in policies.items():
             state = prepare(inputs, policy, night)
             worklist = worklist_from(state, policy, night)
-            worklists.append(worklist.with_columns(pl.lit(night).alias("night"), pl.lit(name).alias("policy")))
+            planned = plan_worklist(worklist, state.inputs.advisors.collect(), policy, night, previous[name],
+                                    owner_segments(state, policy, night))
+            previous[name] = planned.select(pl.lit(night).alias("night"), "task_type", "ref", "carried_nights")
+            worklists.append(planned.with_columns(pl.lit(night).alias("night"), pl.lit(name).alias("policy")))
             if night == last:  # every touch logged by the last night scores the first contacts of all nights
                 facts = build_facts(inputs, policy, night, worklist, state)
                 contacts.append(first_contact_units(facts, name, nights))

@@ -5,12 +5,19 @@ advisors actually logged. Pure functions of frames: the nights are built by the 
 `worklists` below is every night's worklist under every policy (WORKLIST_COLUMNS and the working columns of
 `transforms.worklist.worklist_from`), with a `night` (date) and a `policy` (name) column.
 
-Measures (`MEASURES`; per night, then averaged over the nights, rates pooled over them):
+The worklists carry the daily plan's columns (`transforms.plan.plan_worklist`, each night's plan counting
+carried nights from the previous replayed night's plan under the same policy).
+
+Measures (`COUNTS`; per night, then averaged over the nights, rates pooled over them):
 - tasks, customers (per advisor: the customers on their list), overdue (days_overdue > 0), orphaned (work handed
   to a manager because its advisor left), and tasks per task type (`type:<task_type>`);
+- planned (the customers in the advisors' plans, within their capacity), carried (tasks left for a later night:
+  neither in the plan nor stale), escalated (carried past `[plan] escalate_after_nights`), stale (overdue past
+  `[plan.stale_after_days]`: sent to the manager's review);
 - due / on_time: the tasks that fell due that night (listed with 0 days overdue, whose window stays open past the
   night — a birthday, listed one day only, is left out), and of them those gone from the next night's list under
-  the same policy (closed or moved by a touch logged that day). The last night has no next night: not scored;
+  the same policy (closed or moved by a touch logged that day); due_scored: `due` on the nights that are scored
+  (the last night has no next night: on_time and due_scored are null there);
 - first_contact / first_contact_met: the leads created that night, scored by the KPI report's first-response
   rule (`first_response_sla`: first follow-up on or before created_at + the policy's hours for the grade).
 """
@@ -22,20 +29,25 @@ from datetime import date, timedelta
 
 import polars as pl
 
+from genjin.policy import Policy
 from transforms.frames import ENGINE
 from transforms.kpis import KPIS, Facts, Window
+from transforms.night import Night
+from transforms.rfm import segment_owners
 
 GROUP = "all"
-COUNTS = ("tasks", "customers", "overdue", "orphaned", "due", "on_time", "first_contact", "first_contact_met")
-RATES = {"on_time_rate": ("on_time", "due"), "first_contact_rate": ("first_contact_met", "first_contact")}
+COUNTS = ("tasks", "customers", "planned", "carried", "escalated", "stale", "overdue", "orphaned", "due", "due_scored",
+          "on_time", "first_contact", "first_contact_met")
+RATES = {"on_time_rate": ("on_time", "due_scored"), "first_contact_rate": ("first_contact_met", "first_contact")}
 TASK_KEY = ("task_type", "ref", "due_date")
 LONG_SCHEMA = {"night": pl.Date, "policy": pl.String, "dimension": pl.String, "member": pl.String,
                "key": pl.String, "value": pl.Float64}
 
 
 def task_units(worklists: pl.DataFrame, last: date) -> pl.DataFrame:
-    """One row per listed task: night, policy, store, advisor_id, customer_id, task_type and the 0/1 columns
-    overdue, orphaned, due, on_time (null on `last`, the night with no next night to look at)."""
+    """One row per listed task: night, policy, store, advisor_id, customer_id, task_type, in_plan and the 0/1
+    columns carried, escalated, stale, overdue, orphaned, due, on_time (null on `last`, the night with no next
+    night to look at)."""
     next_night = (
         worklists.select((pl.col("night") - timedelta(days=1)).alias("night"), "policy", *TASK_KEY)
         .unique()
@@ -50,14 +62,17 @@ def task_units(worklists: pl.DataFrame, last: date) -> pl.DataFrame:
             (pl.col("days_overdue") > 0).cast(pl.Int64).alias("overdue"),
             pl.col("orphaned").fill_null(False).cast(pl.Int64).alias("orphaned"),
             falls_due.cast(pl.Int64).alias("due"),
+            (~pl.col("in_plan") & ~pl.col("stale")).cast(pl.Int64).alias("carried"),
+            pl.col("escalated").cast(pl.Int64), pl.col("stale").cast(pl.Int64),
         )
         .with_columns(
             pl.when(pl.col("night") >= pl.lit(last)).then(None)
             .otherwise((pl.col("due") == 1) & pl.col("listed_next").is_null())
             .cast(pl.Int64).alias("on_time"),
+            pl.when(pl.col("night") >= pl.lit(last)).then(None).otherwise("due").alias("due_scored"),
         )
-        .select("night", "policy", "store", "advisor_id", "customer_id", "task_type",
-                "overdue", "orphaned", "due", "on_time")
+        .select("night", "policy", "store", "advisor_id", "customer_id", "task_type", "in_plan",
+                "carried", "escalated", "stale", "overdue", "orphaned", "due", "due_scored", "on_time")
     )
 
 
@@ -98,8 +113,10 @@ def night_measures(worklists: pl.DataFrame, first_contacts: pl.DataFrame, last: 
     counts = _per_dimension(units.lazy().collect(engine=ENGINE), [
         pl.len().alias("tasks"),
         pl.struct("advisor_id", "customer_id").n_unique().alias("customers"),
-        *(pl.col(c).sum().alias(c) for c in ("overdue", "orphaned", "due")),
-        pl.when(pl.col("on_time").is_null().all()).then(None).otherwise(pl.col("on_time").sum()).alias("on_time"),
+        pl.struct("advisor_id", "customer_id").filter(pl.col("in_plan")).n_unique().alias("planned"),
+        *(pl.col(c).sum().alias(c) for c in ("carried", "escalated", "stale", "overdue", "orphaned", "due")),
+        *(pl.when(pl.col(c).is_null().all()).then(None).otherwise(pl.col(c).sum()).alias(c)
+          for c in ("on_time", "due_scored")),
     ])
     types = sorted(set(worklists["task_type"]))
     by_type = _per_dimension(units, [(pl.col("task_type") == t).sum().alias(f"type:{t}") for t in types])
@@ -115,7 +132,7 @@ def complete(measures: pl.DataFrame, nights: Sequence[date], policies: Sequence[
     members = measures.select("dimension", "member", "key").unique()
     full = frame.join(members, how="cross").join(measures, on=["night", "policy", "dimension", "member", "key"],
                                                  how="left")
-    unscored = pl.col("key").is_in(["on_time"]) & (pl.col("night") == pl.lit(max(nights)))
+    unscored = pl.col("key").is_in(["on_time", "due_scored"]) & (pl.col("night") == pl.lit(max(nights)))
     return full.with_columns(
         pl.when(unscored).then(None).otherwise(pl.col("value").fill_null(0.0)).alias("value")
     ).sort("dimension", "member", "key", "night", "policy")
@@ -142,3 +159,10 @@ def summarise(measures: pl.DataFrame) -> pl.DataFrame:
             pl.lit(None, pl.Float64).alias("peak"), pl.col(den).alias("total"),
         ))
     return pl.concat([counts, *rates], how="vertical_relaxed").sort("dimension", "member", "key", "policy")
+
+
+def owner_segments(night: Night, policy: Policy, as_of: date) -> pl.DataFrame:
+    """customer_id, segment of the owners on D (transforms/rfm.py): the plan's `[plan.value]` for owners."""
+    owners = night.customers.filter(pl.col("stage") == "owner").select("customer_id", "store")
+    return segment_owners(owners, night.ident.service, policy, as_of).select("customer_id", "segment").collect(
+        engine=ENGINE)
