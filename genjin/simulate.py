@@ -27,7 +27,7 @@ import polars as pl
 from genjin.history import History, as_stood
 from genjin.policy import Policy, differences
 from transforms.kpis import build_facts
-from transforms.night import prepare
+from transforms.night import Night, prepare, state_key
 from transforms.plan import plan_worklist
 from transforms.replay import complete, first_contact_units, night_measures, owner_segments, summarise
 from transforms.worklist import worklist_from
@@ -49,7 +49,7 @@ class Replay:
     changes: list[tuple[str, object, object]]  # key, current value, proposed value
     measures: pl.DataFrame  # transforms.replay.LONG_SCHEMA, every night
     summary: pl.DataFrame  # transforms.replay.summarise
-    advisors: pl.DataFrame  # advisor_id, name, store, role (the roster as of the last night)
+    advisors: pl.DataFrame  # advisor_id, name, store, role, daily_capacity (the roster as of the last night)
     seconds: float
 
 
@@ -77,11 +77,19 @@ def replay(history: History, current: Policy, proposed: Policy, first: date, las
     previous: dict[str, pl.DataFrame | None] = dict.fromkeys(policies)  # each policy's plan of the night before
     for night in nights:
         inputs = as_stood(rows, night)
+        states: dict[str, Night] = {}  # by `state_key`: built once when both policies grade and stage alike
+        segments: dict[str, pl.DataFrame] = {}
         for name, policy in policies.items():
-            state = prepare(inputs, policy, night)
+            key = state_key(policy)
+            if key not in states:
+                states[key] = prepare(inputs, policy, night)
+            state = states[key]
+            rfm = key + policy.rfm.model_dump_json()
+            if rfm not in segments:
+                segments[rfm] = owner_segments(state, policy, night)
             worklist = worklist_from(state, policy, night)
             planned = plan_worklist(worklist, state.inputs.advisors.collect(), policy, night, previous[name],
-                                    owner_segments(state, policy, night))
+                                    segments[rfm])
             previous[name] = planned.select(pl.lit(night).alias("night"), "task_type", "ref", "carried_nights")
             worklists.append(planned.with_columns(pl.lit(night).alias("night"), pl.lit(name).alias("policy")))
             if night == last:  # every touch logged by the last night scores the first contacts of all nights
@@ -94,7 +102,7 @@ def replay(history: History, current: Policy, proposed: Policy, first: date, las
         nights, POLICY_NAMES,
     )
     advisors = as_stood(rows, last).advisors.unique("advisor_id", keep="last").select(
-        "advisor_id", "name", "store", "role").collect().sort("advisor_id")
+        "advisor_id", "name", "store", "role", "daily_capacity").collect().sort("advisor_id")
     return Replay(first, last, nights, policy_files, differences(current, proposed), measures,
                   summarise(measures), advisors, time.perf_counter() - started)
 

@@ -363,7 +363,7 @@ def compare_lines(key: str, dates: Sequence[str], series: Sequence[tuple[str, Se
             ax.plot(xs, list(second), color=ORANGE, linewidth=1.6, linestyle="--", label=names[1])
             ticks = sorted({0, len(dates) // 2, len(dates) - 1})
             ax.set_xticks(ticks, [dates[i][5:] for i in ticks])
-            ax.set_ylim(bottom=0)
+            ax.set_ylim(0, max([*first, *second, 1.0]) * 1.08)  # nothing at all: an axis of 0–1, not 0–0.05
             ax.yaxis.set_major_locator(MaxNLocator(nbins=4, integer=True))
             ax.legend(loc="lower left")
         for ax in axes[len(series):]:

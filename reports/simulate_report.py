@@ -17,7 +17,7 @@ import polars as pl
 from genjin.simulate import POLICY_NAMES, Replay
 from reports import charts
 from reports.templating import render
-from transforms.labels import TASK_LABELS
+from transforms.labels import STAGE_LABELS, TASK_LABELS
 from transforms.replay import COUNTS, GROUP, RATES
 
 HTML, JSON = "simulate.html", "simulate.json"
@@ -55,6 +55,41 @@ STATEMENT_EN = (
     "What it cannot: how customers or advisors would have reacted; on-time and first-contact rates are the logged "
     "touches re-scored under each policy, not a prediction."
 )
+
+
+ROLE_LABELS = {"sales": "销售顾问", "service": "服务顾问", "manager": "经理"}
+# the policy keys a manager is most likely to change, in their words: (prefix, label with {} for the last part)
+KEY_LABELS = (
+    ("tasks.followup.grade_interval_days.", "意向跟进间隔 · {} 级（天）"),
+    ("tasks.followup.stage_interval_days.", "意向跟进间隔 · {}阶段（天）"),
+    ("tasks.first_contact.due_hours.", "首次联系时限 · {} 级（小时）"),
+    ("plan.default_capacity.", "每日上限 · {}（名单未填时）"),
+    ("plan.stale_after_days.", "逾期多少天转经理复核 · {}"),
+    ("plan.escalate_after_nights", "连续顺延多少晚告知经理"),
+    ("plan.fallback_capacity", "每日上限 · 名单上没有的顾问"),
+)
+
+
+def key_label(key: str) -> str:
+    """A policy key as a manager reads it (`tasks.followup.grade_interval_days.C` → 意向跟进间隔 · C 级（天）);
+    other keys as the policy file spells them."""
+    for prefix, label in KEY_LABELS:
+        if key.startswith(prefix):
+            last = key[len(prefix):]
+            return label.format(ROLE_LABELS.get(last) or STAGE_LABELS.get(last) or TASK_LABELS.get(last) or last)
+    return key
+
+
+def capacity_note(result: Replay) -> str | None:
+    """When the default capacity changes but the roster gives advisors their own 每日上限, say so: for them
+    the roster's number holds under both policies."""
+    if not any(k.startswith("plan.default_capacity") for k, _, _ in result.changes):
+        return None
+    own = result.advisors.filter(pl.col("daily_capacity").is_not_null()).height
+    if not own:
+        return None
+    return (f"注意：顾问名单中有 {own} 位顾问填了自己的每日上限，这些顾问在两种策略下都按名单执行；"
+            "策略里的每日上限只用于名单上没填的顾问。")
 
 
 def _num(value: Any) -> float | None:
@@ -120,7 +155,8 @@ def _row(index: _Index, dimension: str, member: str, key: str) -> dict[str, Any]
     cur, prop = (index.value(p, dimension, member, key) for p in POLICY_NAMES)
     return {"key": key, "label": label, "current": _fmt(cur, rate), "proposed": _fmt(prop, rate),
             "diff": _diff(cur, prop, rate, better),
-            "peak": [_fmt(index.peak(p, dimension, member, key), False) for p in POLICY_NAMES] if not rate else None}
+            "peak": None if rate else [_fmt(index.peak(p, dimension, member, key), False).removesuffix(".0")
+                                       for p in POLICY_NAMES]}
 
 
 def _members(result: Replay, dimension: str) -> list[str]:
@@ -167,7 +203,9 @@ def context(result: Replay) -> dict[str, Any]:
     return {
         "first": result.first.isoformat(), "last": result.last.isoformat(), "n_nights": n,
         "policy_files": result.policy_files, "labels": POLICY_LABELS,
-        "changes": [{"key": k, "current": _value_text(a), "proposed": _value_text(b)} for k, a, b in result.changes],
+        "changes": [{"key": k, "label": key_label(k), "current": _value_text(a), "proposed": _value_text(b)}
+                    for k, a, b in result.changes],
+        "capacity_note": capacity_note(result),
         "statement": STATEMENT, "headline": [_row(index, "group", GROUP, k) for k in HEADLINE],
         "types": [_row(index, "group", GROUP, k) for k in types],
         "table_heads": [MEASURES[k][0] for k in table_keys],

@@ -233,3 +233,28 @@ def test_an_empty_history_is_said_plainly(tmp_path: Path, capsys: pytest.Capture
                  "--policy", str(DEFAULT_POLICY)])
     assert code == 2 and "没有可回放的夜晚" in capsys.readouterr().err
     assert not (tmp_path / "history").exists() and not (tmp_path / "out").exists()
+
+
+def test_a_longer_first_contact_time_scores_the_same_calls_by_hand(tmp_path: Path) -> None:
+    """L3, a C lead created 11-20 10:00, first called 11-22 (that file loaded on night 11-23). Under 24 h it was
+    due 11-21: late; under 48 h due 11-22: on time. The proposed policy also changes a grade rule that does not
+    touch this lead, so each policy's night state is built on its own."""
+    history = History(tmp_path / "history")
+    _night(history, FIRST, _xlsx(tmp_path / "roster.xlsx", ROSTER),
+           _xlsx(tmp_path / "leads.xlsx", [LEAD_HEAD, ["L3", "2026-11-20 10:00", "周先生", "13800138003", "浦东店",
+                                                       "S1", "C"]]))
+    _night(history, LAST, _xlsx(tmp_path / "fu.xlsx", [FU_HEAD, ["L3", "S1", "2026-11-22 18:00", "已接通"]]))
+    proposed = _policy(tmp_path, "fc48.toml", ("due_hours = { S = 1, A = 1, B = 24, C = 24, D = 48 }",
+                                               "due_hours = { S = 1, A = 1, B = 24, C = 48, D = 48 }"),
+                       ("unreached_streak = 3", "unreached_streak = 2"))
+    result = _run(history, proposed)
+    assert _per_night(result, "first_contact", "current") == [1, 0, 0, 0]  # judged on the night it was created
+    assert _per_night(result, "first_contact_met", "current") == [0, 0, 0, 0]
+    assert _per_night(result, "first_contact_met", "proposed") == [1, 0, 0, 0]
+    assert _summary(result, "first_contact_rate", "current") == 0.0
+    assert _summary(result, "first_contact_rate", "proposed") == 1.0
+    # the task itself: listed from its due date until the call is known (night 11-23)
+    assert _per_night(result, "type:first_contact", "current") == [0, 1, 1, 0]
+    assert _per_night(result, "type:first_contact", "proposed") == [0, 0, 1, 0]
+    assert _per_night(result, "on_time", "current") == [0, 0, 0, None]
+    assert _per_night(result, "on_time", "proposed") == [0, 0, 1, None]

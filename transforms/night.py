@@ -26,6 +26,15 @@ class Night:
     customers: pl.LazyFrame  # one row per customer: stage and grade (`customer_state`)
 
 
+STATE_SECTIONS = ("grades", "stages")  # the only parts of the policy `prepare` reads (lead_state, customer_state)
+
+
+def state_key(policy: Policy) -> str:
+    """Two policies with the same key give the same `prepare` for the same inputs and night (genjin simulate
+    builds each night's state once when a proposed policy changes neither grades nor stages)."""
+    return policy.model_dump_json(include=set(STATE_SECTIONS))
+
+
 def prepare(inputs: Inputs, policy: Policy, as_of: date) -> Night:
     """`inputs` as loaded; every frame of the result is computed once (collected) and read many times."""
     known = latest_per_key(known_on(inputs, as_of))
