@@ -107,7 +107,9 @@ def _fmt(value: float | None, rate: bool) -> str:
         return "—"
     if rate:
         return f"{value * 100:.1f}%"
-    return f"{value:,.1f}" if abs(value) >= 10 else f"{value:.2f}".rstrip("0").rstrip(".") or "0"
+    if value == 0:
+        return "0"
+    return f"{value:,.1f}" if abs(value) >= 10 else f"{value:.2f}"
 
 
 def _diff(current: float | None, proposed: float | None, rate: bool, better: bool | None) -> Cell:

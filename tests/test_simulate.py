@@ -8,7 +8,6 @@ import json
 from datetime import date
 from pathlib import Path
 
-import openpyxl
 import polars as pl
 import pytest
 
@@ -17,6 +16,7 @@ from genjin.history import History
 from genjin.ingest import load_new_file
 from genjin.policy import DEFAULT_POLICY, load_policy
 from genjin.simulate import Replay, replay
+from tests.spreadsheets import write_openpyxl
 from transforms.worklist import build_worklist
 
 NIGHTS = [date(2026, 11, d) for d in (20, 21, 22, 23)]
@@ -28,11 +28,7 @@ FU_HEAD = ["线索编号", "销售顾问工号", "跟进时间", "跟进结果"]
 
 
 def _xlsx(path: Path, rows: list[list[object]]) -> Path:
-    wb = openpyxl.Workbook()
-    for row in rows:
-        wb.active.append(row)
-    wb.save(path)
-    return path
+    return write_openpyxl(path, {"Sheet1": rows})
 
 
 def _night(history: History, as_of: date, *paths: Path) -> None:

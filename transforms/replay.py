@@ -31,11 +31,10 @@ import polars as pl
 
 from genjin.policy import Policy
 from transforms.frames import ENGINE
-from transforms.kpis import KPIS, Facts, Window
+from transforms.kpis import GROUP, KPIS, Facts, Window
 from transforms.night import Night
 from transforms.rfm import segment_owners
 
-GROUP = "all"
 COUNTS = ("tasks", "customers", "planned", "carried", "escalated", "stale", "overdue", "orphaned", "due", "due_scored",
           "on_time", "first_contact", "first_contact_met")
 RATES = {"on_time_rate": ("on_time", "due_scored"), "first_contact_rate": ("first_contact_met", "first_contact")}
@@ -125,11 +124,11 @@ def night_measures(worklists: pl.DataFrame, first_contacts: pl.DataFrame, last: 
 
 
 def complete(measures: pl.DataFrame, nights: Sequence[date], policies: Sequence[str]) -> pl.DataFrame:
-    """Every (night, policy) for every (dimension, member, key) that has a value somewhere: a night where an
-    advisor had nothing listed counts 0 (the on-time counts stay null on the unscored last night)."""
+    """Every (night, policy) for every member seen on any night (an advisor, a store) and every key: a night
+    where an advisor had nothing listed counts 0 (the on-time counts stay null on the unscored last night)."""
     frame = pl.DataFrame({"night": list(nights)}, schema={"night": pl.Date}).join(
         pl.DataFrame({"policy": list(policies)}), how="cross")
-    members = measures.select("dimension", "member", "key").unique()
+    members = measures.select("dimension", "member").unique().join(measures.select("key").unique(), how="cross")
     full = frame.join(members, how="cross").join(measures, on=["night", "policy", "dimension", "member", "key"],
                                                  how="left")
     unscored = pl.col("key").is_in(["on_time", "due_scored"]) & (pl.col("night") == pl.lit(max(nights)))
