@@ -77,13 +77,16 @@ def nightly(folders: Folders, as_of: date, policy_file: Path | None = None,
         inputs = steps.history_as_of(history, as_of)
         night = steps.night_state(inputs, policy, as_of)  # customers, links, stages: for the worklist and KPIs
         worklist = fanout.worklist(inputs, policy, as_of, night)  # per store on a Dask cluster (nightly_on)
+        worklist = steps.plan_for(worklist, night, steps.previous_plan(history, as_of), policy, as_of)
     with clock.stage("write", lambda: write_counts(workbooks, emails)):
         advisors = inputs.advisors.collect()
         workbooks = steps.write_worklists(worklist, run_dir, as_of, policy)
         crash_point("during_outputs")
         steps.write_kpi_report(inputs, worklist, policy, files, run_dir, as_of, night)  # the digests attach it
         emails = steps.write_outbox(worklist, advisors, workbooks, run_dir, as_of,
-                                    ledger_path=mail.ledger_path(folders.history), send=send)
+                                    ledger_path=mail.ledger_path(folders.history), send=send,
+                                    policy=policy)
+    steps.store_plan(worklist, history, as_of)  # replaces this night's plan on a re-run
     summary = steps.write_summary(as_of, files, worklist, emails, clock.durations, run_dir)
     crash_point("before_publish")
     return RunResult(publish.publish(run_dir, folders.out, as_of), summary)

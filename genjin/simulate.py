@@ -28,8 +28,8 @@ from genjin.history import History, as_stood
 from genjin.policy import Policy, differences
 from transforms.kpis import build_facts
 from transforms.night import Night, prepare, state_key
-from transforms.plan import plan_worklist
-from transforms.replay import complete, first_contact_units, night_measures, owner_segments, summarise
+from transforms.plan import plan_night, waiting_counts
+from transforms.replay import complete, first_contact_units, night_measures, summarise
 from transforms.worklist import worklist_from
 
 DEFAULT_NIGHTS = 90
@@ -73,32 +73,29 @@ def replay(history: History, current: Policy, proposed: Policy, first: date, las
     policies = dict(zip(POLICY_NAMES, (current, proposed), strict=True))
     rows = history.rows_by_night(last)
     nights = [first + timedelta(days=n) for n in range((last - first).days + 1)]
-    worklists, contacts = [], []
+    worklists, waiting, contacts = [], [], []
     previous: dict[str, pl.DataFrame | None] = dict.fromkeys(policies)  # each policy's plan of the night before
     for night in nights:
         inputs = as_stood(rows, night)
         states: dict[str, Night] = {}  # by `state_key`: built once when both policies grade and stage alike
-        segments: dict[str, pl.DataFrame] = {}
         for name, policy in policies.items():
             key = state_key(policy)
             if key not in states:
                 states[key] = prepare(inputs, policy, night)
             state = states[key]
-            rfm = key + policy.rfm.model_dump_json()
-            if rfm not in segments:
-                segments[rfm] = owner_segments(state, policy, night)
             worklist = worklist_from(state, policy, night)
-            planned = plan_worklist(worklist, state.inputs.advisors.collect(), policy, night, previous[name],
-                                    segments[rfm])
+            planned = plan_night(worklist, state, policy, night, previous[name])
             previous[name] = planned.select(pl.lit(night).alias("night"), "task_type", "ref", "carried_nights")
-            worklists.append(planned.with_columns(pl.lit(night).alias("night"), pl.lit(name).alias("policy")))
+            tags = [pl.lit(night).alias("night"), pl.lit(name).alias("policy")]
+            worklists.append(planned.with_columns(tags))
+            waiting.append(waiting_counts(planned).with_columns(tags))
             if night == last:  # every touch logged by the last night scores the first contacts of all nights
                 facts = build_facts(inputs, policy, night, worklist, state)
                 contacts.append(first_contact_units(facts, name, nights))
         if progress:
             progress(night)
     measures = complete(
-        night_measures(pl.concat(worklists, how="vertical_relaxed"), pl.concat(contacts), last),
+        night_measures(pl.concat(worklists, how="vertical_relaxed"), pl.concat(waiting), pl.concat(contacts), last),
         nights, POLICY_NAMES,
     )
     advisors = as_stood(rows, last).advisors.unique("advisor_id", keep="last").select(

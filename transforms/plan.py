@@ -26,6 +26,9 @@ from datetime import date
 import polars as pl
 
 from genjin.policy import Policy, UrgencyClass
+from transforms.frames import ENGINE
+from transforms.night import Night
+from transforms.rfm import segment_owners
 
 PLAN_COLUMNS = ("in_plan", "plan_rank", "carried_nights", "escalated", "stale", "urgency")
 # what a night's stored plan holds (genjin/history.py `plans`), enough to count the next night's carried nights
@@ -146,6 +149,59 @@ def plan_worklist(worklist: pl.DataFrame, advisors: pl.DataFrame, policy: Policy
     )
 
 
-def todays_plan(planned: pl.DataFrame) -> pl.DataFrame:
-    """The tasks in today's plans, each advisor's in plan order (the rows of the email and the workbook)."""
-    return planned.filter(pl.col("in_plan")).sort("advisor_id", "plan_rank", maintain_order=True)
+def plan_night(worklist: pl.DataFrame, night: Night, policy: Policy, as_of: date,
+               previous: pl.DataFrame | None = None) -> pl.DataFrame:
+    """`plan_worklist` with the night's roster and its owners' service segments."""
+    owners = night.customers.filter(pl.col("stage") == "owner").select("customer_id", "store")
+    segments = segment_owners(owners, night.ident.service, policy, as_of).select("customer_id", "segment")
+    roster = night.inputs.advisors.collect(engine=ENGINE)
+    return plan_worklist(worklist, roster, policy, as_of, previous, segments.collect(engine=ENGINE))
+
+
+def plan_counts(planned: pl.DataFrame) -> dict[str, int]:
+    """run.json's `plan` block: customers in today's plans, waiting, gone to the manager's review (every task
+    stale), escalated; tasks in the plans, stale, escalated."""
+    per = waiting_counts(planned)
+    return {
+        "customers_in_plan": int(per["in_plan"].sum()),
+        "customers_waiting": int(per["waiting"].sum()),
+        "customers_stale": int(per["stale"].sum()),
+        "customers_escalated": int(per["escalated"].sum()),
+        "tasks_in_plan": int(planned["in_plan"].sum()),
+        "tasks_stale": int(planned["stale"].sum()),
+        "tasks_escalated": int(planned["escalated"].sum()),
+    }
+
+
+def with_urgency_labels(customers: pl.DataFrame, policy: Policy) -> pl.DataFrame:
+    """`urgency_label` and `urgency_colour` of each row's `urgency` class, for the advisor's eyes."""
+    classes = policy.plan.urgency
+    return customers.with_columns(
+        pl.col("urgency").replace_strict({c.name: c.label for c in classes}, default=pl.col("urgency"),
+                                         return_dtype=pl.String).alias("urgency_label"),
+        pl.col("urgency").replace_strict({c.name: c.colour for c in classes}, default=None,
+                                         return_dtype=pl.String).alias("urgency_colour"),
+    )
+
+
+def todays_plan(planned: pl.DataFrame, policy: Policy) -> pl.DataFrame:
+    """The tasks in today's plans, each advisor's in plan order and each customer's most urgent task first (the
+    rows of the email and the workbook, through `transforms.views.per_customer`)."""
+    position = pl.col("urgency").replace_strict({c.name: i for i, c in enumerate(policy.plan.urgency)},
+                                                default=len(policy.plan.urgency), return_dtype=pl.Int64)
+    return planned.filter(pl.col("in_plan")).sort(pl.col("advisor_id"), pl.col("plan_rank"), position,
+                                                  pl.col("priority"), maintain_order=True)
+
+
+def waiting_counts(planned: pl.DataFrame) -> pl.DataFrame:
+    """Per advisor: customers in today's plan, customers waiting (open, not stale, not in the plan), customers
+    gone to the manager's review (every task stale), escalated customers."""
+    customers = planned.group_by("advisor_id", "customer_id").agg(
+        pl.col("in_plan").any(), pl.col("stale").all(), pl.col("escalated").any()
+    )
+    return customers.group_by("advisor_id").agg(
+        pl.col("in_plan").sum().alias("in_plan"),
+        (~pl.col("in_plan") & ~pl.col("stale")).sum().alias("waiting"),
+        pl.col("stale").sum().alias("stale"),
+        pl.col("escalated").sum().alias("escalated"),
+    ).sort("advisor_id")

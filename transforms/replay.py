@@ -11,9 +11,10 @@ carried nights from the previous replayed night's plan under the same policy).
 Measures (`COUNTS`; per night, then averaged over the nights, rates pooled over them):
 - tasks, customers (per advisor: the customers on their list), overdue (days_overdue > 0), orphaned (work handed
   to a manager because its advisor left), and tasks per task type (`type:<task_type>`);
-- planned (the customers in the advisors' plans, within their capacity), carried (tasks left for a later night:
-  neither in the plan nor stale), escalated (carried past `[plan] escalate_after_nights`), stale (overdue past
-  `[plan.stale_after_days]`: sent to the manager's review);
+- per advisor's customers, as run.json and the digest count them (`transforms.plan.waiting_counts`): planned (in
+  the day's plan, within the capacity), carried (waiting: open, not stale, not in the plan), stale (every task
+  overdue past `[plan.stale_after_days]`: sent to the manager's review), escalated (a task carried past
+  `[plan] escalate_after_nights`);
 - due / on_time: the tasks that fell due that night (listed with 0 days overdue, whose window stays open past the
   night — a birthday, listed one day only, is left out), and of them those gone from the next night's list under
   the same policy (closed or moved by a touch logged that day); due_scored: `due` on the nights that are scored
@@ -29,11 +30,8 @@ from datetime import date, timedelta
 
 import polars as pl
 
-from genjin.policy import Policy
 from transforms.frames import ENGINE
 from transforms.kpis import GROUP, KPIS, Facts, Window
-from transforms.night import Night
-from transforms.rfm import segment_owners
 
 COUNTS = ("tasks", "customers", "planned", "carried", "escalated", "stale", "overdue", "orphaned", "due", "due_scored",
           "on_time", "first_contact", "first_contact_met")
@@ -44,9 +42,8 @@ LONG_SCHEMA = {"night": pl.Date, "policy": pl.String, "dimension": pl.String, "m
 
 
 def task_units(worklists: pl.DataFrame, last: date) -> pl.DataFrame:
-    """One row per listed task: night, policy, store, advisor_id, customer_id, task_type, in_plan and the 0/1
-    columns carried, escalated, stale, overdue, orphaned, due, on_time (null on `last`, the night with no next
-    night to look at)."""
+    """One row per listed task: night, policy, store, advisor_id, customer_id, task_type and the 0/1 columns
+    overdue, orphaned, due, due_scored and on_time (those two null on `last`, the night with no next night)."""
     next_night = (
         worklists.select((pl.col("night") - timedelta(days=1)).alias("night"), "policy", *TASK_KEY)
         .unique()
@@ -61,8 +58,6 @@ def task_units(worklists: pl.DataFrame, last: date) -> pl.DataFrame:
             (pl.col("days_overdue") > 0).cast(pl.Int64).alias("overdue"),
             pl.col("orphaned").fill_null(False).cast(pl.Int64).alias("orphaned"),
             falls_due.cast(pl.Int64).alias("due"),
-            (~pl.col("in_plan") & ~pl.col("stale")).cast(pl.Int64).alias("carried"),
-            pl.col("escalated").cast(pl.Int64), pl.col("stale").cast(pl.Int64),
         )
         .with_columns(
             pl.when(pl.col("night") >= pl.lit(last)).then(None)
@@ -70,8 +65,8 @@ def task_units(worklists: pl.DataFrame, last: date) -> pl.DataFrame:
             .cast(pl.Int64).alias("on_time"),
             pl.when(pl.col("night") >= pl.lit(last)).then(None).otherwise("due").alias("due_scored"),
         )
-        .select("night", "policy", "store", "advisor_id", "customer_id", "task_type", "in_plan",
-                "carried", "escalated", "stale", "overdue", "orphaned", "due", "due_scored", "on_time")
+        .select("night", "policy", "store", "advisor_id", "customer_id", "task_type",
+                "overdue", "orphaned", "due", "due_scored", "on_time")
     )
 
 
@@ -105,22 +100,28 @@ def _per_dimension(frame: pl.DataFrame, aggs: list[pl.Expr]) -> pl.DataFrame:
     ).with_columns(pl.col("value").cast(pl.Float64))
 
 
-def night_measures(worklists: pl.DataFrame, first_contacts: pl.DataFrame, last: date) -> pl.DataFrame:
+def night_measures(worklists: pl.DataFrame, waiting: pl.DataFrame, first_contacts: pl.DataFrame,
+                   last: date) -> pl.DataFrame:
     """Every measure per night, policy, dimension (group, store, advisor) and member, in the long shape
-    (`LONG_SCHEMA`): the counts of `COUNTS` and `type:<task_type>`. A night with nothing listed counts 0."""
+    (`LONG_SCHEMA`): the counts of `COUNTS` and `type:<task_type>`. `waiting`: `transforms.plan.waiting_counts`
+    of each night's plan with its night and policy."""
     units = task_units(worklists, last)
     counts = _per_dimension(units.lazy().collect(engine=ENGINE), [
         pl.len().alias("tasks"),
         pl.struct("advisor_id", "customer_id").n_unique().alias("customers"),
-        pl.struct("advisor_id", "customer_id").filter(pl.col("in_plan")).n_unique().alias("planned"),
-        *(pl.col(c).sum().alias(c) for c in ("carried", "escalated", "stale", "overdue", "orphaned", "due")),
+        *(pl.col(c).sum().alias(c) for c in ("overdue", "orphaned", "due")),
         *(pl.when(pl.col(c).is_null().all()).then(None).otherwise(pl.col(c).sum()).alias(c)
           for c in ("on_time", "due_scored")),
     ])
     types = sorted(set(worklists["task_type"]))
     by_type = _per_dimension(units, [(pl.col("task_type") == t).sum().alias(f"type:{t}") for t in types])
     contacts = _per_dimension(first_contacts, [pl.col("first_contact").sum(), pl.col("first_contact_met").sum()])
-    return pl.concat([pl.DataFrame(schema=LONG_SCHEMA), counts, by_type, contacts], how="vertical_relaxed")
+    stores = worklists.select("advisor_id", "store").unique("advisor_id", keep="first")
+    plans = _per_dimension(waiting.join(stores, on="advisor_id", how="left"), [
+        pl.col("in_plan").sum().alias("planned"), pl.col("waiting").sum().alias("carried"),
+        pl.col("stale").sum(), pl.col("escalated").sum(),
+    ])
+    return pl.concat([pl.DataFrame(schema=LONG_SCHEMA), counts, by_type, contacts, plans], how="vertical_relaxed")
 
 
 def complete(measures: pl.DataFrame, nights: Sequence[date], policies: Sequence[str]) -> pl.DataFrame:
@@ -159,9 +160,3 @@ def summarise(measures: pl.DataFrame) -> pl.DataFrame:
         ))
     return pl.concat([counts, *rates], how="vertical_relaxed").sort("dimension", "member", "key", "policy")
 
-
-def owner_segments(night: Night, policy: Policy, as_of: date) -> pl.DataFrame:
-    """customer_id, segment of the owners on D (transforms/rfm.py): the plan's `[plan.value]` for owners."""
-    owners = night.customers.filter(pl.col("stage") == "owner").select("customer_id", "store")
-    return segment_owners(owners, night.ident.service, policy, as_of).select("customer_id", "segment").collect(
-        engine=ENGINE)
