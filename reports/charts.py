@@ -365,7 +365,7 @@ def compare_lines(key: str, dates: Sequence[str], series: Sequence[tuple[str, Se
             ax.set_xticks(ticks, [dates[i][5:] for i in ticks])
             ax.set_ylim(0, max([*first, *second, 1.0]) * 1.08)  # nothing at all: an axis of 0–1, not 0–0.05
             ax.yaxis.set_major_locator(MaxNLocator(nbins=4, integer=True))
-            ax.legend(loc="lower left")
+            ax.legend(loc="best")
         for ax in axes[len(series):]:
             ax.axis("off")
 
