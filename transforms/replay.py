@@ -30,7 +30,6 @@ from datetime import date, timedelta
 
 import polars as pl
 
-from transforms.frames import ENGINE
 from transforms.kpis import GROUP, KPIS, Facts, Window
 
 COUNTS = ("tasks", "customers", "planned", "carried", "escalated", "stale", "overdue", "orphaned", "due", "due_scored",
@@ -106,7 +105,7 @@ def night_measures(worklists: pl.DataFrame, waiting: pl.DataFrame, first_contact
     (`LONG_SCHEMA`): the counts of `COUNTS` and `type:<task_type>`. `waiting`: `transforms.plan.waiting_counts`
     of each night's plan with its night and policy."""
     units = task_units(worklists, last)
-    counts = _per_dimension(units.lazy().collect(engine=ENGINE), [
+    counts = _per_dimension(units, [
         pl.len().alias("tasks"),
         pl.struct("advisor_id", "customer_id").n_unique().alias("customers"),
         *(pl.col(c).sum().alias(c) for c in ("overdue", "orphaned", "due")),
