@@ -46,7 +46,7 @@ def parser() -> argparse.ArgumentParser:
     demo.add_argument("--seed", type=int, default=7)
     demo.add_argument("--as-of", type=_date, default=None)
     sim = sub.add_parser("simulate", help="replay past nights under a proposed policy beside the one in use")
-    add_flags(sim)  # here --policy is the proposed policy; the one in use is the policy setting (or --current)
+    add_flags(sim, policy_help="the PROPOSED policy TOML (required); the one in use is the policy setting")
     sim.add_argument("--current", type=Path, default=None,
                      help="the policy in use (default: the policy setting: genjin.toml, GENJIN_POLICY, built-in)")
     sim.add_argument("--from", dest="first", type=_date, default=None,
