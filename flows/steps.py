@@ -25,8 +25,7 @@ from reports.workbooks_parallel import write_advisor_workbooks
 from reports.worklist_csv import write_worklist_csv
 from transforms.frames import Inputs
 from transforms.night import Night, prepare
-from transforms.plan import plan_night, todays_plan, with_urgency_labels
-from transforms.views import per_customer
+from transforms.plan import advisor_plans, plan_night
 from transforms.worklist import worklist_from
 
 step = task(cache_policy=NO_CACHE, log_prints=False)
@@ -131,7 +130,7 @@ def write_worklists(worklist: pl.DataFrame, run_dir: Path, as_of: date, policy: 
     write_worklist_csv(worklist, run_dir / "worklist.csv")
     folder = run_dir / "worklists"
     folder.mkdir(exist_ok=True)
-    plans = per_customer(todays_plan(worklist, policy)).pipe(with_urgency_labels, policy)
+    plans = advisor_plans(worklist, policy)
     jobs = [(advisor_id, group, folder / f"{archive.safe_name(advisor_id)}.xlsx")
             for (advisor_id,), group in plans.group_by("advisor_id", maintain_order=True)]
     return write_advisor_workbooks(jobs, as_of, policy.talk_tracks)

@@ -23,8 +23,8 @@ from genjin.archive import safe_name
 from genjin.policy import Policy, load_policy
 from reports.phones import display_phone, tel_href
 from reports.templating import render
-from transforms.plan import todays_plan, waiting_counts, with_urgency_labels
-from transforms.views import per_customer, recipients
+from transforms.plan import advisor_plans
+from transforms.views import recipients
 
 XLSX = ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
@@ -66,9 +66,8 @@ def advisor_message(
     to: Recipient, customers: pl.DataFrame, workbook: Path, as_of: date, sender: str,
     waiting: int = 0, stale: int = 0,
 ) -> EmailMessage:
-    """`customers`: this advisor's plan for today (transforms.views.per_customer over
-    transforms.plan.todays_plan, with urgency labels); `waiting`: customers left for a later day; `stale`:
-    customers gone to the manager's review."""
+    """`customers`: this advisor's rows of `transforms.plan.advisor_plans` (today's plan, one row per customer);
+    `waiting`: customers left for a later day; `stale`: customers gone to the manager's review."""
     rows = [row | {"phone_text": display_phone(row["phone"]), "phone_href": tel_href(row["phone"])}
             for row in customers.to_dicts()]
     context = {
@@ -96,21 +95,19 @@ def advisor_mail(worklist: pl.DataFrame, roster: pl.DataFrame, workbooks: Mappin
                  sender: str, policy: Policy) -> tuple[list[mail.Outgoing], list[str]]:
     """Each advisor with customers in today's plan gets their own (`worklist` carries the plan,
     transforms/plan.py); the second list holds the advisors whose roster row has no usable email address."""
-    plan = todays_plan(worklist, policy)
-    every_customer = per_customer(plan).pipe(with_urgency_labels, policy)
+    every_customer = advisor_plans(worklist, policy)
     customers, no_customers = by_advisor(every_customer), every_customer.clear()
-    counts = {row["advisor_id"]: row for row in waiting_counts(worklist).iter_rows(named=True)}
     items: list[mail.Outgoing] = []
     without_email: list[str] = []
-    for person in recipients(plan, roster).iter_rows(named=True):
+    for person in recipients(every_customer, roster).iter_rows(named=True):
         advisor_id, address = person["advisor_id"], (person["email"] or "").strip()
         if not mail.is_address(address) or advisor_id not in workbooks:
             without_email.append(advisor_id)
             continue
         to = Recipient(advisor_id, person["name"], address)
-        count = counts.get(advisor_id, {})
-        msg = advisor_message(to, customers.get(advisor_id, no_customers), workbooks[advisor_id], as_of, sender,
-                              waiting=count.get("waiting", 0), stale=count.get("stale", 0))
+        mine = customers.get(advisor_id, no_customers)
+        msg = advisor_message(to, mine, workbooks[advisor_id], as_of, sender,
+                              waiting=int(mine["waiting"][0]), stale=int(mine["stale"][0]))
         filename = f"{safe_name(advisor_id)}.eml"
         items.append(mail.Outgoing("advisor", advisor_id, address, as_of, msg, filename))
     return items, without_email

@@ -11,6 +11,7 @@ returned workbook's `modified` is when it was filled in (schemas/returned_workli
 from __future__ import annotations
 
 import math
+import unicodedata
 from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from functools import cache
@@ -22,7 +23,6 @@ from xlsxwriter import Workbook
 from xlsxwriter.format import Format
 from xlsxwriter.worksheet import Worksheet
 
-from genjin.progress import width as display_width
 from reports.phones import with_display_phones
 from schemas.vocab import CHANNELS, OUTCOMES
 from transforms.labels import STAGE_LABELS, TASK_LABELS
@@ -34,6 +34,7 @@ class Column(NamedTuple):
     width: float
     number_format: str | None = None
     choices: tuple[str, ...] = ()  # a drop-down list
+    align: str | None = None
 
 
 DATE = "yyyy-mm-dd"
@@ -57,7 +58,7 @@ COLUMNS: tuple[Column, ...] = (
     Column("应跟进日期", "due_date", 11, DATE),
     Column("逾期天数", "days_overdue", 8, "0"),
     Column("已顺延天数", "carried_nights", 9, "0"),
-    Column("级别", "grade", 6),
+    Column("级别", "grade", 6, None, (), "center"),
     Column("阶段", "stage_label", 8),
     Column("线索编号", "lead_id", 14),
     Column("顾问编号", "advisor_id", 10),
@@ -78,12 +79,33 @@ LINE_HEIGHT = 15  # points per line of Calibri 11 / the CJK fallback font
 MAX_DIGIT_WIDTH = 7  # pixels of a digit in Calibri 11, the unit of Excel's column width
 
 
+NARROW = frozenset(" -.,:;/()'|")  # about half a digit wide in Calibri
+
+
+def text_units(text: str) -> float:
+    """`text`'s width in Excel's column unit (a digit of Calibri 11): a Chinese character two, narrow
+    punctuation and spaces a half, anything else one."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 0.5 if c in NARROW else 1 for c in text)
+
+
 def lines_in(text: str | None, width: float) -> int:
-    """How many lines `text` takes wrapped in a column `width` characters wide (a Chinese character takes two)."""
+    """How many lines `text` takes wrapped in a column `width` units wide."""
     if not text:
         return 1
     usable = max(width - 1, 1)
-    return sum(max(1, math.ceil(display_width(line) / usable)) for line in text.split("\n"))
+    return sum(max(1, math.ceil(text_units(line) / usable)) for line in text.split("\n"))
+
+
+def plan_note(rows: pl.DataFrame) -> str:
+    """The printed page's header: how many customers today, how many wait (transforms.plan.advisor_plans)."""
+    note = f"今日计划 {rows.height} 位客户"
+    waiting = int(rows["waiting"][0] or 0) if "waiting" in rows.columns and rows.height else 0
+    stale = int(rows["stale"][0] or 0) if "stale" in rows.columns and rows.height else 0
+    if waiting:
+        note += f" · 另有 {waiting} 位待安排"
+    if stale:
+        note += f" · {stale} 位已交经理处理"
+    return note
 
 
 def row_height(record: Mapping[str, Any]) -> float:
@@ -118,6 +140,8 @@ def row_styles(urgency_colour: str | None, escalated: bool) -> tuple[Style, ...]
         if column.number_format:
             properties["num_format"] = column.number_format
         fill = INPUT_FILL if column.source is None else None
+        if column.align:
+            properties["align"] = column.align
         if column.source in ("plan_rank", "urgency_label"):
             properties["align"] = "center"
             fill = urgency_colour
@@ -208,6 +232,7 @@ def _worklist_sheet(ws: Worksheet, formats: _Formats, rows: pl.DataFrame) -> Non
     ws.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.5)
     ws.fit_to_pages(1, 0)
     ws.set_footer("&C第 &P 页，共 &N 页")
+    ws.set_header("&L" + plan_note(rows).replace("&", "&&"))
 
 
 def _talk_track_sheet(ws: Worksheet, formats: _Formats, rows: pl.DataFrame, talk_tracks: Mapping[str, str]) -> None:

@@ -19,8 +19,7 @@ from reports.email_message import XLSX, Recipient, advisor_message, deliver, sub
 from reports.workbook import write_advisor_workbook
 from tests.conftest import ADVISORS, AS_OF, lead, make_inputs, ro, sale
 from transforms.night import prepare
-from transforms.plan import plan_night, todays_plan, with_urgency_labels
-from transforms.views import per_customer
+from transforms.plan import advisor_plans, plan_night
 from transforms.worklist import worklist_from
 
 PRICE = "287600"
@@ -62,11 +61,6 @@ def night_frames(policy: Policy, roster: list[dict] = ROSTER) -> tuple[pl.DataFr
     return plan_night(worklist_from(night, policy, AS_OF), night, policy, AS_OF), inputs.advisors.collect()
 
 
-def plans(worklist: pl.DataFrame, policy: Policy) -> pl.DataFrame:
-    """Today's plan per customer, as the flow hands it to the workbooks and the mail."""
-    return per_customer(todays_plan(worklist, policy)).pipe(with_urgency_labels, policy)
-
-
 def write_night(run_dir: Path, frames: tuple[pl.DataFrame, pl.DataFrame], policy: Policy) -> Night:
     """The night's workbooks and report.html under `run_dir`, as the flow writes them before the mail."""
     worklist, advisors = frames
@@ -74,7 +68,7 @@ def write_night(run_dir: Path, frames: tuple[pl.DataFrame, pl.DataFrame], policy
     folder.mkdir(parents=True)
     workbooks = {
         advisor_id: write_advisor_workbook(rows, AS_OF, folder / f"{advisor_id}.xlsx", policy.talk_tracks)
-        for (advisor_id,), rows in plans(worklist, policy).group_by("advisor_id")
+        for (advisor_id,), rows in advisor_plans(worklist, policy).group_by("advisor_id")
     }
     (run_dir / "report.html").write_text("<html>KPI</html>", encoding="utf-8")
     return Night(worklist, advisors, workbooks, run_dir)
@@ -109,7 +103,7 @@ def test_the_night_has_what_the_tests_below_expect(night: Night) -> None:
 
 
 def test_the_advisor_email(night: Night, policy: Policy) -> None:
-    mine = plans(night.worklist, policy).filter(pl.col("advisor_id") == "S1")
+    mine = advisor_plans(night.worklist, policy).filter(pl.col("advisor_id") == "S1")
     to = Recipient("S1", "张三", "s1@dealer.cn")
     msg = parse(advisor_message(to, mine, night.workbooks["S1"], AS_OF, "某某4S店 <crm@dealer.cn>", waiting=7)
                 .as_bytes())
@@ -133,6 +127,7 @@ def test_the_advisor_email(night: Night, policy: Policy) -> None:
     assert "【交车3天回访】新车 11-20 交车，11-30 前回访" in text
     html = msg.get_body(("html",)).get_content()
     assert "&lt;b&gt;=cmd|&#39; /C calc&#39;!A0&lt;/b&gt;" in html and "<b>=cmd" not in html
+    assert '<a href="tel:+8613800138003" style="color:#1f4e78">138 0013 8003</a>' in html  # one tap to dial
     (attachment,) = msg.iter_attachments()
     assert attachment.get_filename() == "S1.xlsx"
     assert attachment.get_content_type() == f"{XLSX[0]}/{XLSX[1]}"
@@ -141,7 +136,7 @@ def test_the_advisor_email(night: Night, policy: Policy) -> None:
 
 
 def test_the_message_id_stays_the_same_for_the_same_message(night: Night, policy: Policy) -> None:
-    mine = plans(night.worklist, policy).filter(pl.col("advisor_id") == "S1")
+    mine = advisor_plans(night.worklist, policy).filter(pl.col("advisor_id") == "S1")
     to = Recipient("S1", "张三", "s1@dealer.cn")
     ids = {advisor_message(to, mine, night.workbooks["S1"], AS_OF, "a@b.cn")["Message-ID"]
            for _ in range(2)}
@@ -149,7 +144,7 @@ def test_the_message_id_stays_the_same_for_the_same_message(night: Night, policy
 
 
 def test_a_name_cannot_open_another_header(night: Night, policy: Policy) -> None:
-    mine = plans(night.worklist, policy).filter(pl.col("advisor_id") == "S1")
+    mine = advisor_plans(night.worklist, policy).filter(pl.col("advisor_id") == "S1")
     to = Recipient("S1", "张三\r\nBcc: thief@evil.cn", "s1@dealer.cn")
     built = advisor_message(to, mine, night.workbooks["S1"], AS_OF, "a@b.cn")
     msg = parse(built.as_bytes())

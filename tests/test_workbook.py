@@ -31,7 +31,8 @@ def customers(*rows: dict) -> pl.DataFrame:
             "phone": "+8613800138001", "priority": 2, "due_date": date(2026, 11, 21), "days_overdue": 2,
             "grade": "C", "stage": "lead", "tasks": "首次联系", "reasons": "【首次联系】新线索 L1",
             "lead_id": "L1", "orphaned": False, "n_tasks": 1, "plan_rank": 2, "urgency": "act_now",
-            "urgency_label": "立即处理", "urgency_colour": "#F8CBAD", "carried_nights": 0, "escalated": False}
+            "urgency_label": "立即处理", "urgency_colour": "#F8CBAD", "carried_nights": 0, "escalated": False,
+            "waiting": 12, "stale": 0}
     return pl.DataFrame([base | r for r in rows], schema_overrides={"due_date": pl.Date})
 
 
@@ -118,12 +119,14 @@ def test_header_frozen_filters_on_and_printing_repeats_the_header(book: openpyxl
     fit = ws.page_setup.fitToWidth or 1  # OOXML's default, which xlsxwriter leaves out
     assert (fit, ws.page_setup.fitToHeight) == (1, 0) and ws.sheet_properties.pageSetUpPr.fitToPage
     assert ws.print_area == "'跟进清单 11-23'!$A$1:$P$4"  # the ids at the far right are not printed
+    assert ws.oddHeader.left.text == "今日计划 3 位客户 · 另有 12 位待安排"  # on every printed page
 
 
 def test_rows_are_tall_enough_to_show_the_reason_whole(book: openpyxl.Workbook) -> None:
-    """Counted by hand, a Chinese character two units: 原因 is 38 wide, so 【投诉处理】CSAT 40 (20 units) and
-    【首次联系】新线索 L9 (21) take a line each, 谈判·S级，上次 11-22 已报价，约定 11-23 再联系 (46) two;
-    跟进事项 is 12 wide: 投诉处理、首次联系 (18) takes two. A line is 15 pt, plus 3."""
+    """Counted by hand — a Chinese character two units, a space or a hyphen a half, other characters one — in
+    a column's width less one: 原因 (38) holds 【投诉处理】CSAT 40 (18.5 units) and 【首次联系】新线索 L9 (20.5) on a
+    line each, 谈判·S级，上次 11-22 已报价，约定 11-23 再联系 (43) on two; 跟进事项 (12) 投诉处理、首次联系 (18) on
+    two. A line is 15 pt, plus 3."""
     ws = book.active
     assert ws["F2"].alignment.wrap_text and ws["E2"].alignment.wrap_text
     assert [ws.row_dimensions[r].height for r in (2, 3, 4)] == [33, 18, 33]

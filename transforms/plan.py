@@ -29,6 +29,7 @@ from genjin.policy import Policy, UrgencyClass
 from transforms.frames import ENGINE
 from transforms.night import Night
 from transforms.rfm import segment_owners
+from transforms.views import per_customer
 
 PLAN_COLUMNS = ("in_plan", "plan_rank", "carried_nights", "escalated", "stale", "urgency")
 # what a night's stored plan holds (genjin/history.py `plans`), enough to count the next night's carried nights
@@ -205,3 +206,15 @@ def waiting_counts(planned: pl.DataFrame) -> pl.DataFrame:
         pl.col("stale").sum().alias("stale"),
         pl.col("escalated").sum().alias("escalated"),
     ).sort("advisor_id")
+
+
+def advisor_plans(planned: pl.DataFrame, policy: Policy) -> pl.DataFrame:
+    """Today's plan of every advisor, one row per customer in plan order (`transforms.views.per_customer`), with
+    its urgency label and colour, and the advisor's `waiting` and `stale` customer counts on every row: what
+    the workbook and the email show."""
+    counts = waiting_counts(planned).select("advisor_id", "waiting", "stale")
+    return (
+        per_customer(todays_plan(planned, policy))
+        .pipe(with_urgency_labels, policy)
+        .join(counts, on="advisor_id", how="left", maintain_order="left")
+    )
