@@ -358,3 +358,19 @@ def load_policy(path: Path | str | None = None) -> Policy:
             f"{'.'.join(str(p) for p in e['loc']) or '(top)'}: {e['msg']}" for e in err.errors()
         )
         raise PolicyError(f"策略文件有误 / invalid policy {source}: {problems}") from err
+
+
+def _flat(value: object, prefix: str = "") -> dict[str, object]:
+    if isinstance(value, dict):
+        out: dict[str, object] = {}
+        for key, inner in value.items():
+            out |= _flat(inner, f"{prefix}.{key}" if prefix else str(key))
+        return out
+    return {prefix: value}
+
+
+def differences(current: Policy, proposed: Policy) -> list[tuple[str, object, object]]:
+    """The policy keys whose values differ, as the TOML names them (`tasks.followup.grade_interval_days.C`),
+    with the current and the proposed value (None where one side has no such key); `talk_tracks` left out."""
+    a, b = (_flat(p.model_dump(mode="json", exclude={"talk_tracks"})) for p in (current, proposed))
+    return [(key, a.get(key), b.get(key)) for key in sorted(a.keys() | b.keys()) if a.get(key) != b.get(key)]

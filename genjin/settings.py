@@ -331,7 +331,8 @@ def _explain(err: ValidationError, sources: Mapping[str, str]) -> str:
 # --- the command line -------------------------------------------------------------------------------------
 
 
-def add_flags(p: argparse.ArgumentParser, cron: bool = False) -> None:
+def add_flags(p: argparse.ArgumentParser, cron: bool = False,
+              policy_help: str = "policy TOML (default: the built-in one)") -> None:
     """The flags of `run`, `serve` and `settings` that override GENJIN_* and genjin.toml; None = not given."""
     g = p.add_argument_group("settings (override GENJIN_* and genjin.toml; `genjin settings` shows them)")
     g.add_argument("--config", type=Path, default=None, help=f"settings file (default {CONFIG_ENV} or ./{CONFIG_NAME})")
@@ -340,7 +341,7 @@ def add_flags(p: argparse.ArgumentParser, cron: bool = False) -> None:
     g.add_argument("--out", type=Path, default=None, help="output folder (default DATA_ROOT/out)")
     for name in BESIDE_DROP:
         g.add_argument(f"--{name}", type=Path, default=None, help=f"{name} folder (default beside the drop folder)")
-    g.add_argument("--policy", type=Path, default=None, help="policy TOML (default: the built-in one)")
+    g.add_argument("--policy", type=Path, default=None, help=policy_help)
     g.add_argument("--timezone", default=None, help="time zone of today and of the schedule (default Asia/Shanghai)")
     g.add_argument("--settle-seconds", type=float, default=None,
                    help="leave files modified this recently for the next run (default 60)")
