@@ -22,7 +22,7 @@ from typing import Literal
 import polars as pl
 
 from genjin.policy import Policy
-from transforms.frames import ENGINE, Inputs
+from transforms.frames import ENGINE, Inputs, format_text
 from transforms.grades import lead_grades
 from transforms.night import Night, prepare
 from transforms.rfm import segment_owners
@@ -409,7 +409,7 @@ def _tasks(policy: Policy, leads: pl.LazyFrame, followups: pl.LazyFrame, orders:
             pl.lit(task_type).alias("task_type"), "customer_id", "store", "advisor_id",
             pl.col("source").fill_null(UNKNOWN_SOURCE),
             (pl.col("delivered_at").dt.date() + pl.duration(days=offset)).alias("due"),
-            pl.format("{}:{}", pl.lit(task_type), "order_id").alias("task_key"),
+            format_text("{}:{}", pl.lit(task_type), "order_id").alias("task_key"),
         )
         for task_type, offset in policy.tasks.post_delivery.offsets.items()
     ])
@@ -427,11 +427,11 @@ def _tasks(policy: Policy, leads: pl.LazyFrame, followups: pl.LazyFrame, orders:
         ros.filter(~pl.col("dnc")).select(
             pl.lit("post_service_revisit").alias("task_type"), "customer_id", "store", "advisor_id", "source",
             (pl.col("visited_at").dt.date() + pl.duration(days=revisit_days)).alias("due"),
-            pl.format("revisit:{}", "ro_id").alias("task_key"),
+            format_text("revisit:{}", "ro_id").alias("task_key"),
         ),
         ros.filter(is_complaint(policy)).select(
             pl.lit("complaint").alias("task_type"), "customer_id", "store", "advisor_id", "source",
-            pl.col("visited_at").dt.date().alias("due"), pl.format("complaint:{}", "ro_id").alias("task_key"),
+            pl.col("visited_at").dt.date().alias("due"), format_text("complaint:{}", "ro_id").alias("task_key"),
         ),
     ])
     per_customer = _first_on_or_after(pl.concat([post_delivery, after_service]), touches).select(cols)

@@ -42,9 +42,8 @@ def prepare(inputs: Inputs, policy: Policy, as_of: date) -> Night:
     followups, sales = pl.collect_all([
         followups_to_leads(ident.followups, ident.leads), orders_to_leads(ident.sales, ident.leads)
     ], engine=ENGINE)
-    # rechunked: Polars 2.1 panicked (`assertion failed: i < self.len()`) formatting text from a filtered
-    # two-chunk `grade` column, on some backfilled nights of the demo data (genjin simulate replays them)
-    leads = lead_state(ident.leads, followups.lazy(), sales.lazy(), policy, as_of).collect(engine=ENGINE).rechunk()
-    customers = (customer_state(ident.customers, leads.lazy(), sales.lazy(), policy, as_of)
-                 .collect(engine=ENGINE).rechunk())
+    # not rechunked: the panic a two-chunk `grade` column caused here (issue #12) was Polars 2.1.0's `pl.format`,
+    # which every task reason now avoids (`transforms.frames.format_text`; tests/test_polars_panic.py)
+    leads = lead_state(ident.leads, followups.lazy(), sales.lazy(), policy, as_of).collect(engine=ENGINE)
+    customers = customer_state(ident.customers, leads.lazy(), sales.lazy(), policy, as_of).collect(engine=ENGINE)
     return Night(known, ident, followups.lazy(), sales.lazy(), leads.lazy(), customers.lazy())

@@ -8,6 +8,7 @@ from datetime import date
 import polars as pl
 
 from genjin.policy import Policy
+from transforms.frames import format_text
 from transforms.task_frame import task_frame
 
 
@@ -43,7 +44,7 @@ def post_delivery(sales: pl.LazyFrame, followups: pl.LazyFrame, policy: Policy, 
     frames = []
     for task_type, offset in rule.offsets.items():
         due = pl.col("delivered_at").dt.date() + pl.duration(days=offset)
-        reason = pl.format(
+        reason = format_text(
             "{} {} 交车，{} 前回访", pl.col("model").fill_null("新车"),
             pl.col("delivered_at").dt.strftime("%m-%d"), (due + pl.duration(days=rule.open_days)).dt.strftime("%m-%d"),
         )
@@ -68,7 +69,7 @@ def post_service_revisit(
 ) -> pl.LazyFrame:
     rule = policy.tasks.post_service_revisit
     due = pl.col("visited_at").dt.date() + pl.duration(days=rule.offset_days)
-    reason = pl.format(
+    reason = format_text(
         "{} 进厂{}，{} 前回访", pl.col("visited_at").dt.strftime("%m-%d"), pl.col("service_type").fill_null(""),
         (due + pl.duration(days=rule.open_days)).dt.strftime("%m-%d"),
     )
@@ -95,10 +96,10 @@ def complaint(
     due = pl.col("visited_at").dt.date()
     score = pl.col("csat").cast(pl.Int64, strict=False).cast(pl.String)
     text = pl.col("complaint_text").fill_null("").str.strip_chars()
-    reason = pl.format(
+    reason = format_text(
         "{} 进厂（工单 {}）{}{}", pl.col("visited_at").dt.strftime("%m-%d"), "ro_id",
-        pl.when(pl.col("csat") <= 5).then(pl.format("满意度 {}/5", score))
-        .when(score.is_not_null()).then(pl.format("满意度 {} 分", score)).otherwise(pl.lit("客户投诉")),
+        pl.when(pl.col("csat") <= 5).then(format_text("满意度 {}/5", score))
+        .when(score.is_not_null()).then(format_text("满意度 {} 分", score)).otherwise(pl.lit("客户投诉")),
         pl.when(text != "").then(pl.lit("：") + text).otherwise(pl.lit("")),
     )
     rows = (

@@ -7,6 +7,7 @@ from datetime import date
 import polars as pl
 
 from genjin.policy import PIPELINE_STAGES, Policy
+from transforms.frames import format_text
 from transforms.labels import STAGE_LABELS
 from transforms.task_frame import task_frame
 
@@ -36,7 +37,7 @@ def call_by(created_at: pl.Expr, grade: pl.Expr, policy: Policy) -> pl.Expr:
 def first_contact(lead_state: pl.LazyFrame, policy: Policy, as_of: date) -> pl.LazyFrame:
     rule = policy.tasks.first_contact
     due = call_by(pl.col("created_at"), pl.col("grade"), policy).dt.date()
-    reason = pl.format(
+    reason = format_text(
         "{} {} 留资，{}级{}，还没联系", pl.col("source").fill_null("新线索"),
         pl.col("created_at").dt.strftime("%m-%d %H:%M"), "grade",
         pl.when(pl.col("model_interest").is_not_null()).then(pl.lit("，想看 ") + pl.col("model_interest"))
@@ -99,7 +100,7 @@ def followup(lead_state: pl.LazyFrame, policy: Policy, as_of: date) -> pl.LazyFr
     planned = pl.col("planned_at").dt.date()
     due = pl.when(planned.is_not_null() & (planned < by_interval)).then(planned).otherwise(by_interval)
     stage_label = pl.col("stage").replace_strict(STAGE_LABELS, default=pl.col("stage"))
-    reason = pl.format(
+    reason = format_text(
         "{}·{}级，上次 {} {}{}", stage_label, "grade", last_touch.dt.strftime("%m-%d"),
         pl.col("last_outcome").fill_null("联系"),
         pl.when(planned.is_not_null())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from transforms.frames import format_text
 from transforms.labels import TASK_LABELS
 
 
@@ -14,7 +15,7 @@ def task_label(col: str = "task_type") -> pl.Expr:
 def per_customer(worklist: pl.DataFrame) -> pl.DataFrame:
     """One row per (advisor, customer): its most urgent task first, all its reasons listed by priority
     (SPEC §6), each as 【task】reason when there are several. Keeps the worklist's order."""
-    line = pl.format("【{}】{}", task_label(), "reason")
+    line = format_text("【{}】{}", task_label(), "reason")
     return (
         worklist.with_columns(line.alias("line"), task_label().alias("label"))
         .group_by("advisor_id", "customer_id", maintain_order=True)
