@@ -16,6 +16,7 @@ from genjin import mail
 from genjin.archive import safe_name
 from reports.email_message import Recipient, by_advisor, new_message
 from reports.templating import render
+from transforms.routing import active_managers, teams
 from transforms.views import per_customer, task_label
 
 OVERDUE_PER_ADVISOR = 5  # the most overdue customers of each advisor shown in the digest
@@ -45,25 +46,12 @@ class Manager:
     team: tuple[str, ...]  # advisor_ids of the active sales and service advisors who report to this manager
 
 
-def _active() -> pl.Expr:
-    return pl.col("active").fill_null(True)
-
-
 def managers(roster: pl.DataFrame) -> list[Manager]:
-    """Each active manager with their team: the advisors whose `manager_id` names them, and the advisors of
-    their store with no active manager of their own when they are the store's first active manager by
-    advisor_id (the rule that routes orphaned work, SPEC §6a)."""
-    heads = roster.filter(_active() & (pl.col("role") == "manager")).sort("advisor_id")
-    ids = set(heads["advisor_id"])
-    first_of_store: dict[str, str] = {}
-    for row in heads.iter_rows(named=True):
-        first_of_store.setdefault(row["store"], row["advisor_id"])
-    team: dict[str, list[str]] = {m: [] for m in ids}
-    staff = roster.filter(_active() & (pl.col("role") != "manager")).sort("advisor_id")
-    for row in staff.iter_rows(named=True):
-        head = row["manager_id"] if row["manager_id"] in ids else first_of_store.get(row["store"])
-        if head:
-            team[head].append(row["advisor_id"])
+    """Each active manager with their team (transforms/routing.py: the rule that also routes orphaned work)."""
+    heads = active_managers(roster.lazy()).collect()
+    team: dict[str, list[str]] = {m: [] for m in heads["advisor_id"]}
+    for head, advisor in teams(roster.lazy()).collect().iter_rows():
+        team[head].append(advisor)
     return [
         Manager(r["advisor_id"], r["name"] or r["advisor_id"], r["store"], r["email"],
                 tuple(team[r["advisor_id"]]))
