@@ -82,8 +82,12 @@ def nightly(folders: Folders, as_of: date, policy_file: Path | None = None,
         workbooks = steps.write_worklists(worklist, run_dir, as_of, policy)
         crash_point("during_outputs")
         steps.write_kpi_report(inputs, worklist, policy, files, run_dir, as_of, night)  # the digests attach it
+        refused = steps.refused_decisions(night, as_of, run_dir)  # into the rejects of the file that brought it
+        review = steps.review(worklist, advisors, policy)  # what each manager is asked to decide
+        reviews = steps.write_reviews(review, advisors, run_dir, as_of)
+        morning = steps.manager_morning(worklist, night, advisors, review, reviews, refused, policy, run_dir, as_of)
         emails = steps.write_outbox(worklist, advisors, workbooks, run_dir, as_of,
-                                    ledger_path=mail.ledger_path(folders.history), send=send)
+                                    ledger_path=mail.ledger_path(folders.history), send=send, morning=morning)
     summary = steps.write_summary(as_of, files, worklist, emails, clock.durations, run_dir)
     crash_point("before_publish")
     return RunResult(publish.publish(run_dir, folders.out, as_of), summary)

@@ -254,6 +254,16 @@ class Rfm(_Strict):
         return self
 
 
+class Review(_Strict):
+    """The manager's morning (issue #16): what goes to the review workbook, and when a rate is judged."""
+
+    stale_days: int = Field(default=30, gt=0)  # a customer overdue this many days awaits the manager's decision
+    hot_grades: list[str] = ["S", "A"]  # the digest's chase list names these grades' overdue follow-ups
+    default_capacity: dict[str, int] = {"sales": 40, "service": 50, "manager": 40}  # when the roster has no 每日上限
+    lost_reason: str = "逾期{days}天未跟进，经理确认战败"  # the reason proposed with a stale lead's 战败
+    min_cases: int = Field(default=10, ge=1)  # a rate from fewer cases is shown grey and not judged
+
+
 class Policy(_Strict):
     grades: Grades
     stages: Stages
@@ -262,6 +272,7 @@ class Policy(_Strict):
     rfm: Rfm = Rfm()
     calendar: Calendar = Calendar()
     hours: Hours | None = None
+    review: Review = Review()
     report_language: Literal["zh", "en"] = "zh"
     # talk tracks (话术): a hint per task_type for the advisor's workbook; default: the shipped ones
     talk_tracks: dict[str, str] = Field(

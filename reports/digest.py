@@ -1,11 +1,15 @@
-"""The store manager's morning digest (SPEC §1, §9): team totals, overdue work per advisor, the orphaned
-customers now on the manager's own list, advisors whose worklist could not be emailed, report.html attached.
-Phones are masked but for the first three and last four digits (138****8000); price never appears."""
+"""The store manager's morning digest (SPEC §1, §9, issue #16). It leads with today's chase list — open
+complaints, new leads past their first-contact time, hot leads overdue — then each advisor's load against
+their daily capacity, the work awaiting the manager's decision (the review workbook, attached), who returned
+yesterday's workbook and how much of it they filled, decisions that could not hold; then the team's totals,
+overdue work per advisor, the orphaned customers now on the manager's own list, advisors whose worklist could
+not be emailed, report.html attached. Phones are masked but for the first three and last four digits
+(138****8000); price never appears. A manager's digest holds only their team's work (transforms/routing.py)."""
 
 from __future__ import annotations
 
-from collections.abc import Collection
-from dataclasses import dataclass
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -16,10 +20,12 @@ from genjin import mail
 from genjin.archive import safe_name
 from reports.email_message import Recipient, by_advisor, new_message
 from reports.templating import render
+from schemas.vocab import DECISION_LABELS
 from transforms.routing import active_managers, teams
 from transforms.views import per_customer, task_label
 
 OVERDUE_PER_ADVISOR = 5  # the most overdue customers of each advisor shown in the digest
+CHASE_SHOWN = 10  # rows of each chase-list section shown; the rest counted
 REPORT_NAME = "report.html"
 ROW = "__row"  # the worklist's row number while it is split by advisor
 
@@ -59,6 +65,20 @@ def managers(roster: pl.DataFrame) -> list[Manager]:
     ]
 
 
+@dataclass(frozen=True)
+class Morning:
+    """What the digest reads besides the worklist, worked out in transforms/ (flows/steps.manager_morning).
+    Each frame may be empty; `Morning()` is a digest without these sections' data."""
+
+    chase: pl.DataFrame | None = None  # transforms.morning.chase_list
+    capacity: pl.DataFrame | None = None  # transforms.review.capacities
+    review: pl.DataFrame | None = None  # transforms.review.review_rows
+    returned: pl.DataFrame | None = None  # transforms.morning.returned_workbooks
+    refused: pl.DataFrame | None = None  # tonight's refused decisions (transforms.decisions.refused)
+    reviews: Mapping[str, Path] = field(default_factory=dict)  # manager_id → the review workbook
+    hot_grades: tuple[str, ...] = ("S", "A")  # policy.review.hot_grades
+
+
 def _masked(frame: pl.DataFrame) -> list[dict[str, Any]]:
     return [row | {"phone": mask_phone(row["phone"])} for row in frame.to_dicts()]
 
@@ -68,13 +88,63 @@ def _names(roster: pl.DataFrame) -> dict[str, str]:
 
 
 def digest_context(head: Manager, worklist: pl.DataFrame, roster: pl.DataFrame,
-                   without_email: Collection[str], as_of: date, report_attached: bool) -> dict[str, Any]:
+                   without_email: Collection[str], as_of: date, report_attached: bool,
+                   morning: Morning | None = None) -> dict[str, Any]:
     work = worklist.filter(pl.col("advisor_id").is_in((head.advisor_id, *head.team)))
-    return _context(head, work, roster, _names(roster), without_email, as_of, report_attached)
+    return _context(head, work, roster, _names(roster), without_email, as_of, report_attached, morning or Morning())
+
+
+def _of(frame: pl.DataFrame | None, column: str, ids: Collection[str]) -> pl.DataFrame:
+    if frame is None:
+        return pl.DataFrame()
+    return frame.filter(pl.col(column).is_in(list(ids)))
+
+
+def _morning(head: Manager, morning: Morning, names: dict[str, str]) -> dict[str, Any]:
+    """The sections the digest leads with (issue #16), for the manager and their team only."""
+    members = (head.advisor_id, *head.team)
+
+    def who(advisor_id: str | None) -> str:
+        return names.get(advisor_id or "", advisor_id or "—")
+
+    chase: dict[str, dict[str, Any]] = {}
+    rows = _of(morning.chase, "advisor_id", members)
+    for section in ("complaint", "first_contact", "hot_overdue"):
+        part = rows.filter(pl.col("chase") == section) if rows.height else rows
+        shown = [row | {"advisor": who(row["advisor_id"]),
+                        "text": row["reason"].removesuffix(" / complaint").split("【转交】")[-1]}
+                 for row in _masked(part.head(CHASE_SHOWN))] if part.height else []
+        chase[section] = {"rows": shown, "count": part.height, "more": part.height - len(shown)}
+    capacity = _of(morning.capacity, "advisor_id", head.team)
+    load = [row | {"name": who(row["advisor_id"])}
+            for row in capacity.sort(["over", "customers"], descending=True).to_dicts()] if capacity.height else []
+    review = _of(morning.review, "manager_id", [head.advisor_id])
+    counts = review.group_by("section").len() if review.height else pl.DataFrame({"section": [], "len": []})
+    by_section = dict(counts.iter_rows()) if counts.height else {}
+    returned = _of(morning.returned, "advisor_id", head.team)
+    came_back = [row | {"name": who(row["advisor_id"])}
+                 for row in returned.filter(pl.col("filled") > 0).to_dicts()] if returned.height else []
+    nothing = [row | {"name": who(row["advisor_id"])}
+               for row in returned.filter((pl.col("filled") == 0) & (pl.col("planned") > 0)).to_dicts()
+               ] if returned.height else []
+    refused = _of(morning.refused, "decided_by", [head.advisor_id])
+    return {
+        "chase": chase,
+        "load": load,
+        "review": {"handed_over": by_section.get("handed_over", 0), "stale": by_section.get("stale", 0),
+                   "overflow": by_section.get("overflow", 0), "total": review.height,
+                   "file": f"{head.advisor_id}.xlsx" if head.advisor_id in morning.reviews else None},
+        "returned": came_back,
+        "returned_nothing": nothing,
+        "refused": [row | {"decision_label": DECISION_LABELS.get(row["decision"], row["decision"])}
+                    for row in refused.to_dicts()] if refused.height else [],
+        "hot_grades": "/".join(morning.hot_grades),
+    }
 
 
 def _context(head: Manager, work: pl.DataFrame, roster: pl.DataFrame, names: dict[str, str],
-             without_email: Collection[str], as_of: date, report_attached: bool) -> dict[str, Any]:
+             without_email: Collection[str], as_of: date, report_attached: bool,
+             morning: Morning) -> dict[str, Any]:
     """`work`: the worklist rows of the manager and their team, in the worklist's order."""
     members = (head.advisor_id, *head.team)
     stats = work.group_by("advisor_id").agg(
@@ -145,35 +215,46 @@ def _context(head: Manager, work: pl.DataFrame, roster: pl.DataFrame, names: dic
         ],
         "report_attached": report_attached,
         "report_name": REPORT_NAME,
-    }
+    } | _morning(head, morning, names)
 
 
 def digest_subject(context: dict[str, Any]) -> str:
-    totals = context["totals"]
-    text = f"【团队日报】{context['as_of']} {context['store']} · {totals['tasks']} 项"
-    text += f" · {totals['overdue']} 项逾期"
+    totals, chase = context["totals"], context.get("chase", {})
+    text = f"【团队日报】{context['as_of']} {context['store']}"
+    if complaints := chase.get("complaint", {}).get("count"):
+        text += f" · {complaints} 起投诉待处理"
+    text += f" · {totals['tasks']} 项 · {totals['overdue']} 项逾期"
+    if decide := context.get("review", {}).get("total"):
+        text += f" · {decide} 位客户待您决定"
     return text + (f" · {totals['orphaned']} 位转交客户" if totals["orphaned"] else "")
 
 
+XLSX = ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+
 def digest_message(to: Recipient, context: dict[str, Any], report: Path | None, as_of: date,
-                   sender: str) -> mail.Outgoing:
+                   sender: str, review: Path | None = None) -> mail.Outgoing:
     msg = new_message("digest", to, digest_subject(context), as_of, sender)
     msg.set_content(render("digest.txt.j2", **context))
     msg.add_alternative(render("digest.html.j2", **context), subtype="html")
     if report is not None:
         msg.add_attachment(report.read_bytes(), maintype="text", subtype="html", filename=REPORT_NAME)
+    if review is not None:
+        msg.add_attachment(review.read_bytes(), maintype=XLSX[0], subtype=XLSX[1],
+                           filename=f"待决定 {as_of:%m-%d} {to.name}.xlsx")
     filename = f"digest/{safe_name(to.advisor_id)}.eml"
     return mail.Outgoing("digest", to.advisor_id, to.email, as_of, msg, filename)
 
 
 def digest_mail(worklist: pl.DataFrame, roster: pl.DataFrame, without_email: Collection[str], report: Path,
-                as_of: date, sender: str) -> tuple[list[mail.Outgoing], list[str]]:
+                as_of: date, sender: str, morning: Morning | None = None) -> tuple[list[mail.Outgoing], list[str]]:
     """A digest for each active manager who has a team or work of their own; the second list holds the
     managers without a usable email address. `roster` has one row per advisor; `without_email` are the
     advisors whose worklist could not be emailed."""
     attached = report if report.is_file() else None
     parts = by_advisor(worklist.with_row_index(ROW))  # split once; each team's rows put back in order below
     names = _names(roster)
+    morning = morning or Morning()
     items, missing = [], []
     for head in managers(roster):
         if not head.team and head.advisor_id not in parts:
@@ -184,7 +265,7 @@ def digest_mail(worklist: pl.DataFrame, roster: pl.DataFrame, without_email: Col
             continue
         team = [parts[a] for a in dict.fromkeys((head.advisor_id, *head.team)) if a in parts]
         work = pl.concat(team).sort(ROW).drop(ROW) if team else worklist.clear()
-        context = _context(head, work, roster, names, without_email, as_of, attached is not None)
+        context = _context(head, work, roster, names, without_email, as_of, attached is not None, morning)
         to = Recipient(head.advisor_id, head.name, address)
-        items.append(digest_message(to, context, attached, as_of, sender))
+        items.append(digest_message(to, context, attached, as_of, sender, morning.reviews.get(head.advisor_id)))
     return items, missing

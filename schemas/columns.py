@@ -109,6 +109,7 @@ FOLLOWUPS = Kind(
         Col("next_followup_at", ("下次跟进时间", "下次跟进日期", "计划跟进时间"), Parse.DATETIME),
         Col("purchase_timeframe", ("预计购车时间", "购车紧急程度", "timeframe")),
         Col("grade", ("客户级别", "意向级别", "客户等级"), Parse.GRADE),
+        Col("entry", ("录入方式",)),  # `returned_workbook` for the rows of an advisor's workbook dropped back
     ),
     one_of=(("lead_id", "phone"),),
 )
