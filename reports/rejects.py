@@ -12,6 +12,7 @@ from openpyxl.styles import Font, PatternFill
 from reports.cells import set_text_safe
 from schemas.columns import DECISIONS
 from schemas.validate import ROW, SHEET
+from schemas.vocab import DECISION_LABELS
 
 LEAD_HEADERS = ("工作表 sheet", "行号 row", "出错列 column", "原因", "reason")
 
@@ -56,7 +57,8 @@ def refused_decision_sheet(refused: pl.DataFrame) -> tuple[pl.DataFrame, pl.Data
     """(original, rejects) of decisions refused by the night (transforms.decisions): the decision's cells
     under the review workbook's headers, and why each could not hold."""
     from_kind = {c.name: (c.aliases[0] if c.aliases else c.name) for c in DECISIONS.columns}
-    original = refused.select(
+    shown = refused.with_columns(pl.col("decision").replace(DECISION_LABELS))
+    original = shown.select(
         ROW, SHEET, *(pl.col(name).cast(pl.String).alias(header) for name, header in from_kind.items())
     )
     rejects = refused.select(

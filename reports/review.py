@@ -7,6 +7,8 @@ is decided in transforms/."""
 
 from __future__ import annotations
 
+import math
+import re
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import NamedTuple
@@ -52,8 +54,8 @@ COLUMNS: tuple[Column, ...] = (
     Column("逾期天数", "days_overdue", 8, number_format="0"),
     Column("级别", "grade", 5),
     Column("阶段", "stage_label", 8),
-    Column("原因", "reasons", 44),
-    Column("建议", "proposal_text", 26),
+    Column("原因", "reason_short", 40),
+    Column("建议", "proposal_text", 28),
     Column("决定", "decision", 9, "input"),
     Column("改派给", "new_advisor", 15, "input"),
     Column("战败原因", "lost_reason", 22, "input"),
@@ -95,10 +97,23 @@ def _proposal_text(row: dict, names: dict[str, str]) -> str:
     return "保持（同岗位没有空余名额的顾问）" if row["section"] != "stale" else "保持，请督促跟进"
 
 
+ORPHAN_NOTE = re.compile(r"【转交】原顾问 \S+ 不在职或不在名单 / orphaned · ")
+REASSIGN_NOTE = re.compile(r"【改派】经理决定，原顾问 \S+ / reassigned · ")
+LINE_CHARS = 22  # characters of a 40-wide column on one printed line, roughly (CJK)
+
+
+def _short(reasons: str | None) -> str:
+    """The most urgent reason, without the handover note the 类别 already says, and how many more."""
+    lines = [REASSIGN_NOTE.sub("", ORPHAN_NOTE.sub("", line)) for line in (reasons or "").splitlines()]
+    head = lines[0].split(" / ")[0] if lines else ""
+    return head + (f"（另有 {len(lines) - 1} 项）" if len(lines) > 1 else "")
+
+
 def _records(rows: pl.DataFrame, names: dict[str, str], as_of: date) -> list[dict]:
     out = []
     for row in rows.iter_rows(named=True):
         out.append(row | {
+            "reason_short": _short(row["reasons"]),
             "section_label": SECTION_LABELS[row["section"]],
             "phone_masked": mask_phone(row["phone"]),
             "holder": _name(names, row["advisor_id"]),
@@ -117,6 +132,8 @@ def _sheet(ws: Worksheet, formats: _Formats, records: list[dict], choices: list[
     fills = {"shown": HEADER_FILL, "input": INPUT_HEADER_FILL, "key": "#7F7F7F"}
     _header_row(ws, formats, [(c.header, c.width, fills[c.kind]) for c in COLUMNS])
     for i, record in enumerate(records, start=1):
+        lines = max(math.ceil(len(record[c]) / LINE_CHARS) for c in ("reason_short", "proposal_text"))
+        ws.set_row(i, 15 * max(lines, 1))  # xlsxwriter does not fit rows to wrapped text
         for j, column in enumerate(COLUMNS):
             props: dict = {**GRID, "valign": "top", "text_wrap": column.header in WRAPPED}
             if column.number_format:
