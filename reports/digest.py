@@ -19,6 +19,7 @@ import polars as pl
 from genjin import mail
 from genjin.archive import safe_name
 from reports.email_message import Recipient, by_advisor, new_message
+from reports.kpi_json import store_report_path
 from reports.templating import render
 from schemas.vocab import DECISION_LABELS
 from transforms.routing import active_managers, teams
@@ -265,7 +266,9 @@ def digest_mail(worklist: pl.DataFrame, roster: pl.DataFrame, without_email: Col
             continue
         team = [parts[a] for a in dict.fromkeys((head.advisor_id, *head.team)) if a in parts]
         work = pl.concat(team).sort(ROW).drop(ROW) if team else worklist.clear()
-        context = _context(head, work, roster, names, without_email, as_of, attached is not None, morning)
+        own = store_report_path(report.parent, head.store)  # a group manager's store has none: the group's
+        kpis = own if own.is_file() else attached
+        context = _context(head, work, roster, names, without_email, as_of, kpis is not None, morning)
         to = Recipient(head.advisor_id, head.name, address)
-        items.append(digest_message(to, context, attached, as_of, sender, morning.reviews.get(head.advisor_id)))
+        items.append(digest_message(to, context, kpis, as_of, sender, morning.reviews.get(head.advisor_id)))
     return items, missing

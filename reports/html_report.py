@@ -18,9 +18,10 @@ import polars as pl
 from genjin.policy import Policy
 from reports import charts
 from reports.charts import Chart, Panel, Target
-from reports.kpi_json import KPIS_JSON, read_earlier_kpis, write_kpis_json
+from reports.kpi_json import KPIS_JSON, read_earlier_kpis, store_report_path, write_kpis_json
 from reports.templating import render
 from transforms.frames import Inputs, latest_per_key
+from transforms.kpi_scope import for_store
 from transforms.kpis import GROUP, KPIS, UNKNOWN_SOURCE, Kpi, KpiResult, compute_kpis, nested
 from transforms.night import Night
 from transforms.views import task_label
@@ -118,7 +119,8 @@ def money(yuan: float | None, language: str) -> str:
 class Cell:
     text: str
     sort: str  # data-v: a number, "" for no value (sorted last); text cells sort by their text
-    css: str = ""
+    css: str = ""  # met | missed (against the target) | few (too few cases to judge: grey)
+    n: int | None = None  # the cases a rate or score is computed from, shown beside it
 
 
 def _status(key: str, value: Any, goals: dict[str, Target]) -> str:
@@ -129,9 +131,17 @@ def _status(key: str, value: Any, goals: dict[str, Target]) -> str:
     return "met" if ok else "missed"
 
 
-def _cell(entry: Kpi, value: Any, language: str, goals: dict[str, Target]) -> Cell:
+JUDGED_UNITS = ("rate", "score")  # the KPIs whose sample size is shown, and greyed below `review.min_cases`
+
+
+def _cell(entry: Kpi, value: Any, language: str, goals: dict[str, Target], n: int | None = None,
+          min_cases: int = 1) -> Cell:
+    """A KPI's value as shown; a rate or score shows its cases `n`, and from fewer than `min_cases` it is
+    grey and not judged against its target."""
+    shown_n = n if entry.unit in JUDGED_UNITS and value is not None else None
+    few = shown_n is not None and shown_n < min_cases
     return Cell(fmt(entry, value, language), "" if value is None else f"{float(value):.4f}",
-                _status(entry.key, value, goals))
+                "few" if few else _status(entry.key, value, goals), shown_n)
 
 
 def _member_label(dimension: str, member: str, names: dict[str, str], language: str) -> str:
@@ -143,13 +153,14 @@ def _member_label(dimension: str, member: str, names: dict[str, str], language: 
     return member
 
 
-def _dimension_rows(data: dict[str, Any], period: str, dimension: str, names: dict[str, str], language: str,
-                    goals: dict[str, Target]) -> list[dict[str, Any]]:
+def _dimension_rows(result: KpiResult, data: dict[str, Any], period: str, dimension: str, names: dict[str, str],
+                    language: str, goals: dict[str, Target], min_cases: int) -> list[dict[str, Any]]:
     rows = []
     for member, values in data[period][dimension].items():
         rows.append({
             "member": _member_label(dimension, member, names, language),
-            "cells": [_cell(KPIS[key], values[key], language, goals) for key in TABLE_KPIS],
+            "cells": [_cell(KPIS[key], values[key], language, goals,
+                            _value(result, period, dimension, member, key, "n"), min_cases) for key in TABLE_KPIS],
         })
     return rows
 
@@ -272,6 +283,7 @@ def report_context(result: KpiResult, policy: Policy, worklist: pl.DataFrame, ad
     tx = TEXT[language]
     data = nested(result)
     goals = targets(policy, language)
+    min_cases = policy.review.min_cases
     names = dict(zip(advisors["advisor_id"].to_list(), advisors["name"].to_list(), strict=True))
     mtd, t30 = result.windows
     kpi_rows = []
@@ -280,10 +292,11 @@ def report_context(result: KpiResult, policy: Policy, worklist: pl.DataFrame, ad
         if entry.aggregate == "segments":
             continue
         goal = goals.get(key)
+        n_of = {p: _value(result, p, "group", GROUP, key, "n") for p in ("mtd", "t30")}
         kpi_rows.append({
             "key": key, "number": number, "label": entry.label(language),
-            "mtd": _cell(entry, data["mtd"]["group"][key], language, goals),
-            "t30": _cell(entry, data["t30"]["group"][key], language, goals),
+            "mtd": _cell(entry, data["mtd"]["group"][key], language, goals, n_of["mtd"], min_cases),
+            "t30": _cell(entry, data["t30"]["group"][key], language, goals, n_of["t30"], min_cases),
             "n": _value(result, "mtd", "group", GROUP, key, "n"),
             "target": goal.label.split(" ", 1)[1] if goal else "",
         })
@@ -296,9 +309,9 @@ def report_context(result: KpiResult, policy: Policy, worklist: pl.DataFrame, ad
                 "number": list(KPIS).index(key) + 1} for key in TABLE_KPIS]
     tables = [
         {"dimension": dim, "title": tx[f"by_{dim}"], "column": tx[dim],
-         "mtd": _dimension_rows(data, "mtd", dim, names, language, goals),
-         "t30": _dimension_rows(data, "t30", dim, names, language, goals)}
-        for dim in ("store", "advisor", "source")
+         "mtd": _dimension_rows(result, data, "mtd", dim, names, language, goals, min_cases),
+         "t30": _dimension_rows(result, data, "t30", dim, names, language, goals, min_cases)}
+        for dim in ("store", "advisor", "source") if data["mtd"][dim]
     ]
     tickets = dict(zip(result.store_tickets["store"].to_list(), result.store_tickets["avg_ticket"].to_list(),
                        strict=True))
@@ -332,6 +345,9 @@ def report_context(result: KpiResult, policy: Policy, worklist: pl.DataFrame, ad
         "files": files,
         "footnotes": footnotes,
         "kpis": data,
+        "store_name": None,  # set for one store's report (write_kpi_outputs)
+        "few_note": (f"灰色的比率样本不足 {min_cases} 例，仅供参考，不与目标比较。" if language == "zh" else
+                     f"Grey rates come from fewer than {min_cases} cases: shown, not judged against the target."),
     }
 
 
@@ -358,4 +374,12 @@ def write_kpi_outputs(inputs: Inputs, worklist: pl.DataFrame, policy: Policy, as
     advisors = latest_per_key(inputs).advisors.collect()
     context = report_context(result, policy, worklist, advisors, files, earlier_kpis, language)
     json_path = write_kpis_json(context["kpis"], run_dir / KPIS_JSON)
+    for store in result.members.get("store", []):  # each store manager's digest attaches their store's
+        staff = advisors.filter(pl.col("store") == store)["advisor_id"].to_list()
+        mine = worklist.filter(pl.col("store") == store)
+        scoped = report_context(for_store(result, store, staff), policy, mine, advisors, [], (), language)
+        scoped["store_name"] = store
+        path = store_report_path(run_dir, store)
+        path.parent.mkdir(exist_ok=True)
+        write_report(scoped, path)
     return KpiOutputs(write_report(context, run_dir / "report.html"), json_path)

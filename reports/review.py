@@ -49,7 +49,7 @@ COLUMNS: tuple[Column, ...] = (
     Column("类别", "section_label", 11),
     Column("客户姓名", "customer_name", 11),
     Column("电话", "phone_masked", 13),
-    Column("现顾问", "holder", 13),
+    Column("顾问", "holder", 13),
     Column("跟进事项", "tasks", 16),
     Column("逾期天数", "days_overdue", 8, number_format="0"),
     Column("级别", "grade", 5),
@@ -89,6 +89,14 @@ def choice(names: dict[str, str], advisor_id: str) -> str:
     return f"{advisor_id} {names.get(advisor_id, '')}".strip()
 
 
+def _holder(names: dict[str, str], row: dict) -> str:
+    """Who has the customer: for a handed-over one, the advisor who left (the manager holds it meanwhile)."""
+    if row["section"] == "handed_over":
+        gone = row["from_advisor_id"]
+        return f"{names[gone]}（已离职）" if gone in names else f"{gone or '—'}（不在名单）"
+    return _name(names, row["advisor_id"])
+
+
 def _proposal_text(row: dict, names: dict[str, str]) -> str:
     if row["proposal"] == "reassign":
         return f"改派给 {_name(names, row['proposed_advisor_id'])}（有空余名额）"
@@ -99,13 +107,14 @@ def _proposal_text(row: dict, names: dict[str, str]) -> str:
 
 ORPHAN_NOTE = re.compile(r"【转交】原顾问 \S+ 不在职或不在名单 / orphaned · ")
 REASSIGN_NOTE = re.compile(r"【改派】经理决定，原顾问 \S+ / reassigned · ")
+ENGLISH = re.compile(r"\s*/\s*[A-Za-z]")  # where a reason's English gloss begins
 LINE_CHARS = 22  # characters of a 40-wide column on one printed line, roughly (CJK)
 
 
 def _short(reasons: str | None) -> str:
     """The most urgent reason, without the handover note the 类别 already says, and how many more."""
     lines = [REASSIGN_NOTE.sub("", ORPHAN_NOTE.sub("", line)) for line in (reasons or "").splitlines()]
-    head = lines[0].split(" / ")[0] if lines else ""
+    head = ENGLISH.split(lines[0])[0] if lines else ""
     return head + (f"（另有 {len(lines) - 1} 项）" if len(lines) > 1 else "")
 
 
@@ -116,7 +125,7 @@ def _records(rows: pl.DataFrame, names: dict[str, str], as_of: date) -> list[dic
             "reason_short": _short(row["reasons"]),
             "section_label": SECTION_LABELS[row["section"]],
             "phone_masked": mask_phone(row["phone"]),
-            "holder": _name(names, row["advisor_id"]),
+            "holder": _holder(names, row),
             "stage_label": STAGE_LABELS.get(row["stage"], row["stage"]),
             "proposal_text": _proposal_text(row, names),
             "decision": None,

@@ -6,8 +6,10 @@ One row per (holder, customer) of the worklist that is
 - `stale` 久未跟进: overdue `review.stale_days` days or more;
 - `overflow` 超出上限: beyond its advisor's daily capacity (roster 每日上限, else `review.default_capacity` by
   role), the advisor's least urgent customers.
-The proposal: a stale lead → lost (战败, with `review.lost_reason`); otherwise reassign to a teammate of the
-same store and role with spare capacity (spare slots dealt round-robin, the most urgent rows first), else keep.
+The proposal: a stale lead → lost (战败, with `review.lost_reason`); other stale work → keep (the manager chases
+its advisor) unless the advisor is over capacity; handed-over, overflow and an overloaded advisor's stale work →
+reassign to a teammate of the same store and role with spare capacity (spare slots dealt round-robin, the most
+urgent rows first), else keep.
 Each row goes to the manager its holder reports to (transforms/routing.py); a handed-over row stays with the
 manager who holds it."""
 
@@ -58,7 +60,7 @@ def review_rows(worklist: pl.DataFrame, advisors: pl.DataFrame, policy: Policy) 
     rows = (
         _customers(worklist)
         .with_columns(pl.int_range(1, pl.len() + 1).over("advisor_id").alias("rank"))
-        .join(cap.select("advisor_id", "capacity"), on="advisor_id", how="left")
+        .join(cap.select("advisor_id", "capacity", "over"), on="advisor_id", how="left")
         .with_columns(
             pl.when(pl.col("orphaned")).then(pl.lit("handed_over"))
             .when(pl.col("days_overdue") >= rule.stale_days).then(pl.lit("stale"))
@@ -84,7 +86,8 @@ def review_rows(worklist: pl.DataFrame, advisors: pl.DataFrame, policy: Policy) 
         .sort(["manager_id", "__section", "priority", "days_overdue"], descending=[False, False, False, True],
               maintain_order=True)
     )
-    wanting = rows.filter(~pl.col("__lost")).with_columns(
+    chased = (pl.col("section") == "stale") & ~(pl.col("over").fill_null(0) > 0)  # keep: the manager chases
+    wanting = rows.filter(~pl.col("__lost") & ~chased).with_columns(
         pl.int_range(1, pl.len() + 1).over("store", "role").alias("__slot")
     )
     slots = (
