@@ -84,6 +84,18 @@ TARGET_CHART_STORES = 20  # beyond this many stores the chart shows the worst pe
 CYCLE_BINS = ((0, 7), (8, 14), (15, 30), (31, 60), (61, 90), (91, None))
 
 
+GROUP_WIDE_CHARTS = ("deal_cycle", "lost_reasons")  # fed by the group's facts only (transforms/kpi_scope.py)
+
+
+def _text(language: str, store: str | None) -> dict[str, str]:
+    """The report's words; one store's report calls its figures the store's."""
+    if store is None:
+        return TEXT[language]
+    words = {"zh": {"overview": f"{store} 概览", "group_avg": "本店"},
+             "en": {"overview": f"{store} overview", "group_avg": "Store"}}[language]
+    return TEXT[language] | words
+
+
 def targets(policy: Policy, language: str) -> dict[str, Target]:
     t = policy.targets
     label = TEXT[language]["target"]
@@ -180,8 +192,8 @@ def _cycle_bins(days: Sequence[int], language: str) -> list[tuple[str, int]]:
 
 
 def build_charts(result: KpiResult, data: dict[str, Any], policy: Policy, names: dict[str, str],
-                 earlier: Sequence[dict[str, Any]], language: str) -> list[Chart]:
-    tx = TEXT[language]
+                 earlier: Sequence[dict[str, Any]], language: str, store: str | None = None) -> list[Chart]:
+    tx = _text(language, store)
     font = charts.cjk_font()
     goals = targets(policy, language)
     period = "t30"
@@ -277,10 +289,11 @@ def _night_value(night: dict[str, Any], key: str) -> float | None:
 
 def report_context(result: KpiResult, policy: Policy, worklist: pl.DataFrame, advisors: pl.DataFrame,
                    files: list[dict[str, Any]], earlier: Sequence[dict[str, Any]] = (),
-                   language: str | None = None) -> dict[str, Any]:
-    """Everything the template shows. `earlier`: the kpis.json of earlier nights, oldest first."""
+                   language: str | None = None, store: str | None = None) -> dict[str, Any]:
+    """Everything the template shows. `earlier`: the kpis.json of earlier nights, oldest first. `store`: the
+    report is that store's (`result` from `transforms.kpi_scope.for_store`)."""
     language = language or policy.report_language
-    tx = TEXT[language]
+    tx = _text(language, store)
     data = nested(result)
     goals = targets(policy, language)
     min_cases = policy.review.min_cases
@@ -339,13 +352,14 @@ def report_context(result: KpiResult, policy: Policy, worklist: pl.DataFrame, ad
         "tables": tables,
         "segment_labels": [tx.get(f"segment.{name}", name) for name in result.segment_names],
         "rfm_rows": rfm_rows,
-        "charts": build_charts(result, data, policy, names, earlier, language),
+        "charts": [c for c in build_charts(result, data, policy, names, earlier, language, store)
+                   if store is None or c.key not in GROUP_WIDE_CHARTS],
         "trend_note": tx["trend_single"] if not earlier else "",
         "task_types": per_type.to_dicts(),
         "files": files,
         "footnotes": footnotes,
         "kpis": data,
-        "store_name": None,  # set for one store's report (write_kpi_outputs)
+        "store_name": store,
         "few_note": (f"灰色的比率样本不足 {min_cases} 例，仅供参考，不与目标比较。" if language == "zh" else
                      f"Grey rates come from fewer than {min_cases} cases: shown, not judged against the target."),
     }
@@ -377,8 +391,7 @@ def write_kpi_outputs(inputs: Inputs, worklist: pl.DataFrame, policy: Policy, as
     for store in result.members.get("store", []):  # each store manager's digest attaches their store's
         staff = advisors.filter(pl.col("store") == store)["advisor_id"].to_list()
         mine = worklist.filter(pl.col("store") == store)
-        scoped = report_context(for_store(result, store, staff), policy, mine, advisors, [], (), language)
-        scoped["store_name"] = store
+        scoped = report_context(for_store(result, store, staff), policy, mine, advisors, [], (), language, store)
         path = store_report_path(run_dir, store)
         path.parent.mkdir(exist_ok=True)
         write_report(scoped, path)

@@ -4,6 +4,7 @@ reflecting each decision; a manager sees only their own store."""
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from flows import steps
 from genjin.history import History
 from genjin.ingest import load_file
 from reports.digest import Morning, digest_context, managers
+from reports.html_report import write_kpi_outputs
 from reports.review import write_review_workbook
 from transforms.decisions import refused
 from transforms.morning import chase_list, returned_workbooks
@@ -206,3 +208,28 @@ def test_decisions_dropped_back_hold_the_next_night(store: History, policy, tmp_
     assert cells[1][:5] == [f"待决定 {NIGHT1:%m-%d}", 5, "new_advisor_id", "接手顾问 S9 不在顾问名单",
                             "advisor S9 is not in the roster"]
     assert "S9" in cells[1] and "改派" in cells[1]  # the decision as the manager filled it in
+
+
+@pytest.mark.slow  # the KPI report draws its charts (matplotlib): ~20 s on a busy machine
+def test_each_store_gets_its_own_report_with_small_samples_grey(store: History, policy, tmp_path: Path) -> None:
+    night, worklist = _night(store, NIGHT1, policy)
+    run_dir = tmp_path / "out" / NIGHT1.isoformat()
+    run_dir.mkdir(parents=True)
+    write_kpi_outputs(store.inputs(NIGHT1), worklist, policy, NIGHT1, run_dir, [], [], night=night)
+    pudong = (run_dir / "reports" / "浦东店.html").read_text(encoding="utf-8")
+    xuhui = (run_dir / "reports" / "徐汇店.html").read_text(encoding="utf-8")
+    assert "浦东店 概览" in pudong and "全集团概览" not in pudong
+    for other in ("徐汇店", "孙九", "X1"):
+        assert other not in pudong
+    assert "张三" not in xuhui and "浦东店" not in xuhui
+    # 浦东店's owners: only 蒋先生 (serviced 11-20), so one-year retention is 1 of 1 = 100% and churn 0% —
+    # from 1 case, below the policy's 10: grey and not judged (not green against ≥ 75% / ≤ 25%), n shown.
+    # Its leads created in the last 30 days: L1–L4, so the funnel rates show n=4.
+    table = pudong[pudong.index('id="kpi-group"'):]
+    row = re.search(r"一年保有率.*?</tr>", table, re.S).group(0)
+    assert '<td class="few" data-v="1.0000">100.0%<small class="n">n=1</small>' in row
+    row = re.search(r"流失率.*?</tr>", table, re.S).group(0)
+    assert '<td class="few" data-v="0.0000">0.0%<small class="n">n=1</small>' in row
+    row = re.search(r"线索→意向转化率.*?</tr>", table, re.S).group(0)
+    assert "n=4</small>" in row
+    assert 'class="met"' not in pudong and 'class="missed"' not in pudong  # nothing here has 10 cases
