@@ -113,7 +113,8 @@ def _morning(head: Manager, morning: Morning, names: dict[str, str]) -> dict[str
     for section in ("complaint", "first_contact", "hot_overdue"):
         part = rows.filter(pl.col("chase") == section) if rows.height else rows
         shown = [row | {"advisor": who(row["advisor_id"]),
-                        "text": row["reason"].removesuffix(" / complaint").split("【转交】")[-1]}
+                        "text": row["reason"].removesuffix(" / complaint").split("【转交】")[-1]
+                        .removeprefix("客户投诉/不满意：")}
                  for row in _masked(part.head(CHASE_SHOWN))] if part.height else []
         chase[section] = {"rows": shown, "count": part.height, "more": part.height - len(shown)}
     capacity = _of(morning.capacity, "advisor_id", head.team)
