@@ -77,6 +77,7 @@ def nightly(folders: Folders, as_of: date, policy_file: Path | None = None,
         inputs = steps.history_as_of(history, as_of)
         night = steps.night_state(inputs, policy, as_of)  # customers, links, stages: for the worklist and KPIs
         worklist = fanout.worklist(inputs, policy, as_of, night)  # per store on a Dask cluster (nightly_on)
+        worklist = steps.plan_for(worklist, night, steps.previous_plan(history, as_of), policy, as_of)
     with clock.stage("write", lambda: write_counts(workbooks, emails)):
         advisors = inputs.advisors.collect()
         workbooks = steps.write_worklists(worklist, run_dir, as_of, policy)
@@ -87,7 +88,9 @@ def nightly(folders: Folders, as_of: date, policy_file: Path | None = None,
         reviews = steps.write_reviews(review, advisors, run_dir, as_of)
         morning = steps.manager_morning(worklist, night, advisors, review, reviews, refused, policy, run_dir, as_of)
         emails = steps.write_outbox(worklist, advisors, workbooks, run_dir, as_of,
-                                    ledger_path=mail.ledger_path(folders.history), send=send, morning=morning)
+                                    ledger_path=mail.ledger_path(folders.history), send=send,
+                                    policy=policy, morning=morning)
+    steps.store_plan(worklist, history, as_of)  # replaces this night's plan on a re-run
     summary = steps.write_summary(as_of, files, worklist, emails, clock.durations, run_dir)
     crash_point("before_publish")
     return RunResult(publish.publish(run_dir, folders.out, as_of), summary)

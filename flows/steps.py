@@ -30,6 +30,7 @@ from transforms import decisions
 from transforms.frames import Inputs
 from transforms.morning import chase_list, returned_workbooks
 from transforms.night import Night, prepare
+from transforms.plan import plan_night, todays_plan, with_urgency_labels
 from transforms.review import capacities, review_rows, teammates
 from transforms.views import per_customer
 from transforms.worklist import worklist_from
@@ -115,12 +116,30 @@ def worklist_for(night: Night, policy: Policy, as_of: date) -> pl.DataFrame:
 
 
 @step
+def previous_plan(history: History, as_of: date) -> pl.DataFrame:
+    return history.previous_plan(as_of)
+
+
+@step
+def plan_for(worklist: pl.DataFrame, night: Night, previous: pl.DataFrame, policy: Policy,
+             as_of: date) -> pl.DataFrame:
+    """The worklist with each advisor's plan (transforms/plan.py)."""
+    return plan_night(worklist, night, policy, as_of, previous)
+
+
+@io_step
+def store_plan(planned: pl.DataFrame, history: History, as_of: date) -> None:
+    history.record_plan(planned, as_of)
+
+
+@step
 def write_worklists(worklist: pl.DataFrame, run_dir: Path, as_of: date, policy: Policy) -> dict[str, Path]:
     write_worklist_csv(worklist, run_dir / "worklist.csv")
     folder = run_dir / "worklists"
     folder.mkdir(exist_ok=True)
+    plans = per_customer(todays_plan(worklist, policy)).pipe(with_urgency_labels, policy)
     jobs = [(advisor_id, group, folder / f"{archive.safe_name(advisor_id)}.xlsx")
-            for (advisor_id,), group in per_customer(worklist).group_by("advisor_id", maintain_order=True)]
+            for (advisor_id,), group in plans.group_by("advisor_id", maintain_order=True)]
     return write_advisor_workbooks(jobs, as_of, policy.talk_tracks)
 
 
@@ -182,18 +201,20 @@ def manager_morning(worklist: pl.DataFrame, night: Night, advisors: pl.DataFrame
         refused=refused,
         reviews=reviews,
         hot_grades=tuple(policy.review.hot_grades),
+        escalate_after=policy.plan.escalate_after_nights,
     )
 
 
 @step
 def write_outbox(worklist: pl.DataFrame, advisors: pl.DataFrame, workbooks: dict[str, Path], run_dir: Path,
                  as_of: date, ledger_path: Path | None = None, send: bool = False,
-                 morning: Morning | None = None) -> dict[str, Any]:
+                 policy: Policy | None = None, morning: Morning | None = None) -> dict[str, Any]:
     """Each advisor's worklist email and each manager's digest, written to outbox/ as .eml; with `send`,
     also sent over SMTP (settings from GENJIN_SMTP_* in the environment) unless the sent ledger at
     `ledger_path` (`genjin.mail.ledger_path(folders.history)`) says it went out already.
     Returns run.json's `emails` block."""
-    return deliver(worklist, advisors, workbooks, run_dir, as_of, ledger_path, send, os.environ, morning=morning)
+    return deliver(worklist, advisors, workbooks, run_dir, as_of, ledger_path, send, os.environ, policy=policy,
+                   morning=morning)
 
 
 @step

@@ -9,6 +9,11 @@
   A night appends once per kind and writes its ledger rows in one append (issue #8: a commit per file made
   the tables slow to write and to read).
 
+- `history/plans`: each night's plan (issue #15, `transforms/plan.py` STORED_COLUMNS plus `night`), one row per
+  open task, partitioned by night; a re-run of a night replaces that night's rows. The next night counts each
+  task's carried nights from the last plan stored before it, so a re-run of a night and a backfill give the
+  same counts.
+
 A night reads the rows of files loaded on or before it, oldest first, so that a later row for the same key
 wins and a backfill (`--as-of` in the past) sees the history as it stood then.
 """
@@ -26,6 +31,7 @@ from deltalake import DeltaTable
 from genjin.ingest import SOURCE, FileLoad, empty_inputs
 from schemas.validate import ROW, SHEET
 from transforms.frames import Inputs
+from transforms.plan import PREVIOUS_SCHEMA, STORED_COLUMNS
 
 NIGHT = "__night"
 ORDER = "__order"
@@ -182,3 +188,23 @@ class History:
                 .drop(*_unread(kind))
             )
         return Inputs(**frames)
+
+    def record_plan(self, planned: pl.DataFrame, as_of: date) -> None:
+        """The night's plan (`transforms.plan.plan_worklist`'s rows), replacing any stored for the same night."""
+        rows = planned.select(STORED_COLUMNS).with_columns(pl.lit(as_of).alias("night"))
+        table = str(self.table("plans"))
+        if _exists(self.table("plans")):
+            rows.write_delta(table, mode="overwrite",
+                             delta_write_options={"predicate": f"night = '{as_of.isoformat()}'"})
+        else:
+            rows.write_delta(table, mode="overwrite", delta_write_options={"partition_by": ["night"]})
+
+    def previous_plan(self, as_of: date) -> pl.DataFrame:
+        """The last plan stored for a night before `as_of` (PREVIOUS_SCHEMA); empty when there is none."""
+        if not _exists(self.table("plans")):
+            return pl.DataFrame(schema=PREVIOUS_SCHEMA)
+        stored = pl.scan_delta(str(self.table("plans"))).filter(pl.col("night") < as_of)
+        last = stored.select(pl.col("night").max()).collect().item()
+        if last is None:
+            return pl.DataFrame(schema=PREVIOUS_SCHEMA)
+        return stored.filter(pl.col("night") == last).select(PREVIOUS_SCHEMA.keys()).collect().cast(PREVIOUS_SCHEMA)

@@ -255,16 +255,58 @@ class Rfm(_Strict):
 
 
 class Review(_Strict):
-    """The manager's morning (issue #16): what goes to the review workbook, and when a rate is judged."""
+    """The manager's morning (issue #16): the chase list, the review workbook's proposals, and when a rate is
+    judged. (Capacities and stale work are the plan's, `[plan]`.)"""
 
-    stale_days: int = Field(default=30, gt=0)  # a customer overdue this many days awaits the manager's decision
     hot_grades: list[str] = ["S", "A"]  # the digest's chase list names these grades' overdue follow-ups
-    default_capacity: dict[str, int] = {"sales": 40, "service": 50, "manager": 40}  # when the roster has no 每日上限
     lost_reason: str = "逾期{days}天未跟进，经理确认战败"  # the reason proposed with a stale lead's 战败
     min_cases: int = Field(default=10, ge=1)  # a rate from fewer cases is shown grey and not judged
 
 
+class UrgencyClass(_Strict):
+    """One step of the advisor's daily plan (issue #15). A task belongs to the first class it matches: its
+    task type is listed (or the class lists none), and, with `closes_within_days`, its window (open_until)
+    closes within that many days of D. Within a class, customers are ordered by `order`: `priority` (the
+    task's policy priority), `closes` (soonest window end first), `value` (`[plan.value]`, best first),
+    `overdue` (longest overdue first)."""
+
+    name: str  # a code, for worklist.csv's `urgency` column
+    label: str  # what the advisor reads
+    task_types: list[str] = []
+    closes_within_days: int | None = Field(default=None, ge=0)
+    order: list[Literal["priority", "closes", "value", "overdue"]] = Field(default=["priority"], min_length=1)
+    colour: str | None = None  # the row's fill in the workbook and email (#RRGGBB); none = uncoloured
+
+
+class Plan(_Strict):
+    """The advisor's daily plan (issue #15): at most `daily_capacity` customers (the roster's 每日上限, else
+    `default_capacity` of the advisor's role, else `fallback_capacity`), in the order of `urgency`."""
+
+    default_capacity: dict[Literal["sales", "service", "manager"], int] = {"sales": 40, "service": 40, "manager": 20}
+    fallback_capacity: int = Field(default=30, ge=0)  # an advisor the roster does not list
+    escalate_after_nights: int = Field(default=3, ge=0)  # carried more nights than this → escalated
+    stale_after_days: dict[str, int] = {}  # per task type: overdue longer than this → the manager's review
+    value: dict[str, int] = {}  # grade or RFM segment → rank (1 = most valuable); others after all listed
+    urgency: list[UrgencyClass] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _catch_all_last(self) -> Self:
+        last = self.urgency[-1]
+        if last.task_types or last.closes_within_days is not None:
+            raise ValueError("plan.urgency: the last class must take every task (no task_types, no closes_within_days)")
+        if len({c.name for c in self.urgency}) != len(self.urgency):
+            raise ValueError("plan.urgency: class names must be unique")
+        if any(v < 0 for v in [*self.default_capacity.values(), *self.stale_after_days.values()]):
+            raise ValueError("plan: capacities and stale_after_days must be 0 or more")
+        return self
+
+
+def default_plan() -> Plan:
+    return Plan.model_validate(tomllib.loads(DEFAULT_POLICY.read_text(encoding="utf-8"))["plan"])
+
+
 class Policy(_Strict):
+    plan: Plan = Field(default_factory=default_plan)
     grades: Grades
     stages: Stages
     tasks: Tasks

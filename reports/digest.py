@@ -20,28 +20,16 @@ from genjin import mail
 from genjin.archive import safe_name
 from reports.email_message import Recipient, by_advisor, new_message
 from reports.kpi_json import store_report_path
+from reports.phones import mask_phone
 from reports.templating import render
 from schemas.vocab import DECISION_LABELS
 from transforms.routing import active_managers, teams
-from transforms.views import per_customer, task_label
+from transforms.views import bare_reason, per_customer, task_label
 
 OVERDUE_PER_ADVISOR = 5  # the most overdue customers of each advisor shown in the digest
 CHASE_SHOWN = 10  # rows of each chase-list section shown; the rest counted
 REPORT_NAME = "report.html"
 ROW = "__row"  # the worklist's row number while it is split by advisor
-
-
-def mask_phone(phone: str | None) -> str:
-    """A Chinese mobile `+8613800138000` → `138****8000`; any other number keeps only its last four digits
-    (`****1234`)."""
-    if not phone:
-        return ""
-    text = phone.strip()
-    digits = "".join(c for c in text if c.isdigit())
-    national = digits[2:] if text.startswith("+86") else digits if not text.startswith("+") else ""
-    if len(national) == 11 and national.startswith("1"):
-        return f"{national[:3]}****{national[-4:]}"
-    return "****" + digits[-4:] if len(digits) > 4 else "****"
 
 
 @dataclass(frozen=True)
@@ -78,6 +66,7 @@ class Morning:
     refused: pl.DataFrame | None = None  # tonight's refused decisions (transforms.decisions.refused)
     reviews: Mapping[str, Path] = field(default_factory=dict)  # manager_id → the review workbook
     hot_grades: tuple[str, ...] = ("S", "A")  # policy.review.hot_grades
+    escalate_after: int = 3  # policy.plan.escalate_after_nights
 
 
 def _masked(frame: pl.DataFrame) -> list[dict[str, Any]]:
@@ -95,52 +84,47 @@ def digest_context(head: Manager, worklist: pl.DataFrame, roster: pl.DataFrame,
     return _context(head, work, roster, _names(roster), without_email, as_of, report_attached, morning or Morning())
 
 
-def _of(frame: pl.DataFrame | None, column: str, ids: Collection[str]) -> pl.DataFrame:
-    if frame is None:
-        return pl.DataFrame()
-    return frame.filter(pl.col(column).is_in(list(ids)))
+def _of(frame: pl.DataFrame | None, column: str, ids: Collection[str]) -> pl.DataFrame | None:
+    """The rows of `frame` whose `column` is one of `ids`; None for a section without data."""
+    return None if frame is None or frame.is_empty() else frame.filter(pl.col(column).is_in(list(ids)))
+
+
+def _dicts(frame: pl.DataFrame | None, where: pl.Expr | bool = True) -> list[dict[str, Any]]:
+    return [] if frame is None else frame.filter(where).to_dicts()
 
 
 def _morning(head: Manager, morning: Morning, names: dict[str, str]) -> dict[str, Any]:
     """The sections the digest leads with (issue #16), for the manager and their team only."""
     members = (head.advisor_id, *head.team)
 
-    def who(advisor_id: str | None) -> str:
-        return names.get(advisor_id or "", advisor_id or "—")
+    def named(rows: list[dict[str, Any]], key: str = "name") -> list[dict[str, Any]]:
+        return [row | {key: names.get(row["advisor_id"], row["advisor_id"])} for row in rows]
 
     chase: dict[str, dict[str, Any]] = {}
-    rows = _of(morning.chase, "advisor_id", members)
+    tasks = _of(morning.chase, "advisor_id", members)
     for section in ("complaint", "first_contact", "hot_overdue"):
-        part = rows.filter(pl.col("chase") == section) if rows.height else rows
-        shown = [row | {"advisor": who(row["advisor_id"]),
-                        "text": row["reason"].removesuffix(" / complaint").split("【转交】")[-1]
-                        .removeprefix("客户投诉/不满意：")}
-                 for row in _masked(part.head(CHASE_SHOWN))] if part.height else []
-        chase[section] = {"rows": shown, "count": part.height, "more": part.height - len(shown)}
+        rows = _dicts(tasks, pl.col("chase") == section)
+        shown = [row | {"phone": mask_phone(row["phone"]), "text": bare_reason(row["reason"])}
+                 for row in named(rows[:CHASE_SHOWN], "advisor")]
+        chase[section] = {"rows": shown, "count": len(rows), "more": len(rows) - len(shown)}
     capacity = _of(morning.capacity, "advisor_id", head.team)
-    load = [row | {"name": who(row["advisor_id"])}
-            for row in capacity.sort(["over", "customers"], descending=True).to_dicts()] if capacity.height else []
-    review = _of(morning.review, "manager_id", [head.advisor_id])
-    counts = review.group_by("section").len() if review.height else pl.DataFrame({"section": [], "len": []})
-    by_section = dict(counts.iter_rows()) if counts.height else {}
+    if capacity is not None:
+        capacity = capacity.sort(["waiting", "stale", "in_plan"], descending=True, maintain_order=True)
+    review = _dicts(_of(morning.review, "manager_id", [head.advisor_id]))
+    sections = [row["section"] for row in review]
     returned = _of(morning.returned, "advisor_id", head.team)
-    came_back = [row | {"name": who(row["advisor_id"])}
-                 for row in returned.filter(pl.col("filled") > 0).to_dicts()] if returned.height else []
-    nothing = [row | {"name": who(row["advisor_id"])}
-               for row in returned.filter((pl.col("filled") == 0) & (pl.col("planned") > 0)).to_dicts()
-               ] if returned.height else []
-    refused = _of(morning.refused, "decided_by", [head.advisor_id])
+    refused = _dicts(_of(morning.refused, "decided_by", [head.advisor_id]))
     return {
         "chase": chase,
-        "load": load,
-        "review": {"handed_over": by_section.get("handed_over", 0), "stale": by_section.get("stale", 0),
-                   "overflow": by_section.get("overflow", 0), "total": review.height,
+        "load": named(_dicts(capacity)),
+        "review": {**{s: sections.count(s) for s in ("handed_over", "stale", "overflow")}, "total": len(review),
                    "file": f"{head.advisor_id}.xlsx" if head.advisor_id in morning.reviews else None},
-        "returned": came_back,
-        "returned_nothing": nothing,
+        "returned": named(_dicts(returned, pl.col("filled") > 0)),
+        "returned_nothing": named(_dicts(returned, (pl.col("filled") == 0) & (pl.col("planned") > 0))),
         "refused": [row | {"decision_label": DECISION_LABELS.get(row["decision"], row["decision"])}
-                    for row in refused.to_dicts()] if refused.height else [],
+                    for row in refused],
         "hot_grades": "/".join(morning.hot_grades),
+        "escalate_after": morning.escalate_after,
     }
 
 

@@ -7,8 +7,6 @@ is decided in transforms/."""
 
 from __future__ import annotations
 
-import math
-import re
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import NamedTuple
@@ -17,20 +15,23 @@ import polars as pl
 from xlsxwriter import Workbook
 from xlsxwriter.worksheet import Worksheet
 
-from reports.digest import mask_phone
+from reports.phones import mask_phone
 from reports.workbook import (
+    ESCALATED_FONT,
     GRID,
     HEADER_FILL,
     INPUT_FILL,
     INPUT_HEADER_FILL,
-    OVERDUE_FONT,
+    LINE_HEIGHT,
     _Formats,
     _header_row,
     _write,
+    lines_in,
     style,
 )
 from schemas.vocab import DECISION_LABELS
 from transforms.labels import STAGE_LABELS
+from transforms.views import bare_reason
 
 SECTION_LABELS = {"handed_over": "转交客户", "stale": "久未跟进", "overflow": "超出每日上限"}
 SECTION_FILLS = {"handed_over": "#DDEBF7", "stale": "#FDE9E7", "overflow": "#FFF2CC"}
@@ -105,16 +106,12 @@ def _proposal_text(row: dict, names: dict[str, str]) -> str:
     return "保持（同岗位没有空余名额的顾问）" if row["section"] != "stale" else "保持，请督促跟进"
 
 
-ORPHAN_NOTE = re.compile(r"【转交】原顾问 \S+ 不在职或不在名单 / orphaned · ")
-REASSIGN_NOTE = re.compile(r"【改派】经理决定，原顾问 \S+ / reassigned · ")
-ENGLISH = re.compile(r"\s*/\s*[A-Za-z]")  # where a reason's English gloss begins
-LINE_CHARS = 22  # characters of a 40-wide column on one printed line, roughly (CJK)
 
 
 def _short(reasons: str | None) -> str:
     """The most urgent reason, without the handover note the 类别 already says, and how many more."""
-    lines = [REASSIGN_NOTE.sub("", ORPHAN_NOTE.sub("", line)) for line in (reasons or "").splitlines()]
-    head = ENGLISH.split(lines[0])[0] if lines else ""
+    lines = (reasons or "").splitlines()
+    head = bare_reason(lines[0]) if lines else ""
     return head + (f"（另有 {len(lines) - 1} 项）" if len(lines) > 1 else "")
 
 
@@ -141,8 +138,8 @@ def _sheet(ws: Worksheet, formats: _Formats, records: list[dict], choices: list[
     fills = {"shown": HEADER_FILL, "input": INPUT_HEADER_FILL, "key": "#7F7F7F"}
     _header_row(ws, formats, [(c.header, c.width, fills[c.kind]) for c in COLUMNS])
     for i, record in enumerate(records, start=1):
-        lines = max(math.ceil(len(record[c]) / LINE_CHARS) for c in ("reason_short", "proposal_text"))
-        ws.set_row(i, 15 * max(lines, 1))  # xlsxwriter does not fit rows to wrapped text
+        lines = max(lines_in(record[c.source], c.width) for c in COLUMNS if c.header in WRAPPED)
+        ws.set_row(i, LINE_HEIGHT * max(lines, 1))  # xlsxwriter does not fit rows to wrapped text
         for j, column in enumerate(COLUMNS):
             props: dict = {**GRID, "valign": "top", "text_wrap": column.header in WRAPPED}
             if column.number_format:
@@ -151,7 +148,7 @@ def _sheet(ws: Worksheet, formats: _Formats, records: list[dict], choices: list[
             if j == 0:
                 fill = SECTION_FILLS[record["section"]]
             if column.source == "days_overdue" and (record["days_overdue"] or 0) > 0:
-                props |= OVERDUE_FONT
+                props |= ESCALATED_FONT
             _write(ws, i, j, record[column.source], formats[style(fill, **props)])
     last = max(len(records), 1)
     col = {c.header: j for j, c in enumerate(COLUMNS)}

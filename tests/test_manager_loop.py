@@ -22,6 +22,7 @@ from reports.review import write_review_workbook
 from transforms.decisions import refused
 from transforms.morning import chase_list, returned_workbooks
 from transforms.night import prepare
+from transforms.plan import plan_night
 from transforms.review import capacities, review_rows, teammates
 from transforms.worklist import worklist_from
 
@@ -78,8 +79,9 @@ def store(tmp_path: Path) -> History:
 
 
 def _night(history: History, as_of: date, policy):
+    """The night's state and its planned worklist (transforms/plan.py), as the flow builds them."""
     night = prepare(history.inputs(as_of), policy, as_of)
-    return night, worklist_from(night, policy, as_of)
+    return night, plan_night(worklist_from(night, policy, as_of), night, policy, as_of)
 
 
 def _roster(history: History, as_of: date) -> pl.DataFrame:
@@ -111,10 +113,12 @@ def test_every_digest_section_has_its_known_content(store: History, policy) -> N
     # ③ the S lead overdue since 11-16
     assert [(r["customer_name"], r["grade"], r["days_overdue"]) for r in chase["hot_overdue"]["rows"]] == [
         ("林女士", "S", 7)]
-    # ④ 张三 holds 3 customers against 2; 周七 2 against 10; 赵六 1 (the complaint's customer) against 50
-    load = {a["advisor_id"]: (a["customers"], a["capacity"], a["over"]) for a in context["load"]}
-    assert load == {"S1": (3, 2, 1), "S3": (2, 10, 0), "V1": (1, 50, 0)}
-    # ⑤ handed over L4 (李四 left), stale L5 (67 days) and L6 (39), overflow L3 (张三's least urgent)
+    # ④ 张三: 3 customers against 每日上限 2 — L1 (first contact) and L2 (S) in today's plan, L3 (C) waits;
+    # 周七: both his leads overdue past the plan's 30 days for a follow-up, stale, none in the plan;
+    # 赵六: the complaint's customer, against the service default of 40
+    load = {a["advisor_id"]: (a["in_plan"], a["capacity"], a["waiting"], a["stale"]) for a in context["load"]}
+    assert load == {"S1": (2, 2, 1, 0), "S3": (0, 10, 0, 2), "V1": (1, 40, 0, 0)}
+    # ⑤ handed over L4 (李四 left), stale L5 (67 days) and L6 (39), overflow L3 (not in 张三's plan)
     assert context["review"] == {"handed_over": 1, "stale": 2, "overflow": 1, "total": 4, "file": "M1.xlsx"}
     # ⑥ 张三 filled 2 of 3 rows; 周七 returned nothing of 2
     assert [(a["name"], a["planned"], a["filled"]) for a in context["returned"]] == [("张三", 3, 2)]

@@ -1,11 +1,10 @@
 """What the manager is asked to decide (issue #16): the review rows and the proposal for each — the rule that
 the review workbook (reports/review.py) only renders.
 
-One row per (holder, customer) of the worklist that is
+One row per (holder, customer) of the planned worklist (transforms/plan.py) that is
 - `handed_over` 转交: on a manager's list because its advisor left or is not in the roster;
-- `stale` 久未跟进: overdue `review.stale_days` days or more;
-- `overflow` 超出上限: beyond its advisor's daily capacity (roster 每日上限, else `review.default_capacity` by
-  role), the advisor's least urgent customers.
+- `stale` 久未跟进: a task overdue longer than its `[plan.stale_after_days]` (it left the advisor's plan);
+- `overflow` 超出上限: not in today's plan for want of capacity (waiting for another day).
 The proposal: a stale lead → lost (战败, with `review.lost_reason`); other stale work → keep (the manager chases
 its advisor) unless the advisor is over capacity; handed-over, overflow and an overloaded advisor's stale work →
 reassign to a teammate of the same store and role with spare capacity (spare slots dealt round-robin, the most
@@ -18,6 +17,8 @@ from __future__ import annotations
 import polars as pl
 
 from genjin.policy import Policy
+from transforms.plan import capacities as plan_capacities
+from transforms.plan import waiting_counts
 from transforms.routing import MANAGER, active, route
 from transforms.views import per_customer
 
@@ -26,19 +27,17 @@ PIPELINE_TASKS = ("first_contact", "followup")
 
 
 def capacities(worklist: pl.DataFrame, advisors: pl.DataFrame, policy: Policy) -> pl.DataFrame:
-    """advisor_id, store, role, customers (today), capacity, spare, over — every active advisor of the roster."""
-    load = worklist.group_by("advisor_id").agg(pl.col("customer_id").n_unique().alias("customers"))
-    default = pl.col("role").replace_strict(policy.review.default_capacity, default=None, return_dtype=pl.Int64)
+    """Every active advisor of the roster: advisor_id, store, role, capacity (transforms.plan.capacities),
+    in_plan, waiting (open, not stale, not in today's plan), stale, escalated (customers, from the plan),
+    spare (capacity − in_plan)."""
+    counts = waiting_counts(worklist)
     return (
         advisors.filter(active())
-        .select("advisor_id", "store", "role",
-                pl.coalesce(pl.col("daily_capacity").cast(pl.Int64, strict=False), default).alias("capacity"))
-        .join(load, on="advisor_id", how="left")
-        .with_columns(pl.col("customers").fill_null(0).cast(pl.Int64))
-        .with_columns(
-            (pl.col("capacity") - pl.col("customers")).clip(lower_bound=0).alias("spare"),
-            (pl.col("customers") - pl.col("capacity")).clip(lower_bound=0).alias("over"),
-        )
+        .select("advisor_id", "store", "role")
+        .join(plan_capacities(advisors, policy), on="advisor_id", how="left")
+        .join(counts, on="advisor_id", how="left")
+        .with_columns(pl.col("in_plan", "waiting", "stale", "escalated").fill_null(0).cast(pl.Int64))
+        .with_columns((pl.col("capacity") - pl.col("in_plan")).clip(lower_bound=0).alias("spare"))
         .sort("advisor_id")
     )
 
@@ -48,6 +47,7 @@ def _customers(worklist: pl.DataFrame) -> pl.DataFrame:
     record = worklist.group_by("advisor_id", "customer_id", maintain_order=True).agg(
         pl.coalesce("reassigned_from", "original_advisor_id").first().alias("from_advisor_id"),
         pl.col("task_type").is_in(PIPELINE_TASKS).any().alias("pipeline"),
+        pl.col("in_plan").any(), pl.col("stale").any(), pl.col("carried_nights").max(),
     )
     return per_customer(worklist).join(record, on=["advisor_id", "customer_id"], how="left", maintain_order="left")
 
@@ -59,12 +59,11 @@ def review_rows(worklist: pl.DataFrame, advisors: pl.DataFrame, policy: Policy) 
     cap = capacities(worklist, advisors, policy)
     rows = (
         _customers(worklist)
-        .with_columns(pl.int_range(1, pl.len() + 1).over("advisor_id").alias("rank"))
-        .join(cap.select("advisor_id", "capacity", "over"), on="advisor_id", how="left")
+        .join(cap.select("advisor_id", pl.col("waiting").alias("over")), on="advisor_id", how="left")
         .with_columns(
             pl.when(pl.col("orphaned")).then(pl.lit("handed_over"))
-            .when(pl.col("days_overdue") >= rule.stale_days).then(pl.lit("stale"))
-            .when(pl.col("rank") > pl.col("capacity")).then(pl.lit("overflow"))
+            .when(pl.col("stale")).then(pl.lit("stale"))
+            .when(~pl.col("in_plan")).then(pl.lit("overflow"))
             .alias("section")
         )
         .filter(pl.col("section").is_not_null())
@@ -118,7 +117,7 @@ def review_rows(worklist: pl.DataFrame, advisors: pl.DataFrame, policy: Policy) 
         .select(
             "manager_id", "section", "store", "advisor_id", "from_advisor_id", "customer_id", "customer_name",
             "phone", "lead_id", "tasks", "reasons", "due_date", "days_overdue", "priority", "grade", "stage",
-            "proposal", "proposed_advisor_id", "proposed_reason",
+            "carried_nights", "proposal", "proposed_advisor_id", "proposed_reason",
         )
     )
 

@@ -31,8 +31,10 @@ def first_contact(lead_state: pl.LazyFrame, policy: Policy, as_of: date) -> pl.L
     hours = pl.col("grade").replace_strict(rule.due_hours, return_dtype=pl.Int64)
     due = (measured_from(pl.col("created_at"), policy) + pl.duration(hours=hours)).dt.date()
     reason = pl.format(
-        "新线索 {}（{}）{} 留资，{}级，尚未联系 / new lead, not contacted yet",
-        "lead_id", pl.col("source").fill_null("未知来源"), pl.col("created_at").dt.strftime("%m-%d %H:%M"), "grade",
+        "{} {} 留资，{}级{}，还没联系", pl.col("source").fill_null("新线索"),
+        pl.col("created_at").dt.strftime("%m-%d %H:%M"), "grade",
+        pl.when(pl.col("model_interest").is_not_null()).then(pl.lit("，想看 ") + pl.col("model_interest"))
+        .otherwise(pl.lit("")),
     )
     return task_frame(
         lead_state.filter(pl.col("stage").is_in(PIPELINE_STAGES) & (pl.col("n_followups") == 0)),
@@ -92,10 +94,10 @@ def followup(lead_state: pl.LazyFrame, policy: Policy, as_of: date) -> pl.LazyFr
     due = pl.when(planned.is_not_null() & (planned < by_interval)).then(planned).otherwise(by_interval)
     stage_label = pl.col("stage").replace_strict(STAGE_LABELS, default=pl.col("stage"))
     reason = pl.format(
-        "{}客户 {}级，上次跟进 {}（{}）{} / follow up",
-        stage_label, "grade", last_touch.dt.strftime("%m-%d"), pl.col("last_outcome").fill_null("—"),
-        pl.when(planned.is_not_null() & (planned < by_interval))
-        .then(pl.lit("，顾问约定 ") + planned.dt.strftime("%m-%d") + pl.lit(" 再联系"))
+        "{}·{}级，上次 {} {}{}", stage_label, "grade", last_touch.dt.strftime("%m-%d"),
+        pl.col("last_outcome").fill_null("联系"),
+        pl.when(planned.is_not_null())
+        .then(pl.lit("，约定 ") + planned.dt.strftime("%m-%d") + pl.lit(" 再联系"))
         .otherwise(pl.lit("")),
     )
     return task_frame(

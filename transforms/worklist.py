@@ -63,7 +63,7 @@ def due_on(tasks: pl.LazyFrame, as_of: date) -> pl.LazyFrame:
 def describe(tasks: pl.LazyFrame, customers: pl.LazyFrame, as_of: date) -> pl.LazyFrame:
     """Attach the customer, drop what a do_not_contact customer must not get, mark orphaned work, sort."""
     orphan_note = pl.format(
-        "【转交】原顾问 {} 不在职或不在名单 / orphaned · ", pl.col("original_advisor_id").fill_null("—")
+        "【转交】原顾问 {} 不在职或不在名单 · ", pl.col("original_advisor_id").fill_null("—")
     )
     moved_note = pl.format("【改派】经理决定，原顾问 {} / reassigned · ", pl.col("reassigned_from"))
     return (
