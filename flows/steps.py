@@ -164,7 +164,8 @@ def refused_decisions(night: Night, as_of: date, run_dir: Path) -> pl.DataFrame:
         folder.mkdir(exist_ok=True)
         for (name,), rows in tonight.group_by(SOURCE, maintain_order=True):
             sheets = [refused_decision_sheet(part) for _, part in rows.group_by(SHEET, maintain_order=True)]
-            write_rejects(sheets, folder / f"{archive.safe_name(str(name))}.rejects.xlsx", append=True)
+            # the name write_rejects_files gave the file's reading rejects (a file name: no folder in it)
+            write_rejects(sheets, folder / f"{Path(str(name)).name}.rejects.xlsx", append=True)
     names = night.customers.select("customer_id", "customer_name").collect()
     return tonight.drop(ROW, SHEET, strict=False).join(names, on="customer_id", how="left")
 
