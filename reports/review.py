@@ -56,7 +56,7 @@ COLUMNS: tuple[Column, ...] = (
     Column("级别", "grade", 5),
     Column("阶段", "stage_label", 8),
     Column("原因", "reason_short", 40),
-    Column("建议", "proposal_text", 28),
+    Column("建议", "proposal_text", 32),
     Column("决定", "decision", 9, "input"),
     Column("改派给", "new_advisor", 15, "input"),
     Column("战败原因", "lost_reason", 22, "input"),
@@ -100,7 +100,7 @@ def _holder(names: dict[str, str], row: dict) -> str:
 
 def _proposal_text(row: dict, names: dict[str, str]) -> str:
     if row["proposal"] == "reassign":
-        return f"改派给 {_name(names, row['proposed_advisor_id'])}（有空余名额）"
+        return f"改派给 {_name(names, row['proposed_advisor_id'])}"
     if row["proposal"] == "lost":
         return f"战败：{row['proposed_reason']}"
     return "保持（同岗位没有空余名额的顾问）" if row["section"] != "stale" else "保持，请督促跟进"
