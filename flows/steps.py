@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from datetime import date, timedelta
 from pathlib import Path
@@ -11,10 +12,10 @@ import polars as pl
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
-from genjin import archive, dropfolder
+from genjin import archive, dropfolder, failures
 from genjin.folders import Folders
 from genjin.history import NIGHT, History
-from genjin.ingest import SOURCE, FileLoad, load_new_file
+from genjin.ingest import SOURCE, FileLoad, load_new_file, quarantine
 from genjin.policy import Policy
 from reports.digest import Morning
 from reports.email_message import deliver
@@ -68,30 +69,61 @@ def store_ledger(loads: list[FileLoad], history: History, as_of: date, first_ord
 
 @step
 def write_rejects_files(loads: list[FileLoad], run_dir: Path) -> list[Path]:
-    """rejects/<file>.rejects.xlsx for each file with rejected rows: every original cell and the reasons."""
+    """rejects/<file>.rejects.xlsx for each file with rejected rows: every original cell and the reasons.
+    A file whose rejects cannot be written is quarantined instead (before anything of it is stored), with
+    the reason: it changes that `load` in place, as it changes nothing else."""
     written = []
     for load in loads:
         sheets = [(s.original, s.rejects) for s in load.sheets if s.rejects.height]
-        if sheets:
-            folder = run_dir / "rejects"
-            folder.mkdir(exist_ok=True)
-            written.append(write_rejects(sheets, archive.free_name(folder, f"{load.path.name}.rejects.xlsx")))
+        if not sheets:
+            continue
+        folder = run_dir / "rejects"
+        folder.mkdir(exist_ok=True)
+        path = archive.free_name(folder, load.path.name, tail=".rejects.xlsx")
+        try:
+            written.append(write_rejects(sheets, path))
+        except BaseException as err:
+            if not failures.is_contained(err):
+                raise
+            path.unlink(missing_ok=True)
+            quarantine(load, failures.reason(*REJECTS_FAILED, err))
     return written
 
 
+REJECTS_FAILED = ("无法写出此文件的 rejects 工作簿，整个文件已隔离、未载入，其他文件照常处理",
+                  "its rejects workbook could not be written; the file is quarantined, not loaded, "
+                  "and the other files go on")
+
+
 @io_step
-def move_originals(loads: list[FileLoad], folders: Folders, as_of: date) -> list[Path]:
+def move_originals(loads: list[FileLoad], folders: Folders, as_of: date) -> list[dict[str, Any]]:
     """Each original to archive/<as-of>/, or to quarantine/<as-of>/ with its reason. A retry passes over
-    files an earlier attempt moved already."""
-    moved = []
+    files an earlier attempt moved already. A file that cannot be archived goes to quarantine with the
+    reason (its rows stay loaded); one that cannot be moved at all stays in the drop folder for the next
+    run. Returns run.json's `failures` of these files."""
+    quarantined = folders.quarantine / as_of.isoformat()
+    failed = []
     for load in loads:
         if not load.path.exists():
             continue
-        if load.status == "quarantined":
-            moved.append(archive.quarantine(load.path, folders.quarantine / as_of.isoformat(), load.why))
-        else:
-            moved.append(archive.archive(load.path, folders.archive, as_of))
-    return moved
+        try:
+            if load.status == "quarantined":
+                archive.quarantine(load.path, quarantined, load.why)
+            else:
+                archive.archive(load.path, folders.archive, as_of)
+        except BaseException as err:
+            if not failures.is_contained(err):
+                raise
+            failed.append(failures.failure("move_failed", *MOVE_FAILED, err, file=load.name))
+            with contextlib.suppress(OSError):
+                if load.path.exists() and load.status != "quarantined":
+                    archive.quarantine(load.path, quarantined, failures.reason(*MOVE_FAILED, err))
+    return failed
+
+
+MOVE_FAILED = ("无法归档此文件（已载入的行保留），文件移到隔离目录；若仍在投放目录，下次运行会再移动",
+               "the file could not be archived (its loaded rows stay); it went to quarantine, or, "
+               "if it is still in the drop folder, the next run moves it")
 
 
 @step
@@ -132,15 +164,18 @@ def store_plan(planned: pl.DataFrame, history: History, as_of: date) -> None:
     history.record_plan(planned, as_of)
 
 
-@step
-def write_worklists(worklist: pl.DataFrame, run_dir: Path, as_of: date, policy: Policy) -> dict[str, Path]:
+def write_worklists(worklist: pl.DataFrame, run_dir: Path, as_of: date,
+                    policy: Policy) -> tuple[dict[str, Path], list[dict[str, Any]]]:
+    """worklist.csv and each advisor's workbook; returns the workbooks written, and run.json's `failures` of
+    the advisors whose workbook could not be (the others are written regardless)."""
     write_worklist_csv(worklist, run_dir / "worklist.csv")
     folder = run_dir / "worklists"
     folder.mkdir(exist_ok=True)
     plans = per_customer(todays_plan(worklist, policy)).pipe(with_urgency_labels, policy)
     jobs = [(advisor_id, group, folder / f"{archive.safe_name(advisor_id)}.xlsx")
             for (advisor_id,), group in plans.group_by("advisor_id", maintain_order=True)]
-    return write_advisor_workbooks(jobs, as_of, policy.talk_tracks)
+    failed: list[dict[str, Any]] = []
+    return write_advisor_workbooks(jobs, as_of, policy.talk_tracks, failed=failed), failed
 
 
 @step
@@ -220,7 +255,8 @@ def write_outbox(worklist: pl.DataFrame, advisors: pl.DataFrame, workbooks: dict
 
 @step
 def write_summary(as_of: date, files: list[dict[str, Any]], worklist: pl.DataFrame, emails: dict[str, Any],
-                  durations: dict[str, float], run_dir: Path) -> dict[str, Any]:
-    data = summary(as_of, files, worklist, emails, durations)
+                  durations: dict[str, float], run_dir: Path,
+                  failures: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    data = summary(as_of, files, worklist, emails, durations, failures)
     write_run_json(data, run_dir / "run.json")
     return data

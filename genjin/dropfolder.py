@@ -44,7 +44,7 @@ def night_files(folders: Folders, as_of: date, settle_seconds: float = 60.0) -> 
     by_name = {p.name: p for p in moved}
     files = list(moved)
     for path in files_to_process(folders.drop, settle_seconds):
-        twin = by_name.get(path.name)
+        twin = by_name.get(archive.fit_name(path.name))  # a long name is archived cut to fit
         if twin is not None and twin.stat().st_size == path.stat().st_size and sha256_of(twin) == sha256_of(path):
             path.unlink()
             continue

@@ -18,6 +18,7 @@ import polars as pl
 
 from genjin import mail
 from genjin.archive import safe_name
+from genjin.failures import is_contained
 from reports.email_message import Recipient, by_advisor, new_message
 from reports.kpi_json import store_report_path
 from reports.phones import mask_phone
@@ -233,7 +234,8 @@ def digest_message(to: Recipient, context: dict[str, Any], report: Path | None, 
 
 
 def digest_mail(worklist: pl.DataFrame, roster: pl.DataFrame, without_email: Collection[str], report: Path,
-                as_of: date, sender: str, morning: Morning | None = None) -> tuple[list[mail.Outgoing], list[str]]:
+                as_of: date, sender: str, failed: list[dict[str, str]] | None = None,
+                morning: Morning | None = None) -> tuple[list[mail.Outgoing], list[str]]:
     """A digest for each active manager who has a team or work of their own; the second list holds the
     managers without a usable email address. `roster` has one row per advisor; `without_email` are the
     advisors whose worklist could not be emailed."""
@@ -253,7 +255,12 @@ def digest_mail(worklist: pl.DataFrame, roster: pl.DataFrame, without_email: Col
         work = pl.concat(team).sort(ROW).drop(ROW) if team else worklist.clear()
         own = store_report_path(report.parent, head.store)  # a group manager's store has none: the group's
         kpis = own if own.is_file() else attached
-        context = _context(head, work, roster, names, without_email, as_of, kpis is not None, morning)
         to = Recipient(head.advisor_id, head.name, address)
-        items.append(digest_message(to, context, kpis, as_of, sender, morning.reviews.get(head.advisor_id)))
+        try:
+            context = _context(head, work, roster, names, without_email, as_of, kpis is not None, morning)
+            items.append(digest_message(to, context, kpis, as_of, sender, morning.reviews.get(head.advisor_id)))
+        except BaseException as err:  # this manager's digest only (genjin/failures.py)
+            if not is_contained(err):
+                raise
+            (failed if failed is not None else []).append({"to": address, "error": mail.not_made(err)})
     return items, missing

@@ -20,7 +20,9 @@ import polars as pl
 
 from genjin import mail
 from genjin.archive import safe_name
+from genjin.failures import is_contained
 from genjin.policy import Policy, load_policy
+from reports.cells import safe_text
 from reports.phones import display_phone, tel_href
 from reports.templating import render
 from transforms.plan import todays_plan, waiting_counts, with_urgency_labels
@@ -43,8 +45,9 @@ def subject(as_of: date, name: str, n_customers: int, n_waiting: int) -> str:
 
 
 def one_line(text: object) -> str:
-    """Text for a header: control characters (a CR/LF would open a new header) become spaces."""
-    return " ".join("".join(c if c.isprintable() else " " for c in str(text)).split())
+    """Text for a header: control characters (a CR/LF would open a new header) become spaces, and what no
+    header can hold is made safe (reports/cells.py)."""
+    return " ".join("".join(c if c.isprintable() else " " for c in safe_text(str(text))).split())
 
 
 def new_message(kind: str, to: Recipient, subject_line: str, as_of: date, sender: str) -> EmailMessage:
@@ -93,9 +96,12 @@ def by_advisor(frame: pl.DataFrame) -> dict[str, pl.DataFrame]:
 
 
 def advisor_mail(worklist: pl.DataFrame, roster: pl.DataFrame, workbooks: Mapping[str, Path], as_of: date,
-                 sender: str, policy: Policy) -> tuple[list[mail.Outgoing], list[str]]:
+                 sender: str, policy: Policy,
+                 failed: list[dict[str, str]] | None = None) -> tuple[list[mail.Outgoing], list[str]]:
     """Each advisor with customers in today's plan gets their own (`worklist` carries the plan,
-    transforms/plan.py); the second list holds the advisors whose roster row has no usable email address."""
+    transforms/plan.py); the second list holds the advisors whose roster row has no usable email address.
+    An advisor whose workbook was not written gets no email (the night's `failures` say why); one whose
+    message cannot be built is appended to `failed`."""
     plan = todays_plan(worklist, policy)
     every_customer = per_customer(plan).pipe(with_urgency_labels, policy)
     customers, no_customers = by_advisor(every_customer), every_customer.clear()
@@ -104,13 +110,21 @@ def advisor_mail(worklist: pl.DataFrame, roster: pl.DataFrame, workbooks: Mappin
     without_email: list[str] = []
     for person in recipients(plan, roster).iter_rows(named=True):
         advisor_id, address = person["advisor_id"], (person["email"] or "").strip()
-        if not mail.is_address(address) or advisor_id not in workbooks:
+        if not mail.is_address(address):
             without_email.append(advisor_id)
+            continue
+        if advisor_id not in workbooks:
             continue
         to = Recipient(advisor_id, person["name"], address)
         count = counts.get(advisor_id, {})
-        msg = advisor_message(to, customers.get(advisor_id, no_customers), workbooks[advisor_id], as_of, sender,
-                              waiting=count.get("waiting", 0), stale=count.get("stale", 0))
+        try:
+            msg = advisor_message(to, customers.get(advisor_id, no_customers), workbooks[advisor_id], as_of,
+                                  sender, waiting=count.get("waiting", 0), stale=count.get("stale", 0))
+        except BaseException as err:
+            if not is_contained(err):
+                raise
+            (failed if failed is not None else []).append({"to": address, "error": mail.not_made(err)})
+            continue
         filename = f"{safe_name(advisor_id)}.eml"
         items.append(mail.Outgoing("advisor", advisor_id, address, as_of, msg, filename))
     return items, without_email
@@ -141,10 +155,12 @@ def deliver(worklist: pl.DataFrame, advisors: pl.DataFrame, workbooks: Mapping[s
             transport, sender = mail.SmtpTransport(settings), settings.sender
     else:
         sender = mail.mail_from(env)
-    items, without_email = advisor_mail(worklist, roster, workbooks, as_of, sender, policy or load_policy())
+    not_made: list[dict[str, str]] = []
+    items, without_email = advisor_mail(worklist, roster, workbooks, as_of, sender, policy or load_policy(),
+                                        not_made)
     report = run_dir / "report.html"
     digests, managers_without_email = digest_mail(worklist, roster, set(without_email), report, as_of, sender,
-                                                  morning)
+                                                  not_made, morning)
     result = mail.dispatch(
         [*items, *digests], mail.OutboxFolder(run_dir / "outbox"),
         transport if send else None, mail.SentLedger(ledger_path) if send and ledger_path else None,
@@ -153,6 +169,6 @@ def deliver(worklist: pl.DataFrame, advisors: pl.DataFrame, workbooks: Mapping[s
         "written": result.written,
         "sent": result.sent,
         "already_sent": result.already_sent,
-        "failed": result.failed,
+        "failed": [*not_made, *result.failed],
         "without_email": sorted({*without_email, *managers_without_email}),
     }

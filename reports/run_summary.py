@@ -19,7 +19,7 @@ class AccountingError(RuntimeError):
 
 def file_entry(load: FileLoad) -> dict[str, Any]:
     entry = {
-        "name": load.path.name,
+        "name": load.name,
         "kind": load.kind or None,
         "sha256": load.sha256,
         "rows_in": load.rows_in,
@@ -32,13 +32,14 @@ def file_entry(load: FileLoad) -> dict[str, Any]:
     if load.skipped_sheets:
         entry["skipped_sheets"] = load.skipped_sheets
     if entry["rows_in"] != entry["rows_loaded"] + entry["rows_rejected"]:
-        raise AccountingError(f"{load.path.name}: rows_in {load.rows_in} ≠ loaded {load.rows_loaded} + "
+        raise AccountingError(f"{load.name}: rows_in {load.rows_in} ≠ loaded {load.rows_loaded} + "
                               f"rejected {load.rows_rejected}")
     return entry
 
 
 def summary(as_of: date, files: list[dict[str, Any]], worklist: pl.DataFrame, emails: dict[str, Any],
-            durations: dict[str, float]) -> dict[str, Any]:
+            durations: dict[str, float], failures: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """`failures`: what failed for one file or one advisor while the night went on (genjin/failures.py)."""
     by_type = dict(worklist.group_by("task_type").len().sort("task_type").iter_rows())
     return {
         "as_of": as_of.isoformat(),
@@ -52,6 +53,7 @@ def summary(as_of: date, files: list[dict[str, Any]], worklist: pl.DataFrame, em
         },
         **({"plan": plan_counts(worklist)} if set(PLAN_COLUMNS) <= set(worklist.columns) else {}),
         "emails": emails,
+        "failures": failures or [],
         "durations_s": {k: round(v, 3) for k, v in durations.items()},
     }
 
