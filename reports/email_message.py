@@ -119,7 +119,7 @@ def advisor_mail(worklist: pl.DataFrame, roster: pl.DataFrame, workbooks: Mappin
         count = counts.get(advisor_id, {})
         try:
             msg = advisor_message(to, customers.get(advisor_id, no_customers), workbooks[advisor_id], as_of,
-                                  sender, waiting=count.get("waiting", 0), stale=count.get("stale", 0))
+                                  sender, count.get("waiting", 0), count.get("stale", 0))
         except BaseException as err:
             if not is_contained(err):
                 raise

@@ -35,6 +35,7 @@ from transforms.views import bare_reason
 
 SECTION_LABELS = {"handed_over": "转交客户", "stale": "久未跟进", "overflow": "超出每日上限"}
 SECTION_FILLS = {"handed_over": "#DDEBF7", "stale": "#FDE9E7", "overflow": "#FFF2CC"}
+STAFF_SHEET = "顾问"  # hidden: the 改派给 drop-down's list
 KEY_FILL = "#EDEDED"  # the columns genjin reads back and the manager leaves as they are
 
 
@@ -157,10 +158,10 @@ def _sheet(ws: Worksheet, formats: _Formats, records: list[dict], choices: list[
         "show_error": True, "error_title": "决定", "error_message": "请从下拉列表中选择：改派 / 战败 / 勿扰 / 保持",
         "show_input": True, "input_title": "决定", "input_message": "改派 / 战败 / 勿扰 / 保持",
     })
-    if choices:
+    if choices:  # the list lives on a hidden sheet: an inline list is limited to 255 characters in all
         ws.data_validation(1, col["改派给"], last, col["改派给"], {
-            "validate": "list", "source": choices, "ignore_blank": True, "show_error": True,
-            "error_title": "改派给", "error_message": "请从下拉列表中选择本店在职顾问",
+            "validate": "list", "source": f"='{STAFF_SHEET}'!$A$1:$A${len(choices)}", "ignore_blank": True,
+            "show_error": True, "error_title": "改派给", "error_message": "请从下拉列表中选择本店在职顾问",
         })
     ws.data_validation(1, col["生效日期"], last, col["生效日期"], {
         "validate": "date", "criteria": "between", "minimum": 36526, "maximum": 73050, "ignore_blank": True,
@@ -185,6 +186,10 @@ def write_review_workbook(rows: pl.DataFrame, names: dict[str, str], staff: list
     formats = _Formats(wb)
     choices = [choice(names, a) for a in staff]
     _sheet(wb.add_worksheet(f"待决定 {as_of:%m-%d}"), formats, _records(rows, names, as_of), choices)
+    staff_sheet = wb.add_worksheet(STAFF_SHEET)
+    for i, name in enumerate(choices):
+        staff_sheet.write_string(i, 0, name)
+    staff_sheet.hide()
     guide = wb.add_worksheet("说明")
     guide.set_column(0, 0, 110)
     for i, line in enumerate(GUIDE):
