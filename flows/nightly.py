@@ -97,10 +97,14 @@ def nightly(folders: Folders, as_of: date, policy_file: Path | None = None,
         failures += failed
         crash_point("during_outputs")
         steps.write_kpi_report(inputs, worklist, policy, files, run_dir, as_of, night)  # the digests attach it
+        refused = steps.refused_decisions(night, as_of, run_dir)  # into the rejects of the file that brought it
+        review = steps.review(worklist, advisors, policy)  # what each manager is asked to decide
+        reviews = steps.write_reviews(review, advisors, run_dir, as_of)
+        morning = steps.manager_morning(worklist, night, advisors, review, reviews, refused, policy, run_dir, as_of)
         crash_point("after_report")
         emails = steps.write_outbox(worklist, advisors, workbooks, run_dir, as_of,
                                     ledger_path=mail.ledger_path(folders.history), send=send,
-                                    policy=policy)
+                                    policy=policy, morning=morning)
         crash_point("after_outbox")
         groups = None
         if send and robots:  # each store group's morning summary (issue #18)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Mapping
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -16,21 +16,27 @@ from prefect.cache_policies import NO_CACHE
 from genjin import archive, dropfolder, failures, pickup
 from genjin.alert_delivery import post_summaries
 from genjin.folders import Folders
-from genjin.history import History
-from genjin.ingest import FileLoad, load_new_file, quarantine
+from genjin.history import NIGHT, History
+from genjin.ingest import SOURCE, FileLoad, load_new_file, quarantine
 from genjin.policy import Policy
 from genjin.robots import RobotConfig
+from reports.digest import Morning
 from reports.email_message import deliver
 from reports.html_report import write_kpi_outputs
 from reports.kpi_json import read_earlier_kpis
-from reports.rejects import write_rejects
+from reports.rejects import refused_decision_sheet, write_rejects
+from reports.review import write_review_workbook
 from reports.run_summary import file_entry, summary, write_run_json
 from reports.workbooks_parallel import write_advisor_workbooks
-from reports.worklist_csv import write_worklist_csv
+from reports.worklist_csv import planned_rows, write_worklist_csv
+from schemas.validate import ROW, SHEET
+from transforms import decisions
 from transforms.alerts import group_summary
 from transforms.frames import Inputs
+from transforms.morning import chase_list, returned_workbooks
 from transforms.night import Night, prepare
 from transforms.plan import advisor_plans, plan_night
+from transforms.review import capacities, review_rows, teammates
 from transforms.worklist import worklist_from
 
 step = task(cache_policy=NO_CACHE, log_prints=False)
@@ -185,14 +191,70 @@ def write_kpi_report(inputs: Inputs, worklist: pl.DataFrame, policy: Policy, fil
 
 
 @step
+def refused_decisions(night: Night, as_of: date, run_dir: Path) -> pl.DataFrame:
+    """The decisions brought by tonight's files that cannot hold, each written to its file's rejects workbook
+    (`rejects/<file>.rejects.xlsx`, beside the rows rejected on reading); returned with the customer's name."""
+    checked = night.decisions.collect()
+    tonight = decisions.refused(checked.lazy()).collect()
+    if NIGHT in tonight.columns:
+        tonight = tonight.filter(pl.col(NIGHT) == as_of.isoformat())
+    if SOURCE in tonight.columns and tonight.height:
+        folder = run_dir / "rejects"
+        folder.mkdir(exist_ok=True)
+        for (name,), rows in tonight.group_by(SOURCE, maintain_order=True):
+            sheets = [refused_decision_sheet(part) for _, part in rows.group_by(SHEET, maintain_order=True)]
+            # the name write_rejects_files gave the file's reading rejects (a file name: no folder in it)
+            write_rejects(sheets, folder / f"{Path(str(name)).name}.rejects.xlsx", append=True)
+    names = night.customers.select("customer_id", "customer_name").collect()
+    return tonight.drop(ROW, SHEET, strict=False).join(names, on="customer_id", how="left")
+
+
+@step
+def review(worklist: pl.DataFrame, advisors: pl.DataFrame, policy: Policy) -> pl.DataFrame:
+    return review_rows(worklist, advisors, policy)
+
+
+@step
+def write_reviews(rows: pl.DataFrame, advisors: pl.DataFrame, run_dir: Path, as_of: date) -> dict[str, Path]:
+    """reviews/<manager_id>.xlsx: each manager's review workbook (issue #16)."""
+    folder = run_dir / "reviews"
+    folder.mkdir(exist_ok=True)
+    names = dict(advisors.select("advisor_id", pl.col("name").fill_null(pl.col("advisor_id"))).iter_rows())
+    return {
+        str(manager): write_review_workbook(part, names, teammates(advisors, str(manager)), as_of,
+                                            folder / f"{archive.safe_name(str(manager))}.xlsx")
+        for (manager,), part in rows.group_by("manager_id", maintain_order=True)
+    }
+
+
+@step
+def manager_morning(worklist: pl.DataFrame, night: Night, advisors: pl.DataFrame, rows: pl.DataFrame,
+                    reviews: dict[str, Path], refused: pl.DataFrame, policy: Policy, run_dir: Path,
+                    as_of: date) -> Morning:
+    """What each manager's digest leads with; yesterday's plan is read from last night's worklist.csv."""
+    yesterday = run_dir.parent / (as_of - timedelta(days=1)).isoformat() / "worklist.csv"
+    return Morning(
+        chase=chase_list(worklist, policy),
+        capacity=capacities(worklist, advisors, policy),
+        review=rows,
+        returned=returned_workbooks(night.followups, planned_rows(yesterday), as_of),
+        refused=refused,
+        reviews=reviews,
+        hot_grades=tuple(policy.review.hot_grades),
+        escalate_after=policy.plan.escalate_after_nights,
+    )
+
+
+@step
 def write_outbox(worklist: pl.DataFrame, advisors: pl.DataFrame, workbooks: dict[str, Path], run_dir: Path,
                  as_of: date, ledger_path: Path | None = None, send: bool = False,
-                 policy: Policy | None = None) -> dict[str, Any]:
+                 policy: Policy | None = None, morning: Morning | None = None) -> dict[str, Any]:
     """Each advisor's worklist email and each manager's digest, written to outbox/ as .eml; with `send`,
     also sent over SMTP (settings from GENJIN_SMTP_* in the environment) unless the sent ledger at
     `ledger_path` (`genjin.mail.ledger_path(folders.history)`) says it went out already.
     Returns run.json's `emails` block."""
-    return deliver(worklist, advisors, workbooks, run_dir, as_of, ledger_path, send, os.environ, policy=policy)
+    return deliver(worklist, advisors, workbooks, run_dir, as_of, ledger_path, send, os.environ, policy=policy,
+                   morning=morning)
 
 
 @step

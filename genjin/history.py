@@ -38,6 +38,8 @@ ORDER = "__order"
 SHA = "__sha256"
 SHEET_N = "__sheet_n"
 BOOKKEEPING = (SOURCE, SHEET, SHA, NIGHT)  # where a row came from: kept in the tables, not read by a night
+# ... except by the decisions, few and reported back to the file that brought them (rejects/<file>.rejects.xlsx)
+READ_BOOKKEEPING = {"decisions": (SOURCE, SHEET, NIGHT)}
 LEDGER_SCHEMA = {
     "sha256": pl.String, "name": pl.String, "night": pl.String, "order": pl.Int64,
     "kinds": pl.String, "rows_in": pl.Int64, "rows_loaded": pl.Int64, "rows_rejected": pl.Int64,
@@ -46,6 +48,11 @@ LEDGER_SCHEMA = {
 
 def _is_hex(text: str) -> bool:
     return len(text) == 64 and all(c in "0123456789abcdef" for c in text)
+
+
+def _unread(kind: str, drop: tuple[str, ...]) -> tuple[str, ...]:
+    """The bookkeeping columns of `drop` that the night does not read for `kind`."""
+    return tuple(c for c in drop if c not in READ_BOOKKEEPING.get(kind, ()))
 
 
 def _exists(table: Path) -> bool:
@@ -182,7 +189,7 @@ class History:
                 pl.lit(None, pl.String).alias(NIGHT), pl.lit(None, pl.Int64).alias(ORDER),
             ).schema
             if not _exists(self.table(kind)):
-                frames[kind] = pl.LazyFrame(schema=schema).drop(*drop)
+                frames[kind] = pl.LazyFrame(schema=schema).drop(*_unread(kind, drop))
                 continue
             stored = pl.scan_delta(str(self.table(kind)))
             present = stored.collect_schema()
@@ -193,7 +200,7 @@ class History:
                     for name, dtype in schema.items()
                 )
                 .sort(NIGHT, ORDER, SHEET_N, ROW)
-                .drop(*drop)
+                .drop(*_unread(kind, drop))
             )
         return Inputs(**frames)
 

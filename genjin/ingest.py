@@ -12,7 +12,7 @@ import polars as pl
 
 from genjin.failures import is_contained, reason
 from genjin.readers import LIMITS, ReadLimits, Sheet, UnreadableFile, file_time, read_sheets, shown_name
-from schemas import returned_worklist
+from schemas import decisions, returned_worklist
 from schemas.columns import KIND_BY_NAME
 from schemas.header import find_header
 from schemas.validate import ROW, SHEET, Validated, parse, validate
@@ -116,6 +116,10 @@ def load_sheet(sheet: Sheet, filled_at: datetime | None = None) -> SheetLoad | N
         raw, unfilled = returned_worklist.prepare(raw, filled_at)
         checked = validate(header.kind, raw)
         checked = Validated(checked.loaded, pl.concat([unfilled, checked.rejects]).sort(ROW, maintain_order=True))
+    elif header.kind.name == "decisions":
+        raw, undecided = decisions.prepare(raw)
+        checked = validate(header.kind, raw)
+        checked = Validated(checked.loaded, pl.concat([undecided, checked.rejects]).sort(ROW, maintain_order=True))
     else:
         checked = validate(header.kind, raw)
     headers = {dst: names[src] for src, dst in header.columns.items()}
@@ -153,8 +157,8 @@ def quarantine(load: FileLoad, why: str) -> None:
 
 
 NO_HEADER = (
-    "找不到可识别的表头（线索/跟进记录/销售订单/售后工单/顾问名单）/ "
-    "no recognisable header row (leads, followups, sales, service, advisors)"
+    "找不到可识别的表头（线索/跟进记录/销售订单/售后工单/顾问名单/经理决定）/ "
+    "no recognisable header row (leads, followups, sales, service, advisors, decisions)"
 )
 NO_CELLS = "工作簿中所有工作表都是空的 / every sheet of the workbook is empty"
 
@@ -178,7 +182,7 @@ def load_file(path: Path, digest: str | None = None, limits: ReadLimits = LIMITS
 
 
 SOURCE = "__file"
-KINDS = ("leads", "followups", "sales", "service", "advisors")
+KINDS = ("leads", "followups", "sales", "service", "advisors", "decisions")
 
 
 def _typed_empty(kind: str) -> pl.DataFrame:

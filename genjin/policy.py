@@ -265,6 +265,15 @@ class Rfm(_Strict):
         return self
 
 
+class Review(_Strict):
+    """The manager's morning (issue #16): the chase list, the review workbook's proposals, and when a rate is
+    judged. (Capacities and stale work are the plan's, `[plan]`.)"""
+
+    hot_grades: list[str] = ["S", "A"]  # the digest's chase list names these grades' overdue follow-ups
+    lost_reason: str = "逾期{days}天未跟进，经理确认战败"  # the reason proposed with a stale lead's 战败
+    min_cases: int = Field(default=10, ge=1)  # a rate from fewer cases is shown grey and not judged
+
+
 class UrgencyClass(_Strict):
     """One step of the advisor's daily plan (issue #15). A task belongs to the first class it matches: its
     task type is listed (or the class lists none), and, with `closes_within_days`, its window (open_until)
@@ -318,6 +327,7 @@ class Policy(_Strict):
     calendar: Calendar = Calendar()
     hours: Hours | None = None
     alerts: Alerts = Alerts()
+    review: Review = Review()
     report_language: Literal["zh", "en"] = "zh"
     # talk tracks (话术): a hint per task_type for the advisor's workbook; default: the shipped ones
     talk_tracks: dict[str, str] = Field(

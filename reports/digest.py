@@ -1,11 +1,15 @@
-"""The store manager's morning digest (SPEC §1, §9): team totals, overdue work per advisor, the orphaned
-customers now on the manager's own list, advisors whose worklist could not be emailed, report.html attached.
-Phones are masked but for the first three and last four digits (138****8000); price never appears."""
+"""The store manager's morning digest (SPEC §1, §9, issue #16). It leads with today's chase list — open
+complaints, new leads past their first-contact time, hot leads overdue — then each advisor's load against
+their daily capacity, the work awaiting the manager's decision (the review workbook, attached), who returned
+yesterday's workbook and how much of it they filled, decisions that could not hold; then the team's totals,
+overdue work per advisor, the orphaned customers now on the manager's own list, advisors whose worklist could
+not be emailed, report.html attached. Phones are masked but for the first three and last four digits
+(138****8000); price never appears. A manager's digest holds only their team's work (transforms/routing.py)."""
 
 from __future__ import annotations
 
-from collections.abc import Collection
-from dataclasses import dataclass
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -16,11 +20,15 @@ from genjin import mail
 from genjin.archive import safe_name
 from genjin.failures import is_contained
 from reports.email_message import Recipient, by_advisor, new_message
+from reports.kpi_json import store_report_path
 from reports.phones import mask_phone
 from reports.templating import render
-from transforms.views import per_customer, task_label
+from schemas.vocab import DECISION_LABELS
+from transforms.routing import active_managers, teams
+from transforms.views import bare_reason, per_customer, task_label
 
 OVERDUE_PER_ADVISOR = 5  # the most overdue customers of each advisor shown in the digest
+CHASE_SHOWN = 10  # rows of each chase-list section shown; the rest counted
 REPORT_NAME = "report.html"
 ROW = "__row"  # the worklist's row number while it is split by advisor
 
@@ -34,30 +42,32 @@ class Manager:
     team: tuple[str, ...]  # advisor_ids of the active sales and service advisors who report to this manager
 
 
-def _active() -> pl.Expr:
-    return pl.col("active").fill_null(True)
-
-
 def managers(roster: pl.DataFrame) -> list[Manager]:
-    """Each active manager with their team: the advisors whose `manager_id` names them, and the advisors of
-    their store with no active manager of their own when they are the store's first active manager by
-    advisor_id (the rule that routes orphaned work, SPEC §6a)."""
-    heads = roster.filter(_active() & (pl.col("role") == "manager")).sort("advisor_id")
-    ids = set(heads["advisor_id"])
-    first_of_store: dict[str, str] = {}
-    for row in heads.iter_rows(named=True):
-        first_of_store.setdefault(row["store"], row["advisor_id"])
-    team: dict[str, list[str]] = {m: [] for m in ids}
-    staff = roster.filter(_active() & (pl.col("role") != "manager")).sort("advisor_id")
-    for row in staff.iter_rows(named=True):
-        head = row["manager_id"] if row["manager_id"] in ids else first_of_store.get(row["store"])
-        if head:
-            team[head].append(row["advisor_id"])
+    """Each active manager with their team (transforms/routing.py: the rule that also routes orphaned work)."""
+    heads = active_managers(roster.lazy()).collect()
+    team: dict[str, list[str]] = {m: [] for m in heads["advisor_id"]}
+    for head, advisor in teams(roster.lazy()).collect().iter_rows():
+        team[head].append(advisor)
     return [
         Manager(r["advisor_id"], r["name"] or r["advisor_id"], r["store"], r["email"],
                 tuple(team[r["advisor_id"]]))
         for r in heads.iter_rows(named=True)
     ]
+
+
+@dataclass(frozen=True)
+class Morning:
+    """What the digest reads besides the worklist, worked out in transforms/ (flows/steps.manager_morning).
+    Each frame may be empty; `Morning()` is a digest without these sections' data."""
+
+    chase: pl.DataFrame | None = None  # transforms.morning.chase_list
+    capacity: pl.DataFrame | None = None  # transforms.review.capacities
+    review: pl.DataFrame | None = None  # transforms.review.review_rows
+    returned: pl.DataFrame | None = None  # transforms.morning.returned_workbooks
+    refused: pl.DataFrame | None = None  # tonight's refused decisions (transforms.decisions.refused)
+    reviews: Mapping[str, Path] = field(default_factory=dict)  # manager_id → the review workbook
+    hot_grades: tuple[str, ...] = ("S", "A")  # policy.review.hot_grades
+    escalate_after: int = 3  # policy.plan.escalate_after_nights
 
 
 def _masked(frame: pl.DataFrame) -> list[dict[str, Any]]:
@@ -69,13 +79,59 @@ def _names(roster: pl.DataFrame) -> dict[str, str]:
 
 
 def digest_context(head: Manager, worklist: pl.DataFrame, roster: pl.DataFrame,
-                   without_email: Collection[str], as_of: date, report_attached: bool) -> dict[str, Any]:
+                   without_email: Collection[str], as_of: date, report_attached: bool,
+                   morning: Morning | None = None) -> dict[str, Any]:
     work = worklist.filter(pl.col("advisor_id").is_in((head.advisor_id, *head.team)))
-    return _context(head, work, roster, _names(roster), without_email, as_of, report_attached)
+    return _context(head, work, roster, _names(roster), without_email, as_of, report_attached, morning or Morning())
+
+
+def _of(frame: pl.DataFrame | None, column: str, ids: Collection[str]) -> pl.DataFrame | None:
+    """The rows of `frame` whose `column` is one of `ids`; None for a section without data."""
+    return None if frame is None or frame.is_empty() else frame.filter(pl.col(column).is_in(list(ids)))
+
+
+def _dicts(frame: pl.DataFrame | None, where: pl.Expr | bool = True) -> list[dict[str, Any]]:
+    return [] if frame is None else frame.filter(where).to_dicts()
+
+
+def _morning(head: Manager, morning: Morning, names: dict[str, str]) -> dict[str, Any]:
+    """The sections the digest leads with (issue #16), for the manager and their team only."""
+    members = (head.advisor_id, *head.team)
+
+    def named(rows: list[dict[str, Any]], key: str = "name") -> list[dict[str, Any]]:
+        return [row | {key: names.get(row["advisor_id"], row["advisor_id"])} for row in rows]
+
+    chase: dict[str, dict[str, Any]] = {}
+    tasks = _of(morning.chase, "advisor_id", members)
+    for section in ("complaint", "first_contact", "hot_overdue"):
+        rows = _dicts(tasks, pl.col("chase") == section)
+        shown = [row | {"phone": mask_phone(row["phone"]), "text": bare_reason(row["reason"])}
+                 for row in named(rows[:CHASE_SHOWN], "advisor")]
+        chase[section] = {"rows": shown, "count": len(rows), "more": len(rows) - len(shown)}
+    capacity = _of(morning.capacity, "advisor_id", head.team)
+    if capacity is not None:
+        capacity = capacity.sort(["waiting", "stale", "in_plan"], descending=True, maintain_order=True)
+    review = _dicts(_of(morning.review, "manager_id", [head.advisor_id]))
+    sections = [row["section"] for row in review]
+    returned = _of(morning.returned, "advisor_id", head.team)
+    refused = _dicts(_of(morning.refused, "decided_by", [head.advisor_id]))
+    return {
+        "chase": chase,
+        "load": named(_dicts(capacity)),
+        "review": {**{s: sections.count(s) for s in ("handed_over", "stale", "overflow")}, "total": len(review),
+                   "file": f"{head.advisor_id}.xlsx" if head.advisor_id in morning.reviews else None},
+        "returned": named(_dicts(returned, pl.col("filled") > 0)),
+        "returned_nothing": named(_dicts(returned, (pl.col("filled") == 0) & (pl.col("planned") > 0))),
+        "refused": [row | {"decision_label": DECISION_LABELS.get(row["decision"], row["decision"])}
+                    for row in refused],
+        "hot_grades": "/".join(morning.hot_grades),
+        "escalate_after": morning.escalate_after,
+    }
 
 
 def _context(head: Manager, work: pl.DataFrame, roster: pl.DataFrame, names: dict[str, str],
-             without_email: Collection[str], as_of: date, report_attached: bool) -> dict[str, Any]:
+             without_email: Collection[str], as_of: date, report_attached: bool,
+             morning: Morning) -> dict[str, Any]:
     """`work`: the worklist rows of the manager and their team, in the worklist's order."""
     members = (head.advisor_id, *head.team)
     stats = work.group_by("advisor_id").agg(
@@ -146,36 +202,47 @@ def _context(head: Manager, work: pl.DataFrame, roster: pl.DataFrame, names: dic
         ],
         "report_attached": report_attached,
         "report_name": REPORT_NAME,
-    }
+    } | _morning(head, morning, names)
 
 
 def digest_subject(context: dict[str, Any]) -> str:
-    totals = context["totals"]
-    text = f"【团队日报】{context['as_of']} {context['store']} · {totals['tasks']} 项"
-    text += f" · {totals['overdue']} 项逾期"
+    totals, chase = context["totals"], context.get("chase", {})
+    text = f"【团队日报】{context['as_of']} {context['store']}"
+    if complaints := chase.get("complaint", {}).get("count"):
+        text += f" · {complaints} 起投诉待处理"
+    text += f" · {totals['tasks']} 项 · {totals['overdue']} 项逾期"
+    if decide := context.get("review", {}).get("total"):
+        text += f" · {decide} 位客户待您决定"
     return text + (f" · {totals['orphaned']} 位转交客户" if totals["orphaned"] else "")
 
 
+XLSX = ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+
 def digest_message(to: Recipient, context: dict[str, Any], report: Path | None, as_of: date,
-                   sender: str) -> mail.Outgoing:
+                   sender: str, review: Path | None = None) -> mail.Outgoing:
     msg = new_message("digest", to, digest_subject(context), as_of, sender)
     msg.set_content(render("digest.txt.j2", **context))
     msg.add_alternative(render("digest.html.j2", **context), subtype="html")
     if report is not None:
         msg.add_attachment(report.read_bytes(), maintype="text", subtype="html", filename=REPORT_NAME)
+    if review is not None:
+        msg.add_attachment(review.read_bytes(), maintype=XLSX[0], subtype=XLSX[1],
+                           filename=f"待决定 {as_of:%m-%d} {to.name}.xlsx")
     filename = f"digest/{safe_name(to.advisor_id)}.eml"
     return mail.Outgoing("digest", to.advisor_id, to.email, as_of, msg, filename)
 
 
 def digest_mail(worklist: pl.DataFrame, roster: pl.DataFrame, without_email: Collection[str], report: Path,
-                as_of: date, sender: str,
-                failed: list[dict[str, str]] | None = None) -> tuple[list[mail.Outgoing], list[str]]:
+                as_of: date, sender: str, failed: list[dict[str, str]] | None = None,
+                morning: Morning | None = None) -> tuple[list[mail.Outgoing], list[str]]:
     """A digest for each active manager who has a team or work of their own; the second list holds the
     managers without a usable email address. `roster` has one row per advisor; `without_email` are the
     advisors whose worklist could not be emailed."""
     attached = report if report.is_file() else None
     parts = by_advisor(worklist.with_row_index(ROW))  # split once; each team's rows put back in order below
     names = _names(roster)
+    morning = morning or Morning()
     items, missing = [], []
     for head in managers(roster):
         if not head.team and head.advisor_id not in parts:
@@ -186,10 +253,12 @@ def digest_mail(worklist: pl.DataFrame, roster: pl.DataFrame, without_email: Col
             continue
         team = [parts[a] for a in dict.fromkeys((head.advisor_id, *head.team)) if a in parts]
         work = pl.concat(team).sort(ROW).drop(ROW) if team else worklist.clear()
+        own = store_report_path(report.parent, head.store)  # a group manager's store has none: the group's
+        kpis = own if own.is_file() else attached
         to = Recipient(head.advisor_id, head.name, address)
         try:
-            context = _context(head, work, roster, names, without_email, as_of, attached is not None)
-            items.append(digest_message(to, context, attached, as_of, sender))
+            context = _context(head, work, roster, names, without_email, as_of, kpis is not None, morning)
+            items.append(digest_message(to, context, kpis, as_of, sender, morning.reviews.get(head.advisor_id)))
         except BaseException as err:  # this manager's digest only (genjin/failures.py)
             if not is_contained(err):
                 raise

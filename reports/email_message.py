@@ -129,10 +129,12 @@ def advisor_mail(worklist: pl.DataFrame, roster: pl.DataFrame, workbooks: Mappin
 
 def deliver(worklist: pl.DataFrame, advisors: pl.DataFrame, workbooks: Mapping[str, Path], run_dir: Path,
             as_of: date, ledger_path: Path | None, send: bool, env: Mapping[str, str], *,
-            transport: mail.Transport | None = None, policy: Policy | None = None) -> dict[str, Any]:
+            transport: mail.Transport | None = None, policy: Policy | None = None,
+            morning: Any = None) -> dict[str, Any]:
     """The night's mail: every advisor's worklist and every manager's digest is written to
     `run_dir/outbox/` (digests under `outbox/digest/`); with `send`, each one that the ledger at `ledger_path`
-    has not seen sent goes to the SMTP server configured in `env` (or to `transport`). Returns run.json's
+    has not seen sent goes to the SMTP server configured in `env` (or to `transport`); `morning` is the
+    digests' `reports.digest.Morning` (chase list, capacity, review workbooks). Returns run.json's
     `emails` block: `{written, sent, already_sent, failed: [{to, error}], without_email: [advisor_id, ...]}`.
     Missing or wrong SMTP settings do not stop the run: each message is recorded as failed, with why.
     `worklist` carries the plan (transforms/plan.py); `policy` names its urgency classes (default: shipped)."""
@@ -155,7 +157,7 @@ def deliver(worklist: pl.DataFrame, advisors: pl.DataFrame, workbooks: Mapping[s
                                         not_made)
     report = run_dir / "report.html"
     digests, managers_without_email = digest_mail(worklist, roster, set(without_email), report, as_of, sender,
-                                                  not_made)
+                                                  not_made, morning)
     result = mail.dispatch(
         [*items, *digests], mail.OutboxFolder(run_dir / "outbox"),
         transport if send else None, mail.SentLedger(ledger_path) if send and ledger_path else None,

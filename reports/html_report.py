@@ -18,9 +18,10 @@ import polars as pl
 from genjin.policy import Policy
 from reports import charts
 from reports.charts import Chart, Panel, Target
-from reports.kpi_json import KPIS_JSON, read_earlier_kpis, write_kpis_json
+from reports.kpi_json import KPIS_JSON, read_earlier_kpis, store_report_path, write_kpis_json
 from reports.templating import render
 from transforms.frames import Inputs, latest_per_key
+from transforms.kpi_scope import for_store
 from transforms.kpis import GROUP, KPIS, UNKNOWN_SOURCE, Kpi, KpiResult, compute_kpis, nested
 from transforms.night import Night
 from transforms.views import task_label
@@ -83,6 +84,18 @@ TARGET_CHART_STORES = 20  # beyond this many stores the chart shows the worst pe
 CYCLE_BINS = ((0, 7), (8, 14), (15, 30), (31, 60), (61, 90), (91, None))
 
 
+GROUP_WIDE_CHARTS = ("deal_cycle", "lost_reasons")  # fed by the group's facts only (transforms/kpi_scope.py)
+
+
+def _text(language: str, store: str | None) -> dict[str, str]:
+    """The report's words; one store's report calls its figures the store's."""
+    if store is None:
+        return TEXT[language]
+    words = {"zh": {"overview": f"{store} 概览", "group_avg": "本店"},
+             "en": {"overview": f"{store} overview", "group_avg": "Store"}}[language]
+    return TEXT[language] | words
+
+
 def targets(policy: Policy, language: str) -> dict[str, Target]:
     t = policy.targets
     label = TEXT[language]["target"]
@@ -120,7 +133,8 @@ def money(yuan: float | None, language: str) -> str:
 class Cell:
     text: str
     sort: str  # data-v: a number, "" for no value (sorted last); text cells sort by their text
-    css: str = ""
+    css: str = ""  # met | missed (against the target) | few (too few cases to judge: grey)
+    n: int | None = None  # the cases a rate or score is computed from, shown beside it
 
 
 def _status(key: str, value: Any, goals: dict[str, Target]) -> str:
@@ -131,9 +145,17 @@ def _status(key: str, value: Any, goals: dict[str, Target]) -> str:
     return "met" if ok else "missed"
 
 
-def _cell(entry: Kpi, value: Any, language: str, goals: dict[str, Target]) -> Cell:
+JUDGED_UNITS = ("rate", "score")  # the KPIs whose sample size is shown, and greyed below `review.min_cases`
+
+
+def _cell(entry: Kpi, value: Any, language: str, goals: dict[str, Target], n: int | None = None,
+          min_cases: int = 1) -> Cell:
+    """A KPI's value as shown; a rate or score shows its cases `n`, and from fewer than `min_cases` it is
+    grey and not judged against its target."""
+    shown_n = n if entry.unit in JUDGED_UNITS and value is not None else None
+    few = shown_n is not None and shown_n < min_cases
     return Cell(fmt(entry, value, language), "" if value is None else f"{float(value):.4f}",
-                _status(entry.key, value, goals))
+                "few" if few else _status(entry.key, value, goals), shown_n)
 
 
 def _member_label(dimension: str, member: str, names: dict[str, str], language: str) -> str:
@@ -145,13 +167,14 @@ def _member_label(dimension: str, member: str, names: dict[str, str], language: 
     return member
 
 
-def _dimension_rows(data: dict[str, Any], period: str, dimension: str, names: dict[str, str], language: str,
-                    goals: dict[str, Target]) -> list[dict[str, Any]]:
+def _dimension_rows(result: KpiResult, data: dict[str, Any], period: str, dimension: str, names: dict[str, str],
+                    language: str, goals: dict[str, Target], min_cases: int) -> list[dict[str, Any]]:
     rows = []
     for member, values in data[period][dimension].items():
         rows.append({
             "member": _member_label(dimension, member, names, language),
-            "cells": [_cell(KPIS[key], values[key], language, goals) for key in TABLE_KPIS],
+            "cells": [_cell(KPIS[key], values[key], language, goals,
+                            _value(result, period, dimension, member, key, "n"), min_cases) for key in TABLE_KPIS],
         })
     return rows
 
@@ -171,8 +194,8 @@ def _cycle_bins(days: Sequence[int], language: str) -> list[tuple[str, int]]:
 
 
 def build_charts(result: KpiResult, data: dict[str, Any], policy: Policy, names: dict[str, str],
-                 earlier: Sequence[dict[str, Any]], language: str) -> list[Chart]:
-    tx = TEXT[language]
+                 earlier: Sequence[dict[str, Any]], language: str, store: str | None = None) -> list[Chart]:
+    tx = _text(language, store)
     font = charts.cjk_font()
     goals = targets(policy, language)
     period = "t30"
@@ -268,12 +291,14 @@ def _night_value(night: dict[str, Any], key: str) -> float | None:
 
 def report_context(result: KpiResult, policy: Policy, worklist: pl.DataFrame, advisors: pl.DataFrame,
                    files: list[dict[str, Any]], earlier: Sequence[dict[str, Any]] = (),
-                   language: str | None = None) -> dict[str, Any]:
-    """Everything the template shows. `earlier`: the kpis.json of earlier nights, oldest first."""
+                   language: str | None = None, store: str | None = None) -> dict[str, Any]:
+    """Everything the template shows. `earlier`: the kpis.json of earlier nights, oldest first. `store`: the
+    report is that store's (`result` from `transforms.kpi_scope.for_store`)."""
     language = language or policy.report_language
-    tx = TEXT[language]
+    tx = _text(language, store)
     data = nested(result)
     goals = targets(policy, language)
+    min_cases = policy.review.min_cases
     names = dict(zip(advisors["advisor_id"].to_list(), advisors["name"].to_list(), strict=True))
     mtd, t30 = result.windows
     kpi_rows = []
@@ -282,10 +307,11 @@ def report_context(result: KpiResult, policy: Policy, worklist: pl.DataFrame, ad
         if entry.aggregate == "segments":
             continue
         goal = goals.get(key)
+        n_of = {p: _value(result, p, "group", GROUP, key, "n") for p in ("mtd", "t30")}
         kpi_rows.append({
             "key": key, "number": number, "label": entry.label(language),
-            "mtd": _cell(entry, data["mtd"]["group"][key], language, goals),
-            "t30": _cell(entry, data["t30"]["group"][key], language, goals),
+            "mtd": _cell(entry, data["mtd"]["group"][key], language, goals, n_of["mtd"], min_cases),
+            "t30": _cell(entry, data["t30"]["group"][key], language, goals, n_of["t30"], min_cases),
             "n": _value(result, "mtd", "group", GROUP, key, "n"),
             "target": goal.label.split(" ", 1)[1] if goal else "",
         })
@@ -298,9 +324,9 @@ def report_context(result: KpiResult, policy: Policy, worklist: pl.DataFrame, ad
                 "number": list(KPIS).index(key) + 1} for key in TABLE_KPIS]
     tables = [
         {"dimension": dim, "title": tx[f"by_{dim}"], "column": tx[dim],
-         "mtd": _dimension_rows(data, "mtd", dim, names, language, goals),
-         "t30": _dimension_rows(data, "t30", dim, names, language, goals)}
-        for dim in ("store", "advisor", "source")
+         "mtd": _dimension_rows(result, data, "mtd", dim, names, language, goals, min_cases),
+         "t30": _dimension_rows(result, data, "t30", dim, names, language, goals, min_cases)}
+        for dim in ("store", "advisor", "source") if data["mtd"][dim]
     ]
     tickets = dict(zip(result.store_tickets["store"].to_list(), result.store_tickets["avg_ticket"].to_list(),
                        strict=True))
@@ -328,12 +354,16 @@ def report_context(result: KpiResult, policy: Policy, worklist: pl.DataFrame, ad
         "tables": tables,
         "segment_labels": [tx.get(f"segment.{name}", name) for name in result.segment_names],
         "rfm_rows": rfm_rows,
-        "charts": build_charts(result, data, policy, names, earlier, language),
+        "charts": [c for c in build_charts(result, data, policy, names, earlier, language, store)
+                   if store is None or c.key not in GROUP_WIDE_CHARTS],
         "trend_note": tx["trend_single"] if not earlier else "",
         "task_types": per_type.to_dicts(),
         "files": files,
         "footnotes": footnotes,
         "kpis": data,
+        "store_name": store,
+        "few_note": (f"灰色的比率样本不足 {min_cases} 例，仅供参考，不与目标比较。" if language == "zh" else
+                     f"Grey rates come from fewer than {min_cases} cases: shown, not judged against the target."),
     }
 
 
@@ -360,4 +390,11 @@ def write_kpi_outputs(inputs: Inputs, worklist: pl.DataFrame, policy: Policy, as
     advisors = latest_per_key(inputs).advisors.collect()
     context = report_context(result, policy, worklist, advisors, files, earlier_kpis, language)
     json_path = write_kpis_json(context["kpis"], run_dir / KPIS_JSON)
+    for store in result.members.get("store", []):  # each store manager's digest attaches their store's
+        staff = advisors.filter(pl.col("store") == store)["advisor_id"].to_list()
+        mine = worklist.filter(pl.col("store") == store)
+        scoped = report_context(for_store(result, store, staff), policy, mine, advisors, [], (), language, store)
+        path = store_report_path(run_dir, store)
+        path.parent.mkdir(exist_ok=True)
+        write_report(scoped, path)
     return KpiOutputs(write_report(context, run_dir / "report.html"), json_path)

@@ -9,7 +9,14 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from genjin.archive import safe_name
+
 KPIS_JSON = "kpis.json"
+STORE_REPORTS = "reports"  # OUT/<as-of>/reports/<store>.html: one store's report, for its manager's digest
+
+
+def store_report_path(run_dir: Path, store: str) -> Path:
+    return run_dir / STORE_REPORTS / f"{safe_name(store)}.html"
 
 
 def _clean(value: Any) -> Any:

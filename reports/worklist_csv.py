@@ -25,3 +25,17 @@ def write_worklist_csv(worklist: pl.DataFrame, path: Path) -> Path:
     frame = worklist.select(columns).pipe(with_display_phones).pipe(guard_text)
     path.write_bytes(b"\xef\xbb\xbf" + frame.write_csv(date_format="%Y-%m-%d").encode("utf-8"))
     return path
+
+
+def planned_rows(path: Path) -> pl.DataFrame:
+    """advisor_id, planned: the customers of each advisor's workbook of an earlier night, from that night's
+    worklist.csv (only the plan's rows when it has the plan's `in_plan` column); empty when there is none."""
+    empty = pl.DataFrame(schema={"advisor_id": pl.String, "planned": pl.Int64})
+    if not path.is_file():
+        return empty
+    rows = pl.read_csv(path, infer_schema_length=0, encoding="utf8")
+    if "in_plan" in rows.columns:
+        rows = rows.filter(pl.col("in_plan").str.to_lowercase().is_in(["true", "1", "是"]))
+    if not {"advisor_id", "customer_id"} <= set(rows.columns):
+        return empty
+    return rows.group_by("advisor_id").agg(pl.col("customer_id").n_unique().cast(pl.Int64).alias("planned"))

@@ -25,6 +25,8 @@ class Parse(StrEnum):
     GRADE = "grade"
     ROLE = "role"
     VIN = "vin"
+    DECISION = "decision"
+    ADVISOR_REF = "advisor_ref"
 
 
 @dataclass(frozen=True)
@@ -107,6 +109,7 @@ FOLLOWUPS = Kind(
         Col("next_followup_at", ("下次跟进时间", "下次跟进日期", "计划跟进时间"), Parse.DATETIME),
         Col("purchase_timeframe", ("预计购车时间", "购车紧急程度", "timeframe")),
         Col("grade", ("客户级别", "意向级别", "客户等级"), Parse.GRADE),
+        Col("entry", ("录入方式",)),  # `returned_workbook` for the rows of an advisor's workbook dropped back
     ),
     one_of=(("lead_id", "phone"),),
 )
@@ -172,7 +175,24 @@ ADVISORS = Kind(
     ),
 )
 
-KINDS: tuple[Kind, ...] = (LEADS, FOLLOWUPS, SALES, SERVICE, ADVISORS)
+# the manager's review workbook filled in and dropped back (reports/review.py, transforms/decisions.py)
+DECISIONS = Kind(
+    "decisions",
+    "经理决定",
+    (
+        Col("customer_id", ("客户编号", "客户id"), required=True),
+        Col("decision", ("决定", "经理决定", "处理决定"), Parse.DECISION, True),
+        Col("decided_at", ("生效日期", "决定日期"), Parse.DATE, True),
+        Col("from_advisor_id", ("原顾问工号", "现顾问工号"), Parse.ADVISOR_REF),
+        Col("new_advisor_id", ("改派给", "接手顾问", "新顾问工号"), Parse.ADVISOR_REF),
+        Col("lead_id", ("线索编号",)),
+        Col("lost_reason", ("战败原因",)),
+        Col("decided_by", ("经理工号", "决定人工号")),
+        Col("note", ("经理备注", "决定说明")),
+    ),
+)
+
+KINDS: tuple[Kind, ...] = (LEADS, FOLLOWUPS, SALES, SERVICE, ADVISORS, DECISIONS)
 KIND_BY_NAME = {k.name: k for k in KINDS}
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pandera.polars as pa
 import polars as pl
 
-from schemas.vocab import GRADES, LEAD_STATUSES, ORDER_STATUSES, OUTCOMES
+from schemas.vocab import DECISION_LABELS, GRADES, LEAD_STATUSES, ORDER_STATUSES, OUTCOMES
 
 E164 = r"^\+[1-9]\d{6,14}$"
 
@@ -80,10 +80,17 @@ class Advisors(_Base):
     active: bool = pa.Field(nullable=True)
 
 
+class Decisions(_Base):
+    customer_id: str = pa.Field(nullable=False)
+    decision: str = pa.Field(nullable=False, isin=list(DECISION_LABELS))
+    decided_at: pl.Date = pa.Field(nullable=False)
+
+
 MODELS: dict[str, type[_Base]] = {
     "leads": Leads,
     "followups": Followups,
     "sales": Sales,
     "service": Service,
     "advisors": Advisors,
+    "decisions": Decisions,
 }

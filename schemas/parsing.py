@@ -13,7 +13,7 @@ import phonenumbers
 import polars as pl
 
 from schemas.columns import Parse
-from schemas.vocab import FALSE_WORDS, GRADES, ROLE_WORDS, TRUE_WORDS
+from schemas.vocab import DECISION_WORDS, FALSE_WORDS, GRADES, ROLE_WORDS, TRUE_WORDS
 
 EXCEL_EPOCH = date(1899, 12, 30)
 _SERIAL = r"^\d{1,6}(\.\d+)?$"
@@ -134,6 +134,16 @@ def parse_role(col: str) -> pl.Expr:
     return s.replace_strict(ROLE_WORDS, default=None, return_dtype=pl.String).alias(col)
 
 
+def parse_decision(col: str) -> pl.Expr:
+    s = _clean_text(col).str.to_lowercase()
+    return s.replace_strict(DECISION_WORDS, default=None, return_dtype=pl.String).alias(col)
+
+
+def parse_advisor_ref(col: str) -> pl.Expr:
+    """An advisor as the review workbook's drop-down writes them, `S002 李四`, or just `S002` → `S002`."""
+    return _clean_text(col).str.extract(r"^([^\s（(]+)", 1).alias(col)
+
+
 def parse_vin(col: str) -> pl.Expr:
     s = _clean_text(col).str.to_uppercase().str.replace_all(r"\s", "")
     return pl.when(s.str.contains(r"^[A-HJ-NPR-Z0-9]{17}$")).then(s).otherwise(None).alias(col)
@@ -153,6 +163,8 @@ PARSERS: dict[Parse, Callable[[str], pl.Expr]] = {
     Parse.GRADE: parse_grade,
     Parse.ROLE: parse_role,
     Parse.VIN: parse_vin,
+    Parse.DECISION: parse_decision,
+    Parse.ADVISOR_REF: parse_advisor_ref,
 }
 
 REASONS: dict[Parse, tuple[str, str]] = {
@@ -164,4 +176,6 @@ REASONS: dict[Parse, tuple[str, str]] = {
     Parse.GRADE: ("客户级别应为 S/A/B/C/D/O/H", "grade must be S/A/B/C/D/O/H"),
     Parse.ROLE: ("岗位应为 销售顾问/服务顾问/经理", "role must be sales/service/manager"),
     Parse.VIN: ("车架号应为17位", "VIN must be 17 characters"),
+    Parse.DECISION: ("决定应为 改派/战败/勿扰/保持", "decision must be reassign/lost/do not contact/keep"),
+    Parse.ADVISOR_REF: ("无法识别的顾问工号", "not an advisor id"),
 }

@@ -18,6 +18,7 @@ from schemas.validate import REJECT_SCHEMA, ROW
 # headers only genjin's own worklist workbook carries (reports/workbook.py)
 SIGNATURE = tuple(normalise_header(h) for h in ("跟进事项", "客户编号", "逾期天数"))
 FILLED_IN = ("contacted_at", "outcome", "next_followup_at", "summary")
+RETURNED = "returned_workbook"  # the follow-ups' `entry`: the digest counts who returned their workbook
 
 
 def is_returned_worklist(header_cells: list[str | None]) -> bool:
@@ -46,4 +47,4 @@ def prepare(raw: pl.DataFrame, filled_at: datetime) -> tuple[pl.DataFrame, pl.Da
             "contacted_at"
         )
     )
-    return filled, rejects
+    return filled.with_columns(pl.lit(RETURNED).alias("entry")), rejects

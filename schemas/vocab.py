@@ -30,3 +30,20 @@ OUTCOMES = ("已接通", "未接通", "预约到店", "已到店", "已试驾", 
 CHANNELS = ("电话", "微信", "短信", "到店", "试驾", "活动")
 ORDER_STATUSES = ("已订车", "已交车", "已退订")
 SERVICE_TYPES = ("首保", "定保", "保养", "维修", "钣喷", "索赔", "保险")
+
+# the manager's decisions in the review workbook (reports/review.py): the drop-down shows the first word of each
+DECISION_LABELS: dict[str, str] = {
+    "reassign": "改派",
+    "lost": "战败",
+    "do_not_contact": "勿扰",
+    "keep": "保持",
+}
+DECISION_WORDS: dict[str, str] = {
+    **{label: code for code, label in DECISION_LABELS.items()},
+    **{code: code for code in DECISION_LABELS},
+    "改派他人": "reassign", "转给": "reassign", "转交": "reassign", "换人": "reassign",
+    "标记战败": "lost", "战败关闭": "lost",
+    "不再联系": "do_not_contact", "拒绝联系": "do_not_contact", "免打扰": "do_not_contact",
+    "do not contact": "do_not_contact",
+    "保留": "keep", "不变": "keep", "维持": "keep", "继续跟进": "keep",
+}

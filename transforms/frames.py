@@ -15,6 +15,9 @@ class Inputs:
     sales: pl.LazyFrame
     service: pl.LazyFrame
     advisors: pl.LazyFrame
+    # the managers' decisions (schemas.columns.DECISIONS), with the file, sheet and night that brought each
+    # (`__file`, `__sheet`, `__night`); None: a night without any
+    decisions: pl.LazyFrame | None = None
 
 
 KEYS = {"leads": "lead_id", "sales": "order_id", "service": "ro_id", "advisors": "advisor_id"}

@@ -4,12 +4,13 @@ stage and grade (SPEC §4–§6). At group scale this is most of a night's trans
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 import polars as pl
 
 from genjin.policy import Policy
+from transforms import decisions
 from transforms.customers import Identity, identify
 from transforms.frames import ENGINE, Inputs, known_on, latest_per_key
 from transforms.links import followups_to_leads, orders_to_leads
@@ -24,6 +25,7 @@ class Night:
     sales: pl.LazyFrame  # ident.sales + lead_ref
     leads: pl.LazyFrame  # one row per lead: follow-up facts, grade, stage (`lead_state`)
     customers: pl.LazyFrame  # one row per customer: stage and grade (`customer_state`)
+    decisions: pl.LazyFrame  # the managers' decisions, checked (`transforms.decisions.check`)
 
 
 STATE_SECTIONS = ("grades", "stages")  # the only parts of the policy `prepare` reads (lead_state, customer_state)
@@ -39,11 +41,19 @@ def prepare(inputs: Inputs, policy: Policy, as_of: date) -> Night:
     """`inputs` as loaded; every frame of the result is computed once (collected) and read many times."""
     known = latest_per_key(known_on(inputs, as_of))
     ident = identify(known.leads, known.followups, known.sales, known.service).collected()
+    checked = decisions.check(known.decisions, known.advisors, ident.customers, ident.leads).collect(engine=ENGINE)
+    effective = decisions.in_effect(checked.lazy(), as_of)
+    lost_status = policy.stages.lost_statuses[0]
+    ident = replace(ident, leads=decisions.mark_lost(ident.leads, effective, lost_status).collect(engine=ENGINE).lazy())
     followups, sales = pl.collect_all([
         followups_to_leads(ident.followups, ident.leads), orders_to_leads(ident.sales, ident.leads)
     ], engine=ENGINE)
     # not rechunked: the panic a two-chunk `grade` column caused here (issue #12) was Polars 2.1.0's `pl.format`,
     # which every task reason now avoids (`transforms.frames.format_text`; tests/test_polars_panic.py)
     leads = lead_state(ident.leads, followups.lazy(), sales.lazy(), policy, as_of).collect(engine=ENGINE)
-    customers = customer_state(ident.customers, leads.lazy(), sales.lazy(), policy, as_of).collect(engine=ENGINE)
-    return Night(known, ident, followups.lazy(), sales.lazy(), leads.lazy(), customers.lazy())
+    customers = (
+        customer_state(ident.customers, leads.lazy(), sales.lazy(), policy, as_of)
+        .pipe(decisions.mark_do_not_contact, effective)
+        .collect(engine=ENGINE)
+    )
+    return Night(known, ident, followups.lazy(), sales.lazy(), leads.lazy(), customers.lazy(), checked.lazy())

@@ -109,7 +109,8 @@ def split_by_store(inputs: Inputs, as_of: date) -> list[StorePart]:
     units = store_of_customers(ident)
     stores = sorted(units[UNIT].drop_nulls().unique().to_list())
     if not stores:
-        return [StorePart(None, Inputs(**{k: f.lazy() for k, f in frames.items()}, advisors=advisors.lazy()))]
+        return [StorePart(None, Inputs(**{k: f.lazy() for k, f in frames.items()}, advisors=advisors.lazy(),
+                                         decisions=inputs.decisions))]
     identified = dict(zip(kinds, (ident.leads, ident.followups, ident.sales, ident.service), strict=True))
     rows_of = {
         kind: identified[kind]
@@ -130,7 +131,8 @@ def split_by_store(inputs: Inputs, as_of: date) -> list[StorePart]:
         for store in stores:
             parts[store][kind] = cut.get((store,), frame.clear())
     return [
-        StorePart(store, Inputs(**{k: f.lazy() for k, f in part.items()}, advisors=advisors.lazy()))
+        StorePart(store, Inputs(**{k: f.lazy() for k, f in part.items()}, advisors=advisors.lazy(),
+                                decisions=inputs.decisions))
         for store, part in parts.items()
     ]
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import polars as pl
 
 from transforms.frames import format_text
@@ -10,6 +12,18 @@ from transforms.labels import TASK_LABELS
 
 def task_label(col: str = "task_type") -> pl.Expr:
     return pl.col(col).replace_strict(TASK_LABELS, default=pl.col(col))
+
+
+# the notes transforms/worklist.py puts before a reason, and where a reason's English gloss begins
+NOTES = re.compile(r"【(转交|改派)】[^·]*· ")
+ENGLISH = re.compile(r"\s*/\s*[A-Za-z].*$")
+
+
+def bare_reason(reason: str | None) -> str:
+    """A task's reason as a manager reads it: no handover or reassignment note, no English gloss, no label
+    (`客户投诉/不满意：…` → `…`)."""
+    text = ENGLISH.sub("", NOTES.sub("", reason or ""))
+    return text.split("：", 1)[1] if "：" in text.split("（")[0] else text
 
 
 def per_customer(worklist: pl.DataFrame) -> pl.DataFrame:

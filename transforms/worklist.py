@@ -9,6 +9,7 @@ import polars as pl
 from genjin.policy import Policy
 from transforms.assign import assign
 from transforms.calendar import on_open_days
+from transforms.decisions import in_effect, reassign
 from transforms.frames import ENGINE, Inputs, format_text
 from transforms.night import Night, prepare
 from transforms.tasks_aftersales import complaint, post_delivery, post_service_revisit
@@ -64,6 +65,7 @@ def describe(tasks: pl.LazyFrame, customers: pl.LazyFrame, as_of: date) -> pl.La
     orphan_note = format_text(
         "【转交】原顾问 {} 不在职或不在名单 · ", pl.col("original_advisor_id").fill_null("—")
     )
+    moved_note = format_text("【改派】经理决定，原顾问 {} / reassigned · ", pl.col("reassigned_from"))
     return (
         tasks.join(
             customers.select(
@@ -79,7 +81,9 @@ def describe(tasks: pl.LazyFrame, customers: pl.LazyFrame, as_of: date) -> pl.La
             (pl.lit(as_of) - pl.col("due_date")).dt.total_days().alias("days_overdue"),
             pl.coalesce("grade", "customer_grade").alias("grade"),
             pl.coalesce("stage", "customer_stage").alias("stage"),
-            pl.when(pl.col("orphaned")).then(orphan_note + pl.col("reason")).otherwise("reason").alias("reason"),
+            pl.when(pl.col("orphaned")).then(orphan_note + pl.col("reason"))
+            .when(pl.col("reassigned_from").is_not_null()).then(moved_note + pl.col("reason"))
+            .otherwise("reason").alias("reason"),
         )
         .sort(list(SORT_BY), descending=list(DESCENDING))
     )
@@ -95,8 +99,9 @@ def worklist_from(night: Night, policy: Policy, as_of: date) -> pl.DataFrame:
     worklist = (
         open_tasks(night, policy, as_of)
         .pipe(due_on, as_of)
+        .pipe(reassign, in_effect(night.decisions, as_of))
         .pipe(assign, night.inputs.advisors)
         .pipe(describe, night.customers, as_of)
     )
-    extra = ["ref", "lead_id", "orphaned", "original_advisor_id", "open_until"]
+    extra = ["ref", "lead_id", "orphaned", "original_advisor_id", "open_until", "reassigned_from"]
     return worklist.select(*WORKLIST_COLUMNS, *extra).collect(engine=ENGINE)

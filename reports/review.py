@@ -1,0 +1,199 @@
+"""The manager's review workbook (`reviews/<manager_id>.xlsx`, attached to the digest): the rows of
+transforms/review.py — handed-over customers, stale work, overflow — each with its proposal, and the columns
+the manager fills in (决定 drop-down, 改派给 drop-down of the store's advisors, 战败原因, 生效日期, 经理备注).
+Dropped back into the drop folder, it reads as `decisions` (schemas.columns.DECISIONS): the headers of the
+columns genjin reads back are that kind's aliases. Rendering only: who gets which rows and what is proposed
+is decided in transforms/."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import NamedTuple
+
+import polars as pl
+from xlsxwriter import Workbook
+from xlsxwriter.worksheet import Worksheet
+
+from reports.phones import mask_phone
+from reports.workbook import (
+    ESCALATED_FONT,
+    GRID,
+    HEADER_FILL,
+    INPUT_FILL,
+    INPUT_HEADER_FILL,
+    LINE_HEIGHT,
+    _Formats,
+    _header_row,
+    _write,
+    lines_in,
+    style,
+)
+from schemas.vocab import DECISION_LABELS
+from transforms.labels import STAGE_LABELS
+from transforms.views import bare_reason
+
+SECTION_LABELS = {"handed_over": "转交客户", "stale": "久未跟进", "overflow": "超出每日上限"}
+SECTION_FILLS = {"handed_over": "#DDEBF7", "stale": "#FDE9E7", "overflow": "#FFF2CC"}
+STAFF_SHEET = "顾问"  # hidden: the 改派给 drop-down's list
+KEY_FILL = "#EDEDED"  # the columns genjin reads back and the manager leaves as they are
+
+
+class Column(NamedTuple):
+    header: str
+    source: str
+    width: float
+    kind: str = "shown"  # shown | input | key
+    number_format: str | None = None
+
+
+COLUMNS: tuple[Column, ...] = (
+    Column("类别", "section_label", 11),
+    Column("客户姓名", "customer_name", 11),
+    Column("电话", "phone_masked", 13),
+    Column("顾问", "holder", 13),
+    Column("跟进事项", "tasks", 16),
+    Column("逾期天数", "days_overdue", 8, number_format="0"),
+    Column("级别", "grade", 5),
+    Column("阶段", "stage_label", 8),
+    Column("原因", "reason_short", 40),
+    Column("建议", "proposal_text", 32),
+    Column("决定", "decision", 9, "input"),
+    Column("改派给", "new_advisor", 15, "input"),
+    Column("战败原因", "lost_reason", 22, "input"),
+    Column("生效日期", "decided_at", 11, "input", "yyyy-mm-dd"),
+    Column("经理备注", "note", 20, "input"),
+    Column("客户编号", "customer_id", 17, "key"),
+    Column("线索编号", "lead_id", 12, "key"),
+    Column("原顾问工号", "from_advisor_id", 10, "key"),
+    Column("经理工号", "manager_id", 9, "key"),
+)
+WRAPPED = ("原因", "建议", "跟进事项")
+GUIDE = (
+    "怎么用这张表",
+    "1. 每一行是一位需要您决定的客户：转交客户（原顾问离职）、久未跟进、超出顾问每日上限。",
+    "2. “建议”一列是系统的建议；在“决定”列的下拉中选：改派 / 战败 / 勿扰 / 保持。",
+    "3. 改派：在“改派给”中选接手的顾问（已按建议预填，可改）。战败：请填写战败原因（已按建议预填）。",
+    "4. “生效日期”起生效（默认今天）。“决定”留空的行不生效。灰色列请勿修改。",
+    "5. 填好后把本文件放回投放目录，当晚生效：改派的客户出现在新顾问的清单上，战败线索不再跟进，勿扰客户不再联系。",
+    "6. 离职顾问的客户整体改派：每行选“改派”并选接手顾问即可，一行一位客户。",
+)
+
+
+def _name(names: dict[str, str], advisor_id: str | None) -> str:
+    if not advisor_id:
+        return ""
+    return f"{names[advisor_id]}（{advisor_id}）" if advisor_id in names else f"{advisor_id}（不在名单）"
+
+
+def choice(names: dict[str, str], advisor_id: str) -> str:
+    """An advisor as the 改派给 drop-down shows them, `S002 李四` (schemas.parsing reads the id back)."""
+    return f"{advisor_id} {names.get(advisor_id, '')}".strip()
+
+
+def _holder(names: dict[str, str], row: dict) -> str:
+    """Who has the customer: for a handed-over one, the advisor who left (the manager holds it meanwhile)."""
+    if row["section"] == "handed_over":
+        gone = row["from_advisor_id"]
+        return f"{names[gone]}（已离职）" if gone in names else f"{gone or '—'}（不在名单）"
+    return _name(names, row["advisor_id"])
+
+
+def _proposal_text(row: dict, names: dict[str, str]) -> str:
+    if row["proposal"] == "reassign":
+        return f"改派给 {_name(names, row['proposed_advisor_id'])}"
+    if row["proposal"] == "lost":
+        return f"战败：{row['proposed_reason']}"
+    return "保持（同岗位没有空余名额的顾问）" if row["section"] != "stale" else "保持，请督促跟进"
+
+
+
+
+def _short(reasons: str | None) -> str:
+    """The most urgent reason, without the handover note the 类别 already says, and how many more."""
+    lines = (reasons or "").splitlines()
+    head = bare_reason(lines[0]) if lines else ""
+    return head + (f"（另有 {len(lines) - 1} 项）" if len(lines) > 1 else "")
+
+
+def _records(rows: pl.DataFrame, names: dict[str, str], as_of: date) -> list[dict]:
+    out = []
+    for row in rows.iter_rows(named=True):
+        out.append(row | {
+            "reason_short": _short(row["reasons"]),
+            "section_label": SECTION_LABELS[row["section"]],
+            "phone_masked": mask_phone(row["phone"]),
+            "holder": _holder(names, row),
+            "stage_label": STAGE_LABELS.get(row["stage"], row["stage"]),
+            "proposal_text": _proposal_text(row, names),
+            "decision": None,
+            "new_advisor": choice(names, row["proposed_advisor_id"]) if row["proposed_advisor_id"] else None,
+            "lost_reason": row["proposed_reason"],
+            "decided_at": as_of,
+            "note": None,
+        })
+    return out
+
+
+def _sheet(ws: Worksheet, formats: _Formats, records: list[dict], choices: list[str]) -> None:
+    fills = {"shown": HEADER_FILL, "input": INPUT_HEADER_FILL, "key": "#7F7F7F"}
+    _header_row(ws, formats, [(c.header, c.width, fills[c.kind]) for c in COLUMNS])
+    for i, record in enumerate(records, start=1):
+        lines = max(lines_in(record[c.source], c.width) for c in COLUMNS if c.header in WRAPPED)
+        ws.set_row(i, LINE_HEIGHT * max(lines, 1))  # xlsxwriter does not fit rows to wrapped text
+        for j, column in enumerate(COLUMNS):
+            props: dict = {**GRID, "valign": "top", "text_wrap": column.header in WRAPPED}
+            if column.number_format:
+                props["num_format"] = column.number_format
+            fill = {"input": INPUT_FILL, "key": KEY_FILL}.get(column.kind)
+            if j == 0:
+                fill = SECTION_FILLS[record["section"]]
+            if column.source == "days_overdue" and (record["days_overdue"] or 0) > 0:
+                props |= ESCALATED_FONT
+            _write(ws, i, j, record[column.source], formats[style(fill, **props)])
+    last = max(len(records), 1)
+    col = {c.header: j for j, c in enumerate(COLUMNS)}
+    ws.data_validation(1, col["决定"], last, col["决定"], {
+        "validate": "list", "source": list(DECISION_LABELS.values()), "ignore_blank": True,
+        "show_error": True, "error_title": "决定", "error_message": "请从下拉列表中选择：改派 / 战败 / 勿扰 / 保持",
+        "show_input": True, "input_title": "决定", "input_message": "改派 / 战败 / 勿扰 / 保持",
+    })
+    if choices:  # the list lives on a hidden sheet: an inline list is limited to 255 characters in all
+        ws.data_validation(1, col["改派给"], last, col["改派给"], {
+            "validate": "list", "source": f"='{STAFF_SHEET}'!$A$1:$A${len(choices)}", "ignore_blank": True,
+            "show_error": True, "error_title": "改派给", "error_message": "请从下拉列表中选择本店在职顾问",
+        })
+    ws.data_validation(1, col["生效日期"], last, col["生效日期"], {
+        "validate": "date", "criteria": "between", "minimum": 36526, "maximum": 73050, "ignore_blank": True,
+        "show_error": True, "error_type": "warning", "error_title": "生效日期",
+        "error_message": "请填写日期，如 2026-11-24",
+    })
+    ws.freeze_panes(1, 2)
+    ws.autofilter(0, 0, last, len(COLUMNS) - 1)
+    ws.repeat_rows(0)
+    ws.set_landscape()
+    ws.set_paper(9)  # A4
+    ws.fit_to_pages(1, 0)
+    ws.print_area(0, 0, last, col["经理备注"])  # the grey key columns stay on screen, not on paper
+
+
+def write_review_workbook(rows: pl.DataFrame, names: dict[str, str], staff: list[str], as_of: date,
+                          path: Path) -> Path:
+    """`rows`: one manager's `transforms.review.review_rows`; `names`: advisor_id → name; `choices`: the
+    advisors the manager may reassign to (`transforms.review.teammates`)."""
+    wb = Workbook(str(path), {"in_memory": True})
+    wb.set_properties({"author": "genjin", "created": datetime.now(UTC)})
+    formats = _Formats(wb)
+    choices = [choice(names, a) for a in staff]
+    _sheet(wb.add_worksheet(f"待决定 {as_of:%m-%d}"), formats, _records(rows, names, as_of), choices)
+    staff_sheet = wb.add_worksheet(STAFF_SHEET)
+    for i, name in enumerate(choices):
+        staff_sheet.write_string(i, 0, name)
+    staff_sheet.hide()
+    guide = wb.add_worksheet("说明")
+    guide.set_column(0, 0, 110)
+    for i, line in enumerate(GUIDE):
+        guide.write_string(i, 0, line, formats[style(bold=i == 0, text_wrap=True)])
+    wb.close()
+    return path
+
