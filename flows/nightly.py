@@ -53,10 +53,12 @@ def nightly(folders: Folders, as_of: date, policy_file: Path | None = None,
     history = History(folders.history)
     run_dir = publish.start(folders.out, as_of)  # the hidden partial folder; OUT/<as-of> at the end
     with clock.stage("read", lambda: read_counts(files)):
-        paths = steps.night_files(folders, as_of, settle_seconds)
+        found = steps.night_files(folders, as_of, settle_seconds)  # and the files held for the next night
+        paths = found.paths
         known = history.digests(before=as_of)
         reads = steps.read_and_validate.map(dropfolder.batches(paths, READ_BATCHES), known=unmapped(known))
         loads = dropfolder.in_night_order((load for f in reads for load in f.result()), paths)
+        loads = steps.find_duplicates(loads, history, as_of, folders)  # earlier the same night included
         files = steps.account(loads)
     crash_point("after_read")
     with clock.stage("store", lambda: store_counts(files)):
@@ -66,7 +68,7 @@ def nightly(folders: Folders, as_of: date, policy_file: Path | None = None,
         crash_point("after_rows")
         steps.store_ledger(fresh, history, as_of, order)  # from here on the night's files count as loaded
         crash_point("after_ledger")
-        steps.write_rejects_files(loads, run_dir)
+        rejects = steps.write_rejects_files(loads, run_dir)
         steps.move_originals(loads[:1], folders, as_of)
         crash_point("after_archive_first_file")  # a run killed between two moves
         steps.move_originals(loads[1:], folders, as_of)
@@ -84,7 +86,11 @@ def nightly(folders: Folders, as_of: date, policy_file: Path | None = None,
         steps.write_kpi_report(inputs, worklist, policy, files, run_dir, as_of, night)  # the digests attach it
         emails = steps.write_outbox(worklist, advisors, workbooks, run_dir, as_of,
                                     ledger_path=mail.ledger_path(folders.history), send=send)
-    summary = steps.write_summary(as_of, files, worklist, emails, clock.durations, run_dir)
+        held = [h.entry() for h in found.held]
+        warnings = steps.warnings_of(worklist, advisors)
+        emails["ops"] = steps.write_ops_email(files, held, warnings, rejects, run_dir, as_of,
+                                              ledger_path=mail.ledger_path(folders.history), send=send)
+    summary = steps.write_summary(as_of, files, worklist, emails, clock.durations, run_dir, held, warnings)
     crash_point("before_publish")
     return RunResult(publish.publish(run_dir, folders.out, as_of), summary)
 

@@ -11,7 +11,7 @@ import polars as pl
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
-from genjin import archive, dropfolder
+from genjin import archive, dropfolder, duplicates
 from genjin.folders import Folders
 from genjin.history import History
 from genjin.ingest import FileLoad, load_new_file
@@ -19,6 +19,7 @@ from genjin.policy import Policy
 from reports.email_message import deliver
 from reports.html_report import write_kpi_outputs
 from reports.kpi_json import read_earlier_kpis
+from reports.ops_email import deliver_ops
 from reports.rejects import write_rejects
 from reports.run_summary import file_entry, summary, write_run_json
 from reports.workbooks_parallel import write_advisor_workbooks
@@ -26,6 +27,7 @@ from reports.worklist_csv import write_worklist_csv
 from transforms.frames import Inputs
 from transforms.night import Night, prepare
 from transforms.views import per_customer
+from transforms.warnings import night_warnings
 from transforms.worklist import worklist_from
 
 step = task(cache_policy=NO_CACHE, log_prints=False)
@@ -33,8 +35,15 @@ io_step = task(cache_policy=NO_CACHE, log_prints=False, retries=2, retry_delay_s
 
 
 @step
-def night_files(folders: Folders, as_of: date, settle_seconds: float) -> list[Path]:
+def night_files(folders: Folders, as_of: date, settle_seconds: float) -> dropfolder.NightFiles:
     return dropfolder.night_files(folders, as_of, settle_seconds)
+
+
+@step
+def find_duplicates(loads: list[FileLoad], history: History, as_of: date, folders: Folders) -> list[FileLoad]:
+    """Each file whose content the ledger (or an earlier file tonight) already loaded becomes a `duplicate`."""
+    firsts = duplicates.first_loads(history.ledger(as_of))
+    return duplicates.mark_duplicates(loads, firsts, as_of, folders.archive / as_of.isoformat())
 
 
 @step
@@ -137,8 +146,22 @@ def write_outbox(worklist: pl.DataFrame, advisors: pl.DataFrame, workbooks: dict
 
 
 @step
+def warnings_of(worklist: pl.DataFrame, advisors: pl.DataFrame) -> list[dict[str, Any]]:
+    return night_warnings(worklist, advisors)
+
+
+@step
+def write_ops_email(files: list[dict[str, Any]], held: list[dict[str, Any]], warnings: list[dict[str, Any]],
+                    rejects: list[Path], run_dir: Path, as_of: date, ledger_path: Path | None = None,
+                    send: bool = False) -> dict[str, Any]:
+    """outbox/ops.eml for the `ops_email` address (GENJIN_OPS_EMAIL), sent with `send`; none on a clean night."""
+    return deliver_ops(files, held, warnings, rejects, run_dir, as_of, ledger_path, send, os.environ)
+
+
+@step
 def write_summary(as_of: date, files: list[dict[str, Any]], worklist: pl.DataFrame, emails: dict[str, Any],
-                  durations: dict[str, float], run_dir: Path) -> dict[str, Any]:
-    data = summary(as_of, files, worklist, emails, durations)
+                  durations: dict[str, float], run_dir: Path, held: list[dict[str, Any]] | None = None,
+                  warnings: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    data = summary(as_of, files, worklist, emails, durations, held, warnings)
     write_run_json(data, run_dir / "run.json")
     return data

@@ -3,6 +3,7 @@ Nothing is deleted and nothing is overwritten: a second file of the same name ge
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from datetime import date
@@ -26,14 +27,69 @@ def free_name(folder: Path, name: str) -> Path:
     return candidate
 
 
+MOVES = ".moves.jsonl"  # per folder: each move started, and each move finished
+
+
+def _journal(folder: Path, record: dict[str, str]) -> None:
+    with (folder / MOVES).open("a", encoding="utf-8") as f:
+        f.write(json.dumps(record, ensure_ascii=False) + "\n")
+        f.flush()
+        os.fsync(f.fileno())
+
+
+def _unfinished_moves(folder: Path) -> dict[str, str]:
+    """source name → target name of the moves into `folder` that were started and never finished."""
+    if not (folder / MOVES).is_file():
+        return {}
+    open_moves: dict[str, str] = {}
+    for line in (folder / MOVES).read_text(encoding="utf-8").splitlines():
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError:  # a line cut by the kill
+            continue
+        if record.get("done"):
+            open_moves.pop(record["from"], None)
+        else:
+            open_moves[record["from"]] = record["to"]
+    return open_moves
+
+
+def finish_interrupted_move(path: Path, folder: Path) -> bool:
+    """A file left in the drop folder by a run killed inside its move into `folder` — the journal says the
+    move began and never ended, and the target holds the same bytes — is removed from the drop folder: the
+    move is finished. Anything else (a re-drop of a file moved earlier, a changed file) is left alone."""
+    target_name = _unfinished_moves(folder).get(path.name)
+    if target_name is None:
+        return False
+    target = folder / target_name
+    if not target.is_file() or not _same_bytes(path, target):
+        return False
+    path.unlink()
+    _journal(folder, {"from": path.name, "to": target.name, "done": "1"})
+    return True
+
+
+def _same_bytes(a: Path, b: Path) -> bool:
+    if a.stat().st_size != b.stat().st_size:
+        return False
+    with a.open("rb") as fa, b.open("rb") as fb:
+        while True:
+            ca, cb = fa.read(1 << 20), fb.read(1 << 20)
+            if ca != cb:
+                return False
+            if not ca:
+                return True
+
+
 def _move(path: Path, folder: Path) -> Path:
     """The original stays in place until it is complete under its new name: a run killed half-way leaves
-    either the original alone, or the original and an identical archived copy (`files_of_night` then
-    finishes the move), or a hidden `.*.part-<pid>` copy that nothing reads."""
+    either the original alone, or the original and an identical archived copy with the move journalled as
+    begun (`finish_interrupted_move` then finishes it), or a hidden `.*.part-<pid>` copy that nothing reads."""
     folder.mkdir(parents=True, exist_ok=True)
     if path.parent.resolve() == folder.resolve():
         return path  # already there: a re-run of the night re-reads it from here
     target = free_name(folder, path.name)
+    _journal(folder, {"from": path.name, "to": target.name})
     try:
         os.link(path, target)
     except OSError:  # another file system, or no hard links: copy under a hidden name, then give it its name
@@ -44,6 +100,7 @@ def _move(path: Path, folder: Path) -> Path:
         os.link(partial, target)  # fails rather than overwrite
         partial.unlink()
     path.unlink()
+    _journal(folder, {"from": path.name, "to": target.name, "done": "1"})
     return target
 
 
