@@ -13,7 +13,7 @@ import polars as pl
 from genjin.readers import LIMITS, ReadLimits, Sheet, UnreadableFile, file_time, read_sheets
 from schemas import returned_worklist
 from schemas.columns import KIND_BY_NAME
-from schemas.header import find_header
+from schemas.header import find_header, what_each_kind_needs
 from schemas.validate import REJECT_SCHEMA, ROW, SHEET, Validated, parse, validate
 
 
@@ -179,8 +179,9 @@ def load_file(path: Path, digest: str | None = None, limits: ReadLimits = LIMITS
         return result
     result.sheets = [loaded for _, loaded in loads if loaded is not None]
     result.skipped_sheets = [name for name, loaded in loads if loaded is None]
-    if not result.sheets:
-        result.status, result.why = "quarantined", NO_HEADER if sheets else NO_CELLS
+    if not result.sheets:  # which columns each kind needs, and which the first sheet has (issue #13)
+        needs = "\n".join(f"  {line}" for line in what_each_kind_needs(sheets[0].cells)) if sheets else ""
+        result.status, result.why = "quarantined", f"{NO_HEADER}\n{needs}" if sheets else NO_CELLS
     return result
 
 

@@ -27,8 +27,9 @@ from schemas.vocab import OUTCOMES
 SIGNATURE = tuple(normalise_header(h) for h in ("跟进事项", "客户编号", "逾期天数"))
 FILLED_IN = ("contacted_at", "outcome", "next_followup_at", "summary")
 _MONTH_DAY = r"^(\d{1,2})\s*(?:月|/|\.|-)\s*(\d{1,2})\s*日?\s*(?:[ T]+(\d{1,2}[:：]\d{1,2}(?:[:：]\d{1,2})?))?$"
-UNREAD_DATE = ("下次跟进时间无法识别「{}」，已载入本次跟进，未安排下次跟进；请改成如 2025-12-06 或 12月6日",
+UNREAD_DATE = ("下次跟进时间无法识别「{}」：本次跟进已载入，但没有安排下次跟进",
                "next follow-up date not readable '{}': the contact was loaded without a next date")
+DATE_HINT = "请写成 2025-12-06、12月6日 或 12/6，改好后可重新放入投放目录"
 
 
 @dataclass(frozen=True)
@@ -96,6 +97,7 @@ def prepare(raw: pl.DataFrame, filled_at: datetime) -> Prepared:
             "column": "next_followup_at",
             "reason_zh": [UNREAD_DATE[0].format(v) for v in dropped["next_followup_at"]],
             "reason_en": [UNREAD_DATE[1].format(v) for v in dropped["next_followup_at"]],
+            "hint": DATE_HINT,
         },
         schema=REJECT_SCHEMA,
     )
