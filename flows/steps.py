@@ -70,14 +70,15 @@ def store_ledger(loads: list[FileLoad], history: History, as_of: date, first_ord
 
 @step
 def write_rejects_files(loads: list[FileLoad], run_dir: Path) -> list[Path]:
-    """rejects/<file>.rejects.xlsx for each file with rejected rows: every original cell and the reasons."""
+    """rejects/<file>.rejects.xlsx for each file with rejected (or warned) rows: reasons, fixes, the original rows."""
     written = []
     for load in loads:
-        sheets = [(s.original, s.rejects) for s in load.sheets if s.rejects.height]
+        sheets = [s for s in load.sheets if s.rejects.height or s.warnings.height]
         if sheets:
             folder = run_dir / "rejects"
             folder.mkdir(exist_ok=True)
-            written.append(write_rejects(sheets, archive.free_name(folder, f"{load.path.name}.rejects.xlsx")))
+            target = archive.free_name(folder, f"{load.path.name}.rejects.xlsx")
+            written.append(write_rejects(sheets, target))
     return written
 
 
