@@ -60,7 +60,7 @@ def test_one_sheet_per_original_sheet_with_headers_hints_and_the_bad_cell_marked
     ("name", "taken", "expected"),
     [
         ("2025年3月[浦东店]全部潜客导出表格_第一批次_含战败客户和保有客户", set(),
-         "2025年3月_浦东店_全部潜客导出表格_第一批次_含战败客户和"),
+         "2025年3月_浦东店_全部潜客导出表格_第一批次_含战败客户"),
         ("a/b:c*d?e\\f", set(), "a_b_c_d_e_f"),
         ("'quoted'", set(), "quoted"),
         ("History", set(), "History_"),
