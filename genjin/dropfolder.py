@@ -76,7 +76,7 @@ def _stats(drop: Path) -> dict[str, tuple[int, int]]:
 
 
 def _local(mtime_ns: int) -> str:
-    return datetime.fromtimestamp(mtime_ns / 1e9, LOCAL_TIME).replace(tzinfo=None).isoformat(timespec="seconds")
+    return datetime.fromtimestamp(mtime_ns / 1e9, LOCAL_TIME).replace(tzinfo=None).isoformat(" ", "seconds")
 
 
 def look(drop: Path, settle_seconds: float = 5.0, sleep: Callable[[float], None] = time.sleep) -> NightFiles:

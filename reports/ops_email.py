@@ -4,6 +4,8 @@ night's warnings. Nothing is sent when the night is clean, unless `ops_email_alw
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Mapping, Sequence
 from datetime import date
 from email.message import EmailMessage
@@ -34,8 +36,8 @@ def _kind_zh(kind: str | None) -> str:
 def ops_message(files: Sequence[Mapping[str, Any]], held: Sequence[Mapping[str, Any]],
                 warnings: Sequence[Mapping[str, Any]], rejects: Sequence[Path], to: Recipient, as_of: date,
                 sender: str) -> EmailMessage:
-    rows = [dict(f, kind_zh=_kind_zh(f.get("kind")), status_zh=STATUS_ZH.get(f["status"], f["status"]))
-            for f in files]
+    rows = [dict(f, why=f.get("why", ""), kind_zh=_kind_zh(f.get("kind")),
+                 status_zh=STATUS_ZH.get(f["status"], f["status"])) for f in files]
     counts = {s: sum(1 for f in files if f["status"] == s) for s in STATUS_ZH}
     rejected = sum(f["rows_rejected"] for f in files)
     context = {
@@ -73,9 +75,11 @@ def deliver_ops(files: Sequence[Mapping[str, Any]], held: Sequence[Mapping[str, 
         transport, sender = mail.transport_from_env(env)
     else:
         sender = mail.mail_from(env)
-    to = Recipient("ops", "genjin 运维 / ops", address)
-    item = mail.Outgoing("ops", "ops", address, as_of, ops_message(files, held, warnings, rejects, to, as_of, sender),
-                         "ops.eml")
+    # the night's state is in the key: a re-run that finds the same is not mailed again, one that finds more is
+    state = json.dumps([files, held, warnings], ensure_ascii=False, sort_keys=True, default=str)
+    to = Recipient(f"ops-{hashlib.sha256(state.encode()).hexdigest()[:12]}", "genjin 运维 / ops", address)
+    item = mail.Outgoing("ops", to.advisor_id, address, as_of,
+                         ops_message(files, held, warnings, rejects, to, as_of, sender), "ops.eml")
     result = mail.dispatch([item], mail.OutboxFolder(run_dir / "outbox"), transport if send else None,
                            mail.SentLedger(ledger_path) if send and ledger_path else None)
     return {"to": address, "written": result.written, "sent": result.sent, "already_sent": result.already_sent,
