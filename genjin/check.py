@@ -15,19 +15,12 @@ import polars as pl
 
 from genjin.ingest import FileLoad, SheetLoad, load_file
 from schemas.columns import KIND_BY_NAME
-from schemas.validate import ROW, label
+from schemas.validate import ROW
 
 
 def _kind_label(kind: str) -> str:
     spec = KIND_BY_NAME.get(kind)
     return f"{spec.label} / {kind}" if spec else kind
-
-
-def column_header(sheet: SheetLoad, column: str) -> str:
-    """The column at fault as the file names it (`联系电话`), else as a clerk knows it; a two-column
-    check (`lead_id/phone`) names both."""
-    spec = KIND_BY_NAME[sheet.kind]
-    return " / ".join(sheet.headers.get(c) or label(spec, c) for c in column.split("/"))
 
 
 def _sheet_lines(sheet: SheetLoad) -> list[str]:
@@ -46,7 +39,7 @@ def _sheet_lines(sheet: SheetLoad) -> list[str]:
     marked = [("✗", sheet.rejects), ("!", sheet.warnings)]
     for mark, failures in marked:
         for failure in failures.sort(ROW, maintain_order=True).iter_rows(named=True):
-            column = column_header(sheet, failure["column"])
+            column = sheet.header_of(failure["column"])
             hint = f"。{failure['hint']}" if failure["hint"] else ""
             lines.append(
                 f"    {mark} 第 {failure[ROW]} 行「{column}」：{failure['reason_zh']}{hint} / "

@@ -14,7 +14,7 @@ from genjin.readers import LIMITS, ReadLimits, Sheet, UnreadableFile, file_time,
 from schemas import returned_worklist
 from schemas.columns import KIND_BY_NAME
 from schemas.header import find_header, what_each_kind_needs
-from schemas.validate import REJECT_SCHEMA, ROW, SHEET, Validated, parse, validate
+from schemas.validate import REJECT_SCHEMA, ROW, SHEET, Validated, label, parse, validate
 
 
 @dataclass(frozen=True)
@@ -42,6 +42,12 @@ class SheetLoad:
     @property
     def rows_rejected(self) -> int:
         return self.rejects[ROW].n_unique()
+
+    def header_of(self, column: str) -> str:
+        """A column at fault as the file names it (`联系电话`), else as a clerk knows it; a check on two columns
+        (`lead_id/phone`) names both."""
+        kind = KIND_BY_NAME[self.kind]
+        return " / ".join(self.headers.get(c) or label(kind, c) for c in column.split("/"))
 
     @property
     def rows_not_worked(self) -> int:

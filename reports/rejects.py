@@ -19,7 +19,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from genjin.ingest import SheetLoad
 from reports.cells import set_text_safe
 from schemas.columns import KIND_BY_NAME
-from schemas.validate import ROW, SHEET, label
+from schemas.validate import ROW, SHEET
 
 LEAD = (("原行号", 8), ("状态", 12), ("出错列", 16), ("原因", 36), ("改正方法", 40))
 ENGLISH = ("reason (English)", 36)
@@ -106,10 +106,7 @@ LINE_HEIGHT = 15.0
 
 def _write_sheet(ws: Worksheet, sheet: SheetLoad) -> None:
     kind = KIND_BY_NAME[sheet.kind]
-
-    def header_of(column: str) -> str:  # the file's own header; `lead_id/phone` names both
-        return " / ".join(sheet.headers.get(c) or label(kind, c) for c in column.split("/"))
-
+    header_of = sheet.header_of
     rows = _rows(sheet, header_of)
     originals = sheet.original.drop(SHEET)
     cells = [c for c in originals.columns if c != ROW]
