@@ -3,9 +3,17 @@ the roster does not know."""
 
 from __future__ import annotations
 
+from datetime import date
+from pathlib import Path
+
 import polars as pl
 
+from genjin.history import History
+from genjin.ingest import load_file
+from genjin.policy import Policy
+from tests.test_loop_back import LEADS, _xlsx
 from transforms.warnings import night_warnings
+from transforms.worklist import build_worklist
 
 ROSTER = pl.DataFrame({
     "advisor_id": ["S1", "M1", "S2", "M2"], "name": ["张三", "王经理", "李四", "赵经理"],
@@ -46,3 +54,15 @@ def test_a_store_without_an_active_manager_and_unknown_advisors() -> None:
 def test_a_clean_roster_gives_no_warning() -> None:
     roster = ROSTER.with_columns(pl.lit(True).alias("active"))
     assert night_warnings(_tasks(("浦东店", "S1", "S1", False)), roster) == []
+
+
+def test_a_night_from_real_files_without_a_roster(tmp_path: Path, policy: Policy) -> None:
+    """Real files on disk, through the history and the worklist: leads but no roster → the no-roster warning."""
+    night = date(2026, 11, 23)
+    history = History(tmp_path / "history")
+    history.record(load_file(_xlsx(tmp_path / "leads.xlsx", LEADS)), night, 0)
+    inputs = history.inputs(night)
+    worklist = build_worklist(inputs, policy, night)
+    (w,) = night_warnings(worklist, inputs.advisors.collect())
+    assert (w["code"], w["count"]) == ("no_roster", 3)
+    assert set(worklist["advisor_id"]) == {"UNASSIGNED"}
