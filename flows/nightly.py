@@ -43,7 +43,7 @@ def crash_point(name: str) -> None:
 
 @flow(name="genjin-nightly", log_prints=False, validate_parameters=False)
 def nightly(folders: Folders, as_of: date, policy_file: Path | None = None,
-            settle_seconds: float = 60.0, send: bool = False) -> RunResult:
+            settle_seconds: float = 5.0, send: bool = False) -> RunResult:
     """One night. Safe to run again for the same as-of, and after a run killed at any point: the night's files
     are the drop folder's plus those already moved for this night, the ledger keeps rows from being recorded
     twice, and the outputs are built aside and swapped in whole (genjin/publish.py). The caller holds the

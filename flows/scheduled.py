@@ -35,7 +35,7 @@ def scheduled_date(moment: datetime, timezone: str = DEFAULT_TIMEZONE) -> date:
 
 @flow(name="genjin-nightly-scheduled", log_prints=False)
 def nightly_scheduled(drop: str, out: str, policy: str | None = None, timezone: str = DEFAULT_TIMEZONE,
-                      settle_seconds: float = 60.0, send: bool = False, as_of: str | None = None,
+                      settle_seconds: float = 5.0, send: bool = False, as_of: str | None = None,
                       archive: str | None = None, quarantine: str | None = None,
                       history: str | None = None, dask_address: str | None = None) -> dict[str, Any]:
     night = date.fromisoformat(as_of) if as_of else scheduled_date(flow_run.scheduled_start_time, timezone)
