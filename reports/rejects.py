@@ -102,6 +102,7 @@ def _lines(text: object, width: float) -> int:
 
 
 LINE_HEIGHT = 15.0
+PAGE_WIDTH = 170  # characters of column width on a landscape A4 page
 
 
 def _write_sheet(ws: Worksheet, sheet: SheetLoad) -> None:
@@ -148,7 +149,9 @@ def _write_sheet(ws: Worksheet, sheet: SheetLoad) -> None:
         cell.border = Border(bottom=THIN)
     ws.freeze_panes = ws.cell(row=HEADER_ROW + 1, column=2)
     ws.page_setup.orientation = "landscape"
-    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0  # as wide as the page, as many pages as needed
+    total = sum(ws.column_dimensions[get_column_letter(j)].width or 8 for j in range(1, english + 1))
+    # a page holds about PAGE_WIDTH characters at a readable size: a wider sheet prints on more pages across
+    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = max(1, -(-int(total) // PAGE_WIDTH)), 0
     ws.sheet_properties.pageSetUpPr.fitToPage = True
     ws.print_title_rows = f"{HEADER_ROW}:{HEADER_ROW}"
 

@@ -128,6 +128,9 @@ def _model_failures(kind: Kind, parsed: pl.DataFrame) -> pl.DataFrame:
             raise ValueError(f"{kind.name}: {case['check']} on {case['column']}")
         column = case["column"] if case["schema_context"] == "Column" else case["check"].replace("|", "/")
         zh, en, hint = _check_reason(kind, case["check"], column)
+        value = case.get("failure_case")
+        if value is not None and case["check"].startswith(("isin", "str_matches")):
+            zh, en = f"{zh}「{value}」", f"{en}: '{value}'"
         rows.append((parsed[ROW][case["index"]], column, zh, en, hint))
     return pl.DataFrame(rows, schema=REJECT_SCHEMA, orient="row")
 

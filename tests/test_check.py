@@ -108,8 +108,8 @@ def test_a_value_outside_the_list_names_the_allowed_values_in_chinese(tmp_path: 
     assert code == 1
     (line,) = [line.strip() for line in text.splitlines() if line.strip().startswith("✗")]
     allowed = "已接通、未接通、预约到店、已到店、已试驾、已报价、下订、战败、暂不考虑"
-    assert line == (f"✗ 第 2 行「跟进结果」：不是允许的取值。请从以下取值中选一个：{allowed} / "
-                    f"row 2, column '跟进结果': not one of {allowed}")
+    assert line == (f"✗ 第 2 行「跟进结果」：不是允许的取值「打不通」。请从以下取值中选一个：{allowed} / "
+                    f"row 2, column '跟进结果': not one of {allowed}: '打不通'")
 
 
 def test_no_recognised_header_lists_per_kind_what_it_needs_and_what_was_found(tmp_path: Path) -> None:
