@@ -29,7 +29,7 @@ FILLED_IN = ("contacted_at", "outcome", "next_followup_at", "summary")
 _MONTH_DAY = r"^(\d{1,2})\s*(?:月|/|\.|-)\s*(\d{1,2})\s*日?\s*(?:[ T]+(\d{1,2}[:：]\d{1,2}(?:[:：]\d{1,2})?))?$"
 UNREAD_DATE = ("下次跟进时间无法识别「{}」：本次跟进已载入，但没有安排下次跟进",
                "next follow-up date not readable '{}': the contact was loaded without a next date")
-DATE_HINT = "下次跟进日期请写成 2025-12-06、12月6日 或 12/6（本次跟进已载入，这一行无需重交）"
+DATE_HINT = "下次跟进日期请写成 2025-12-06、12月6日 或 12/6；这一行的跟进已载入，无需重交"
 
 
 @dataclass(frozen=True)

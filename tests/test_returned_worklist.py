@@ -3,11 +3,13 @@ next date cannot be read still loads (the date reported as a warning row), rows 
 
 from __future__ import annotations
 
+import io
 from datetime import date, datetime
 from pathlib import Path
 
 import openpyxl
 
+from genjin.check import check
 from genjin.history import History
 from genjin.ingest import load_file
 from reports.workbook import write_advisor_workbook
@@ -74,3 +76,12 @@ def test_rows_left_empty_are_not_worked_per_advisor(tmp_path: Path, policy) -> N
     load = load_file(_returned(tmp_path, policy))
     assert load.not_worked == {"S1": 1}
     assert "not filled in" not in " ".join(load.sheets[0].rejects["reason_en"].to_list())
+
+
+def test_genjin_check_says_the_same_of_a_returned_worklist(tmp_path: Path, policy) -> None:
+    out = io.StringIO()
+    check([_returned(tmp_path, policy)], out)
+    text = out.getvalue()
+    assert "未跟进 1 行（顾问未填写，不算错误）" in text
+    assert "! 第 5 行「下次跟进时间」：下次跟进时间无法识别「下周再说」" in text
+    assert "✗ 第 6 行「跟进结果」：不是允许的取值「打不通」" in text
