@@ -87,13 +87,14 @@ def move_originals(loads: list[FileLoad], folders: Folders, as_of: date) -> list
     """Each original to archive/<as-of>/, or to quarantine/<as-of>/ with its reason. A retry passes over
     files an earlier attempt moved already."""
     moved = []
+    journal = archive.journal_path(folders.history, as_of)
     for load in loads:
         if not load.path.exists():
             continue
         if load.status == "quarantined":
-            moved.append(archive.quarantine(load.path, folders.quarantine / as_of.isoformat(), load.why))
+            moved.append(archive.quarantine(load.path, folders.quarantine / as_of.isoformat(), load.why, journal))
         else:
-            moved.append(archive.archive(load.path, folders.archive, as_of))
+            moved.append(archive.archive(load.path, folders.archive, as_of, journal))
     return moved
 
 

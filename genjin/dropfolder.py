@@ -111,15 +111,15 @@ def night_files(folders: Folders, as_of: date, settle_seconds: float = 5.0) -> N
     """The night's files: those in the drop folder, and those a run of this night already moved to
     archive/<as-of>/ or quarantine/<as-of>/ (a re-run, or a run after one that was killed part-way) — they
     are read again for run.json and the rejects; the ledger keeps them from being recorded twice. A file
-    left in the drop folder by a run killed inside its move (`archive.interrupted_move`) is the same file:
-    the move is finished. A re-drop of a file already moved is read: it is a duplicate (genjin/duplicates.py).
-    Sorted by name, as a clean run takes them."""
+    left in the drop folder by a run killed inside its move is the same file (the night's move journal says so,
+    `archive.finish_interrupted_move`): the move is finished. A re-drop of a file already moved is read: it is
+    a duplicate (genjin/duplicates.py). Sorted by name, as a clean run takes them."""
     night_folders = [folders.archive / as_of.isoformat(), folders.quarantine / as_of.isoformat()]
     moved = [p for folder in night_folders for p in archive.originals_in(folder)]
     files = list(moved)
     found = look(folders.drop, settle_seconds)
     for path in found.paths:
-        if any(archive.finish_interrupted_move(path, folder) for folder in night_folders):
+        if archive.finish_interrupted_move(path, archive.journal_path(folders.history, as_of)):
             continue
         files.append(path)
     return NightFiles(sorted(files, key=lambda p: (p.name, str(p))), found.held)

@@ -69,25 +69,27 @@ def test_lock_and_partial_files_are_held_and_the_workbook_open_in_excel_with_the
 def test_a_run_killed_inside_a_move_is_finished_but_a_re_drop_is_read(tmp_path: Path) -> None:
     folders = Folders.beside(_drop(tmp_path, "线索.csv", "跟进.csv"))
     night = folders.archive / AS_OF.isoformat()
-    archive.archive(folders.drop / "跟进.csv", folders.archive, AS_OF)  # a finished move
+    journal = archive.journal_path(folders.history, AS_OF)
+    archive.archive(folders.drop / "跟进.csv", folders.archive, AS_OF, journal)  # a finished move, journalled
     shutil.copy2(night / "跟进.csv", folders.drop / "跟进.csv")  # ... and ops drop the same file again
     # a move killed after the archived copy was complete and before the original was removed
-    night.mkdir(exist_ok=True)
-    archive._journal(night, {"from": "线索.csv", "to": "线索.csv"})
+    archive._journal(journal, {"from": str((folders.drop / "线索.csv").resolve()), "to": str(night / "线索.csv")})
     shutil.copy2(folders.drop / "线索.csv", night / "线索.csv")
     found = night_files(folders, AS_OF, settle_seconds=0)
     assert sorted(str(p.relative_to(tmp_path)) for p in found.paths) == [
         "archive/2026-11-23/线索.csv", "archive/2026-11-23/跟进.csv", "drop/跟进.csv"]
     assert not (folders.drop / "线索.csv").exists()  # the move is finished: one file, never lost
     assert (night / "线索.csv").read_text(encoding="utf-8") == "线索编号\nL1\n"
-    assert archive.archive(folders.drop / "跟进.csv", folders.archive, AS_OF).name == "跟进 (2).csv"
+    assert archive.archive(folders.drop / "跟进.csv", folders.archive, AS_OF, journal).name == "跟进 (2).csv"
+    assert not any(p.name.startswith(".") for p in night.iterdir())  # the journal is not among the originals
 
 
 def test_an_interrupted_move_whose_drop_copy_changed_is_not_removed(tmp_path: Path) -> None:
     folders = Folders.beside(_drop(tmp_path, "线索.csv"))
     night = folders.archive / AS_OF.isoformat()
     night.mkdir(parents=True)
-    archive._journal(night, {"from": "线索.csv", "to": "线索.csv"})
+    journal = archive.journal_path(folders.history, AS_OF)
+    archive._journal(journal, {"from": str((folders.drop / "线索.csv").resolve()), "to": str(night / "线索.csv")})
     (night / "线索.csv").write_text("线索编号\nL0\n", encoding="utf-8")  # other bytes
     found = night_files(folders, AS_OF, settle_seconds=0)
     assert len(found.paths) == 2 and (folders.drop / "线索.csv").exists()
