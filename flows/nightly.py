@@ -27,18 +27,27 @@ class RunResult:
 
 READ_BATCHES = 4 * (os.cpu_count() or 1)  # files are read in this many parallel tasks, of about equal bytes
 CRASH_AT = "GENJIN_TEST_CRASH_AT"
+CRASH_MODE = "GENJIN_TEST_CRASH_MODE"
 CRASH_POINTS = ("after_read", "after_rows", "after_ledger", "after_archive_first_file", "during_outputs",
-                "before_publish")
+                "after_report", "after_outbox", "before_publish")
+
+
+class InjectedFailure(RuntimeError):
+    """What `crash_point` raises with GENJIN_TEST_CRASH_MODE=raise."""
 
 
 def crash_point(name: str) -> None:
     """Test hook, for tests/test_idempotency.py only: with GENJIN_TEST_CRASH_AT=<name> in the environment the
-    process kills itself with SIGKILL here, as a power cut or `kill -9` would. Points (in run order):
-    after_read, after_rows (the night's rows appended, no ledger rows yet), after_ledger (ledger rows
-    written, no original moved), after_archive_first_file, during_outputs (some outputs written in the
-    partial folder), before_publish. Unset in production: a no-op."""
-    if os.environ.get(CRASH_AT) == name:
-        os.kill(os.getpid(), signal.SIGKILL)
+    process kills itself with SIGKILL here, as a power cut or `kill -9` would — or, with
+    GENJIN_TEST_CRASH_MODE=raise, the night fails here with an error, as a full disk would. Points (in run
+    order): after_read, after_rows (the night's rows appended, no ledger rows yet), after_ledger (ledger rows
+    written, no original moved), after_archive_first_file, during_outputs (the worklists written in the
+    partial folder), after_report, after_outbox, before_publish. Unset in production: a no-op."""
+    if os.environ.get(CRASH_AT) != name:
+        return
+    if os.environ.get(CRASH_MODE) == "raise":
+        raise InjectedFailure(f"{CRASH_AT}={name}")
+    os.kill(os.getpid(), signal.SIGKILL)
 
 
 @flow(name="genjin-nightly", log_prints=False, validate_parameters=False)
@@ -59,6 +68,7 @@ def nightly(folders: Folders, as_of: date, policy_file: Path | None = None,
         reads = steps.read_and_validate.map(dropfolder.batches(paths, READ_BATCHES), known=unmapped(known))
         loads = dropfolder.in_night_order((load for f in reads for load in f.result()), paths)
         loads = steps.find_duplicates(loads, history, as_of, folders)  # earlier the same night included
+        rejects = steps.write_rejects_files(loads, run_dir)  # a file whose rejects cannot be written is quarantined
         files = steps.account(loads)
     crash_point("after_read")
     with clock.stage("store", lambda: store_counts(files)):
@@ -68,10 +78,9 @@ def nightly(folders: Folders, as_of: date, policy_file: Path | None = None,
         crash_point("after_rows")
         steps.store_ledger(fresh, history, as_of, order)  # from here on the night's files count as loaded
         crash_point("after_ledger")
-        rejects = steps.write_rejects_files(loads, run_dir)
-        steps.move_originals(loads[:1], folders, as_of)
+        failures = steps.move_originals(loads[:1], folders, as_of)  # a file that cannot move stays with its file
         crash_point("after_archive_first_file")  # a run killed between two moves
-        steps.move_originals(loads[1:], folders, as_of)
+        failures += steps.move_originals(loads[1:], folders, as_of)
         for load in loads:
             load.release_rows()  # the rows live on in the history: let the night's copies go before the build
         del reads, loads, fresh
@@ -81,16 +90,20 @@ def nightly(folders: Folders, as_of: date, policy_file: Path | None = None,
         worklist = fanout.worklist(inputs, policy, as_of, night)  # per store on a Dask cluster (nightly_on)
     with clock.stage("write", lambda: write_counts(workbooks, emails)):
         advisors = inputs.advisors.collect()
-        workbooks = steps.write_worklists(worklist, run_dir, as_of, policy)
+        workbooks, failed = steps.write_worklists(worklist, run_dir, as_of, policy)  # one advisor's fails alone
+        failures += failed
         crash_point("during_outputs")
         steps.write_kpi_report(inputs, worklist, policy, files, run_dir, as_of, night)  # the digests attach it
+        crash_point("after_report")
         emails = steps.write_outbox(worklist, advisors, workbooks, run_dir, as_of,
                                     ledger_path=mail.ledger_path(folders.history), send=send)
+        crash_point("after_outbox")
         held = [h.entry() for h in found.held]
         warnings = steps.warnings_of(worklist, advisors)
-        emails["ops"] = steps.write_ops_email(files, held, warnings, rejects, run_dir, as_of,
+        emails["ops"] = steps.write_ops_email(files, held, warnings + failures, rejects, run_dir, as_of,
                                               ledger_path=mail.ledger_path(folders.history), send=send)
-    summary = steps.write_summary(as_of, files, worklist, emails, clock.durations, run_dir, held, warnings)
+    summary = steps.write_summary(as_of, files, worklist, emails, clock.durations, run_dir, failures, held,
+                                  warnings)
     crash_point("before_publish")
     return RunResult(publish.publish(run_dir, folders.out, as_of), summary)
 

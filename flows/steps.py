@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from datetime import date
 from pathlib import Path
@@ -11,10 +12,10 @@ import polars as pl
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
-from genjin import archive, dropfolder, duplicates
+from genjin import archive, dropfolder, duplicates, failures
 from genjin.folders import Folders
 from genjin.history import History
-from genjin.ingest import FileLoad, load_new_file
+from genjin.ingest import FileLoad, load_new_file, quarantine
 from genjin.policy import Policy
 from reports.email_message import deliver
 from reports.html_report import write_kpi_outputs
@@ -70,32 +71,63 @@ def store_ledger(loads: list[FileLoad], history: History, as_of: date, first_ord
 
 @step
 def write_rejects_files(loads: list[FileLoad], run_dir: Path) -> list[Path]:
-    """rejects/<file>.rejects.xlsx for each file with rejected (or warned) rows: reasons, fixes, the original rows."""
+    """rejects/<file>.rejects.xlsx for each file with rejected (or warned) rows: reasons, fixes, the original rows.
+    A file whose rejects cannot be written is quarantined instead (before anything of it is stored), with
+    the reason: it changes that `load` in place, as it changes nothing else."""
     written = []
     for load in loads:
         sheets = [s for s in load.sheets if s.rejects.height or s.warnings.height]
-        if sheets:
-            folder = run_dir / "rejects"
-            folder.mkdir(exist_ok=True)
-            target = archive.free_name(folder, f"{load.path.name}.rejects.xlsx")
-            written.append(write_rejects(sheets, target))
+        if not sheets:
+            continue
+        folder = run_dir / "rejects"
+        folder.mkdir(exist_ok=True)
+        path = archive.free_name(folder, load.path.name, tail=".rejects.xlsx")
+        try:
+            written.append(write_rejects(sheets, path))
+        except BaseException as err:
+            if not failures.is_contained(err):
+                raise
+            path.unlink(missing_ok=True)
+            quarantine(load, failures.reason(*REJECTS_FAILED, err))
     return written
 
 
+REJECTS_FAILED = ("无法写出此文件的 rejects 工作簿，整个文件已隔离、未载入，其他文件照常处理",
+                  "its rejects workbook could not be written; the file is quarantined, not loaded, "
+                  "and the other files go on")
+
+
 @io_step
-def move_originals(loads: list[FileLoad], folders: Folders, as_of: date) -> list[Path]:
+def move_originals(loads: list[FileLoad], folders: Folders, as_of: date) -> list[dict[str, Any]]:
     """Each original to archive/<as-of>/, or to quarantine/<as-of>/ with its reason. A retry passes over
-    files an earlier attempt moved already."""
-    moved = []
+    files an earlier attempt moved already. A file that cannot be archived goes to quarantine with the
+    reason (its rows stay loaded); one that cannot be moved at all stays in the drop folder for the next
+    run. Each move is journalled (`archive.journal_path`): a run killed inside one is told from a re-drop.
+    Returns run.json's `failures` of these files."""
+    quarantined = folders.quarantine / as_of.isoformat()
     journal = archive.journal_path(folders.history, as_of)
+    failed = []
     for load in loads:
         if not load.path.exists():
             continue
-        if load.status == "quarantined":
-            moved.append(archive.quarantine(load.path, folders.quarantine / as_of.isoformat(), load.why, journal))
-        else:
-            moved.append(archive.archive(load.path, folders.archive, as_of, journal))
-    return moved
+        try:
+            if load.status == "quarantined":
+                archive.quarantine(load.path, quarantined, load.why, journal)
+            else:
+                archive.archive(load.path, folders.archive, as_of, journal)
+        except BaseException as err:
+            if not failures.is_contained(err):
+                raise
+            failed.append(failures.failure("move_failed", *MOVE_FAILED, err, file=load.name))
+            with contextlib.suppress(OSError):
+                if load.path.exists() and load.status != "quarantined":
+                    archive.quarantine(load.path, quarantined, failures.reason(*MOVE_FAILED, err), journal)
+    return failed
+
+
+MOVE_FAILED = ("无法归档此文件（已载入的行保留），文件移到隔离目录；若仍在投放目录，下次运行会再移动",
+               "the file could not be archived (its loaded rows stay); it went to quarantine, or, "
+               "if it is still in the drop folder, the next run moves it")
 
 
 @step
@@ -120,13 +152,17 @@ def worklist_for(night: Night, policy: Policy, as_of: date) -> pl.DataFrame:
 
 
 @step
-def write_worklists(worklist: pl.DataFrame, run_dir: Path, as_of: date, policy: Policy) -> dict[str, Path]:
+def write_worklists(worklist: pl.DataFrame, run_dir: Path, as_of: date,
+                    policy: Policy) -> tuple[dict[str, Path], list[dict[str, Any]]]:
+    """worklist.csv and each advisor's workbook; returns the workbooks written, and run.json's `failures` of
+    the advisors whose workbook could not be (the others are written regardless)."""
     write_worklist_csv(worklist, run_dir / "worklist.csv")
     folder = run_dir / "worklists"
     folder.mkdir(exist_ok=True)
     jobs = [(advisor_id, group, folder / f"{archive.safe_name(advisor_id)}.xlsx")
             for (advisor_id,), group in per_customer(worklist).group_by("advisor_id", maintain_order=True)]
-    return write_advisor_workbooks(jobs, as_of, policy.talk_tracks)
+    failed: list[dict[str, Any]] = []
+    return write_advisor_workbooks(jobs, as_of, policy.talk_tracks, failed=failed), failed
 
 
 @step
@@ -162,8 +198,9 @@ def write_ops_email(files: list[dict[str, Any]], held: list[dict[str, Any]], war
 
 @step
 def write_summary(as_of: date, files: list[dict[str, Any]], worklist: pl.DataFrame, emails: dict[str, Any],
-                  durations: dict[str, float], run_dir: Path, held: list[dict[str, Any]] | None = None,
+                  durations: dict[str, float], run_dir: Path,
+                  failures: list[dict[str, Any]] | None = None, held: list[dict[str, Any]] | None = None,
                   warnings: list[dict[str, Any]] | None = None) -> dict[str, Any]:
-    data = summary(as_of, files, worklist, emails, durations, held, warnings)
+    data = summary(as_of, files, worklist, emails, durations, failures, held, warnings)
     write_run_json(data, run_dir / "run.json")
     return data

@@ -3,22 +3,48 @@ Nothing is deleted and nothing is overwritten: a second file of the same name ge
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
 from datetime import date
 from pathlib import Path
 
+MAX_NAME_BYTES = 255  # a file name's limit on ext4, XFS, NTFS, APFS (in UTF-8 bytes on Linux)
+BESIDE = 32  # room kept for what genjin puts around a name: " (12)", ".why.txt", ".<name>.part-<pid>"
+MAX_SUFFIX_BYTES = 16
+
+
+def _bytes(text: str) -> int:
+    return len(os.fsencode(text))  # as the file system stores it (undecodable bytes included)
+
+
+def fit_name(name: str, room: int = MAX_NAME_BYTES - BESIDE) -> str:
+    """`name` when it fits `room` bytes; else its stem cut on a character boundary, `~`, 8 hex digits of the
+    whole name's SHA-256 (two long names with the same start stay apart), and its suffix — readable, unique,
+    and the same every night for the same name."""
+    if _bytes(name) <= room:
+        return name
+    suffix = Path(name).suffix if _bytes(Path(name).suffix) <= MAX_SUFFIX_BYTES else ""
+    stem = name[: len(name) - len(suffix)] if suffix else name
+    tag = "~" + hashlib.sha256(os.fsencode(name)).hexdigest()[:8]
+    keep = room - _bytes(tag + suffix)
+    while _bytes(stem) > keep:
+        stem = stem[: max(len(stem) - max((_bytes(stem) - keep) // 4, 1), 0)]  # ≤ 4 bytes a character
+    return stem + tag + suffix
+
 
 def safe_name(text: str) -> str:
-    """A file name that stays inside its folder whatever an advisor id holds."""
+    """A file name that stays inside its folder, and fits the file system, whatever an advisor id holds."""
     cleaned = "".join(c if c.isalnum() or c in "-_." else "_" for c in text).strip(".")
-    return cleaned or "_"
+    return fit_name(cleaned or "_")
 
 
-def free_name(folder: Path, name: str) -> Path:
-    """`folder/name`, or `folder/stem (2).ext`, `(3)`, … — the first that does not exist."""
-    candidate = folder / Path(name).name  # never a path from the file name
+def free_name(folder: Path, name: str, tail: str = "") -> Path:
+    """`folder/name+tail`, or `folder/stem (2).ext`, `(3)`, … — the first that does not exist; `name` cut to
+    fit (`fit_name`) so that the whole name, `tail` and what genjin may add beside it fit 255 bytes."""
+    fitted = fit_name(Path(name).name, MAX_NAME_BYTES - BESIDE - _bytes(tail)) + tail  # never a path from a name
+    candidate = folder / fitted
     stem, suffix = candidate.stem, candidate.suffix
     n = 2
     while candidate.exists():
@@ -118,7 +144,7 @@ def archive(path: Path, archive_root: Path, as_of: date, journal: Path | None = 
 
 def quarantine(path: Path, quarantine_root: Path, why: str, journal: Path | None = None) -> Path:
     target = _move(path, quarantine_root, journal)
-    target.with_name(target.name + WHY).write_text(why + "\n", encoding="utf-8")
+    target.with_name(target.name + WHY).write_text(why + "\n", encoding="utf-8", errors="replace")
     return target
 
 

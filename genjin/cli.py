@@ -54,9 +54,11 @@ def parser() -> argparse.ArgumentParser:
 
 
 def _print_summary(summary: dict[str, Any], run_dir: Path) -> None:
+    from reports.cells import safe_text  # like the flow's imports: not for `genjin settings`/`check`
+
     files = summary["files"]
     print("\n文件 / files")
-    rows = [(f["name"], f["kind"] or "-", f["rows_in"], f["rows_loaded"], f["rows_rejected"],
+    rows = [(safe_text(f["name"]), f["kind"] or "-", f["rows_in"], f["rows_loaded"], f["rows_rejected"],
              f"{f['status']} {STATUS_ZH.get(f['status'], '')}".strip()) for f in files]
     rows.append(("合计 total", "", sum(f["rows_in"] for f in files), sum(f["rows_loaded"] for f in files),
                  sum(f["rows_rejected"] for f in files), f"{len(files)} files"))
@@ -65,22 +67,25 @@ def _print_summary(summary: dict[str, Any], run_dir: Path) -> None:
         print(f"  {line}")
     for f in files:
         if f.get("why"):
-            print(f"  {f['name']}: {f['why']}")
+            print(f"  {safe_text(f['name'])}: {safe_text(f['why'])}")
+    for failure in summary.get("failures", []):  # one file's or one advisor's, while the night went on
+        where = safe_text(failure.get("file") or failure.get("advisor_id") or "")
+        print(f"  警告 WARNING {where}: {safe_text(failure['zh'])} / {safe_text(failure['en'])}")
     held = summary.get("held", [])
     if held:
         print(f"\n暂缓到下一晚 / held for the next night: {len(held)}")
         for h in held:
-            print(f"  {h['name']}（修改于 modified {h['modified_at']}）: {h['why']}")
+            print(f"  {safe_text(h['name'])}（修改于 modified {h['modified_at']}）: {h['why']}")
         print(f"  → {held[0]['how']}")
     not_worked = summary.get("not_worked", {})
     if not_worked:
         print("\n未跟进 / not worked (returned worklist rows left empty): "
-              + ", ".join(f"{advisor} {n}" for advisor, n in not_worked.items()))
+              + ", ".join(f"{safe_text(advisor)} {n}" for advisor, n in not_worked.items()))
     warnings = summary.get("warnings", [])
     if warnings:
         print(f"\n提醒 / warnings: {len(warnings)}")
         for w in warnings:
-            print(f"  ! {w['zh']}\n    {w['en']}")
+            print(f"  ! {safe_text(w['zh'])}\n    {safe_text(w['en'])}")
     tasks = summary["tasks"]
     print(f"\n任务 / tasks: {tasks['total']:,}（逾期 overdue {tasks['overdue']:,}，"
           f"转交 orphaned {tasks['orphaned']:,}，顾问 advisors {tasks['advisors']}）")

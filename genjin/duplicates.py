@@ -11,7 +11,9 @@ from pathlib import Path
 
 import polars as pl
 
+from genjin import archive
 from genjin.ingest import FileLoad
+from genjin.readers import shown_name
 
 DUPLICATE = ("与 {night} 已载入的文件「{name}」内容相同，不重复载入 / "
              "same content as '{name}', loaded {night}: not loaded again")
@@ -26,9 +28,10 @@ def _is_first(load: FileLoad, first: tuple[str, str], as_of: date, archive_night
     """The ledger's first load of tonight's content: the original of that name, archived tonight — or still in
     the drop folder when the run that recorded it was killed before moving it."""
     name, night = first
-    if night != as_of.isoformat() or load.path.name != name:
+    archived = archive.fit_name(name)  # a long name is archived cut to fit (genjin/archive.py)
+    if night != as_of.isoformat() or load.name not in (name, shown_name(archived)):
         return False
-    return load.path.parent == archive_night or not (archive_night / name).exists()
+    return load.path.parent == archive_night or not (archive_night / archived).exists()
 
 
 def mark_duplicates(loads: Sequence[FileLoad], firsts: dict[str, tuple[str, str]], as_of: date,
@@ -42,7 +45,7 @@ def mark_duplicates(loads: Sequence[FileLoad], firsts: dict[str, tuple[str, str]
         first = seen.get(load.sha256)
         if load.status == "quarantined" or first is None or _is_first(load, first, as_of, archive_night):
             if load.status == "loaded" and first is None:
-                seen[load.sha256] = (load.path.name, as_of.isoformat())
+                seen[load.sha256] = (load.name, as_of.isoformat())
             marked.append(load)
             continue
         name, night = first

@@ -114,7 +114,7 @@ class History:
             for n, sheet in enumerate(load.sheets):
                 by_kind.setdefault(sheet.kind, []).append(
                     sheet.loaded.with_columns(
-                        pl.lit(load.path.name).alias(SOURCE),
+                        pl.lit(load.name).alias(SOURCE),
                         pl.lit(load.sha256).alias(SHA),
                         pl.lit(n, dtype=pl.Int64).alias(SHEET_N),
                         pl.lit(as_of.isoformat()).alias(NIGHT),
@@ -140,7 +140,7 @@ class History:
     def record_ledger(self, loads: Sequence[FileLoad], as_of: date, first_order: int) -> None:
         """The ledger rows of `loads`, in one append: from here on these files count as loaded."""
         entries = pl.DataFrame(
-            [{"sha256": load.sha256, "name": load.path.name, "night": as_of.isoformat(), "order": order,
+            [{"sha256": load.sha256, "name": load.name, "night": as_of.isoformat(), "order": order,
               "kinds": load.kind, "rows_in": load.rows_in, "rows_loaded": load.rows_loaded,
               "rows_rejected": load.rows_rejected}
              for order, load in enumerate(loads, start=first_order)],

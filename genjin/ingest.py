@@ -10,7 +10,8 @@ from pathlib import Path
 
 import polars as pl
 
-from genjin.readers import LIMITS, ReadLimits, Sheet, UnreadableFile, file_time, read_sheets
+from genjin.failures import is_contained, reason
+from genjin.readers import LIMITS, ReadLimits, Sheet, UnreadableFile, file_time, read_sheets, shown_name
 from schemas import returned_worklist
 from schemas.columns import KIND_BY_NAME
 from schemas.header import find_header, what_each_kind_needs
@@ -64,6 +65,11 @@ class FileLoad:
     status: str = "loaded"  # loaded | duplicate | quarantined
     why: str = ""
     duplicate_of: dict[str, str] | None = None  # a duplicate's first load: {name, night}
+
+    @property
+    def name(self) -> str:
+        """The file's name as text (genjin.readers.shown_name): what run.json, the ledger and the rows say."""
+        return shown_name(self.path.name)
 
     @property
     def kind(self) -> str:
@@ -156,13 +162,32 @@ def load_sheet(sheet: Sheet, filled_at: datetime | None = None) -> SheetLoad | N
                      warnings=warnings, not_worked=not_worked)
 
 
+READ_FAILED = ("读取或校验此文件时出错，整个文件已隔离，其他文件照常处理",
+               "reading or validating this file failed; the file is quarantined, the other files go on")
+
+
 def load_new_file(path: Path, already_loaded: Callable[[str], bool]) -> FileLoad:
-    """`load_file`, unless a file with the same SHA-256 was loaded before: then it is a `duplicate`."""
-    digest = sha256_of(path)
-    if already_loaded(digest):
-        return FileLoad(path=path, sha256=digest, status="duplicate",
-                        why="同样内容的文件已载入过 / a file with the same content was loaded before")
-    return load_file(path, digest)
+    """`load_file`, unless a file with the same SHA-256 was loaded before: then it is a `duplicate`. Whatever
+    goes wrong in reading or validating it — a Rust panic included — the file comes back `quarantined` with
+    the reason, and the night goes on (genjin/failures.py)."""
+    digest = ""
+    try:
+        digest = sha256_of(path)
+        if already_loaded(digest):
+            return FileLoad(path=path, sha256=digest, status="duplicate",
+                            why="同样内容的文件已载入过 / a file with the same content was loaded before")
+        return load_file(path, digest)
+    except BaseException as err:
+        if not is_contained(err):
+            raise
+        failed = FileLoad(path=path, sha256=digest)
+        quarantine(failed, reason(*READ_FAILED, err))
+        return failed
+
+
+def quarantine(load: FileLoad, why: str) -> None:
+    """Make `load` a quarantined file: none of its rows loaded or rejected (rows_in 0), `why` said."""
+    load.sheets, load.skipped_sheets, load.status, load.why = [], [], "quarantined", why
 
 
 NO_HEADER = (

@@ -24,6 +24,8 @@ from email.utils import parseaddr
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
+from genjin.failures import is_contained, one_line
+
 log = logging.getLogger(__name__)
 
 LEDGER_NAME = "sent_mail.jsonl"
@@ -387,6 +389,11 @@ class SentLedger:
 # --- one batch --------------------------------------------------------------------------------------------
 
 
+def not_made(err: BaseException) -> str:
+    """run.json's `emails.failed` error of a message that could not be built or written."""
+    return f"邮件无法生成 / the message could not be made: {one_line(err)}"
+
+
 @dataclass
 class Delivery:
     written: int = 0
@@ -399,11 +406,19 @@ def dispatch(items: Iterable[Outgoing], outbox: Transport, transport: Transport 
              ledger: SentLedger | None = None) -> Delivery:
     """Every message goes to the outbox; with a transport, each one the ledger has not seen sent is sent too.
     A message that fails is recorded and reported, and the others go on."""
-    items = list(items)
     result = Delivery()
+    written = []
     for item in items:
-        outbox.send(item)
+        try:
+            outbox.send(item)
+        except BaseException as err:  # this message cannot be made: the others still go (genjin/failures.py)
+            if not is_contained(err):
+                raise
+            result.failed.append({"to": item.to, "error": not_made(err)})
+            continue
+        written.append(item)
         result.written += 1
+    items = written
     if transport is None:
         return result
     if ledger is None:

@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import re
 import zipfile
+import zlib
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -34,6 +36,9 @@ CSV_SNIFF_LINES = 30
 ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")  # a local file header, or the end record of an empty archive
 OLE_MAGIC = bytes.fromhex("D0CF11E0A1B11AE1")
 MB = 1024 * 1024
+# what Python's zipfile raises for a damaged archive: a bad header, a truncated or corrupt deflate stream, a
+# compression method or version it does not know
+ZIP_ERRORS = (zipfile.BadZipFile, zlib.error, NotImplementedError, EOFError, OSError, ValueError, KeyError)
 
 
 @dataclass(frozen=True)
@@ -117,7 +122,7 @@ def check_zip(path: Path, limits: ReadLimits = LIMITS) -> None:
     try:
         with zipfile.ZipFile(path) as archive:
             members = archive.infolist()
-    except (zipfile.BadZipFile, OSError, ValueError) as err:
+    except ZIP_ERRORS as err:
         raise UnreadableFile(NOT_ZIP) from err
     if not any(m.filename.lower().startswith("xl/") for m in members):  # .docx has word/, .pptx ppt/
         raise UnreadableFile(ZIP_NOT_WORKBOOK)
@@ -279,8 +284,14 @@ def read_csv(path: Path, limits: ReadLimits = LIMITS) -> list[Sheet]:
         raise UnreadableFile(EMPTY_CSV)
     cells = parse_csv(text, sniff_delimiter(text))
     if cells.height > limits.max_rows:
-        raise _too_many_rows(path.stem, cells.height, limits)
-    return [Sheet(path.stem, cells)]
+        raise _too_many_rows(shown_name(path.stem), cells.height, limits)
+    return [Sheet(shown_name(path.stem), cells)]
+
+
+def shown_name(name: str) -> str:
+    """A file name as text: bytes that are not UTF-8 (a name made on a GBK system) shown as `�` — Polars,
+    JSON and the terminal hold no lone surrogates, which is how Python keeps such bytes."""
+    return os.fsencode(name).decode("utf-8", "replace")
 
 
 # --- entry point ----------------------------------------------------------------------------------------
@@ -328,6 +339,6 @@ def file_time(path: Path) -> datetime:
             stamp = datetime.fromisoformat(found.group(1).decode().replace("Z", "+00:00"))
             if stamp.tzinfo is not None:
                 return stamp.astimezone(LOCAL_TIME).replace(tzinfo=None)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError):
+    except ZIP_ERRORS:  # no readable core.xml: the file system's time
         pass
     return datetime.fromtimestamp(path.stat().st_mtime, LOCAL_TIME).replace(tzinfo=None)

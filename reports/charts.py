@@ -27,6 +27,8 @@ from matplotlib.backends.backend_svg import FigureCanvasSVG
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter
 
+from reports.cells import safe_text
+
 CJK_FONTS = (
     "Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "Source Han Sans CN", "WenQuanYi Zen Hei",
     "WenQuanYi Micro Hei", "Microsoft YaHei", "PingFang SC", "Hiragino Sans GB", "SimHei", "Heiti SC",
@@ -145,10 +147,20 @@ def _target_line(ax: Axes, target: Target | None, horizontal: bool = True) -> No
                 va="bottom", color=RED, fontsize=7.5, zorder=4)
 
 
+MAX_TICK = 16  # characters of a name under a bar; the report's tables give it whole
+
+
+def tick(label: str) -> str:
+    """A store's or advisor's name as a chart shows it: safe (reports/cells.py), one line, cut with `…` — a
+    40,000-character name would leave the axes no room at all."""
+    text = " ".join(str(safe_text(label, limit=None)).split())
+    return text if len(text) <= MAX_TICK else text[: MAX_TICK - 1] + "…"
+
+
 def _hbar(ax: Axes, labels: Sequence[str], values: Sequence[float], texts: Sequence[str], color: str) -> None:
     positions = range(len(labels))
     ax.barh(list(positions), list(values), color=color, height=0.6)
-    ax.set_yticks(list(positions), list(labels))
+    ax.set_yticks(list(positions), [tick(label) for label in labels])
     ax.invert_yaxis()
     for y, (value, text) in enumerate(zip(values, texts, strict=True)):
         ax.text(value, y, " " + text, va="center", fontsize=8, color="#333333")
@@ -268,7 +280,7 @@ def panels(key: str, items: Sequence[Panel], title: str, no_data: str, font: str
             for x, (_, v) in enumerate(pairs):
                 ax.text(x, v, _fmt(v, item.percent), ha="center", va="bottom", fontsize=7.5, color="#333333")
             crowded = len(pairs) > 3
-            ax.set_xticks(xs, [label for label, _ in pairs], rotation=35 if crowded else 0,
+            ax.set_xticks(xs, [tick(label) for label, _ in pairs], rotation=35 if crowded else 0,
                           ha="right" if crowded else "center",
                           rotation_mode="anchor" if crowded else "default")
             _target_line(ax, item.target)

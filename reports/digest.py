@@ -14,6 +14,7 @@ import polars as pl
 
 from genjin import mail
 from genjin.archive import safe_name
+from genjin.failures import is_contained
 from reports.email_message import Recipient, by_advisor, new_message
 from reports.templating import render
 from transforms.views import per_customer, task_label
@@ -179,7 +180,8 @@ def digest_message(to: Recipient, context: dict[str, Any], report: Path | None, 
 
 
 def digest_mail(worklist: pl.DataFrame, roster: pl.DataFrame, without_email: Collection[str], report: Path,
-                as_of: date, sender: str) -> tuple[list[mail.Outgoing], list[str]]:
+                as_of: date, sender: str,
+                failed: list[dict[str, str]] | None = None) -> tuple[list[mail.Outgoing], list[str]]:
     """A digest for each active manager who has a team or work of their own; the second list holds the
     managers without a usable email address. `roster` has one row per advisor; `without_email` are the
     advisors whose worklist could not be emailed."""
@@ -196,7 +198,12 @@ def digest_mail(worklist: pl.DataFrame, roster: pl.DataFrame, without_email: Col
             continue
         team = [parts[a] for a in dict.fromkeys((head.advisor_id, *head.team)) if a in parts]
         work = pl.concat(team).sort(ROW).drop(ROW) if team else worklist.clear()
-        context = _context(head, work, roster, names, without_email, as_of, attached is not None)
         to = Recipient(head.advisor_id, head.name, address)
-        items.append(digest_message(to, context, attached, as_of, sender))
+        try:
+            context = _context(head, work, roster, names, without_email, as_of, attached is not None)
+            items.append(digest_message(to, context, attached, as_of, sender))
+        except BaseException as err:  # this manager's digest only (genjin/failures.py)
+            if not is_contained(err):
+                raise
+            (failed if failed is not None else []).append({"to": address, "error": mail.not_made(err)})
     return items, missing

@@ -19,6 +19,8 @@ import polars as pl
 
 from genjin import mail
 from genjin.archive import safe_name
+from genjin.failures import is_contained
+from reports.cells import safe_text
 from reports.templating import render
 from transforms.views import per_customer, recipients
 
@@ -38,8 +40,9 @@ def subject(as_of: date, name: str, n_tasks: int, n_overdue: int) -> str:
 
 
 def one_line(text: object) -> str:
-    """Text for a header: control characters (a CR/LF would open a new header) become spaces."""
-    return " ".join("".join(c if c.isprintable() else " " for c in str(text)).split())
+    """Text for a header: control characters (a CR/LF would open a new header) become spaces, and what no
+    header can hold is made safe (reports/cells.py)."""
+    return " ".join("".join(c if c.isprintable() else " " for c in safe_text(str(text))).split())
 
 
 def new_message(kind: str, to: Recipient, subject_line: str, as_of: date, sender: str) -> EmailMessage:
@@ -86,9 +89,10 @@ def by_advisor(frame: pl.DataFrame) -> dict[str, pl.DataFrame]:
 
 
 def advisor_mail(worklist: pl.DataFrame, roster: pl.DataFrame, workbooks: Mapping[str, Path], as_of: date,
-                 sender: str) -> tuple[list[mail.Outgoing], list[str]]:
+                 sender: str, failed: list[dict[str, str]] | None = None) -> tuple[list[mail.Outgoing], list[str]]:
     """Each advisor with tasks tonight gets their own worklist; the second list holds the advisors whose
-    roster row has no usable email address."""
+    roster row has no usable email address. An advisor whose workbook was not written gets no email (the
+    night's `failures` say why); one whose message cannot be built is appended to `failed`."""
     tasks, no_tasks = by_advisor(worklist), worklist.clear()
     every_customer = per_customer(worklist)
     customers, no_customers = by_advisor(every_customer), every_customer.clear()
@@ -96,12 +100,20 @@ def advisor_mail(worklist: pl.DataFrame, roster: pl.DataFrame, workbooks: Mappin
     without_email: list[str] = []
     for person in recipients(worklist, roster).iter_rows(named=True):
         advisor_id, address = person["advisor_id"], (person["email"] or "").strip()
-        if not mail.is_address(address) or advisor_id not in workbooks:
+        if not mail.is_address(address):
             without_email.append(advisor_id)
             continue
+        if advisor_id not in workbooks:
+            continue
         to = Recipient(advisor_id, person["name"], address)
-        msg = advisor_message(to, tasks.get(advisor_id, no_tasks),
-                              customers.get(advisor_id, no_customers), workbooks[advisor_id], as_of, sender)
+        try:
+            msg = advisor_message(to, tasks.get(advisor_id, no_tasks),
+                                  customers.get(advisor_id, no_customers), workbooks[advisor_id], as_of, sender)
+        except BaseException as err:
+            if not is_contained(err):
+                raise
+            (failed if failed is not None else []).append({"to": address, "error": mail.not_made(err)})
+            continue
         filename = f"{safe_name(advisor_id)}.eml"
         items.append(mail.Outgoing("advisor", advisor_id, address, as_of, msg, filename))
     return items, without_email
@@ -124,9 +136,11 @@ def deliver(worklist: pl.DataFrame, advisors: pl.DataFrame, workbooks: Mapping[s
         transport, sender = mail.transport_from_env(env)
     else:
         sender = mail.mail_from(env)
-    items, without_email = advisor_mail(worklist, roster, workbooks, as_of, sender)
+    not_made: list[dict[str, str]] = []
+    items, without_email = advisor_mail(worklist, roster, workbooks, as_of, sender, not_made)
     report = run_dir / "report.html"
-    digests, managers_without_email = digest_mail(worklist, roster, set(without_email), report, as_of, sender)
+    digests, managers_without_email = digest_mail(worklist, roster, set(without_email), report, as_of, sender,
+                                                  not_made)
     result = mail.dispatch(
         [*items, *digests], mail.OutboxFolder(run_dir / "outbox"),
         transport if send else None, mail.SentLedger(ledger_path) if send and ledger_path else None,
@@ -135,6 +149,6 @@ def deliver(worklist: pl.DataFrame, advisors: pl.DataFrame, workbooks: Mapping[s
         "written": result.written,
         "sent": result.sent,
         "already_sent": result.already_sent,
-        "failed": result.failed,
+        "failed": [*not_made, *result.failed],
         "without_email": sorted({*without_email, *managers_without_email}),
     }

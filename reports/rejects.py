@@ -17,7 +17,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from genjin.ingest import SheetLoad
-from reports.cells import set_text_safe
+from reports.cells import safe_text, set_text_safe
 from schemas.columns import KIND_BY_NAME
 from schemas.validate import ROW, SHEET
 
@@ -35,7 +35,7 @@ TITLE_ROW, HEADER_ROW = 1, 2
 def sheet_title(name: str, taken: set[str]) -> str:
     """`name` as Excel accepts a sheet name: no `[ ] : * ? / \\`, no leading or trailing apostrophe, at most
     31 characters, not "History", unique (Excel ignores case) — shortened and numbered when it must be."""
-    base = _FORBIDDEN.sub("_", name).strip("'").strip() or "Sheet"
+    base = _FORBIDDEN.sub("_", safe_text(name, None)).strip("'").strip() or "Sheet"
     if base.lower() == "history":
         base += "_"
     title, n = base[:31], 2
@@ -102,6 +102,7 @@ def _lines(text: object, width: float) -> int:
 
 
 LINE_HEIGHT = 15.0
+MAX_ROW_HEIGHT = 409.0  # Excel's limit, in points
 PAGE_WIDTH = 170  # characters of column width on a landscape A4 page
 
 
@@ -120,7 +121,8 @@ def _write_sheet(ws: Worksheet, sheet: SheetLoad) -> None:
     ws.cell(row=TITLE_ROW, column=1).font = Font(bold=True, size=11)
     ws.cell(row=TITLE_ROW, column=1).alignment = Alignment(wrap_text=True, vertical="top")
     ws.merge_cells(start_row=TITLE_ROW, start_column=1, end_row=TITLE_ROW, end_column=len(LEAD))
-    ws.row_dimensions[TITLE_ROW].height = LINE_HEIGHT * 1.2 * _lines(title, sum(w for _, w in LEAD))
+    ws.row_dimensions[TITLE_ROW].height = min(LINE_HEIGHT * 1.2 * _lines(title, sum(w for _, w in LEAD)),
+                                              MAX_ROW_HEIGHT)
     for j, (text, width) in enumerate(LEAD, start=1):
         _header(ws, j, text, width, LEAD_FILL)
     first_original = len(LEAD) + 1
@@ -135,7 +137,7 @@ def _write_sheet(ws: Worksheet, sheet: SheetLoad) -> None:
         values = [*lead, *(by_row.get(record[ROW], {}).get(c) for c in cells)]
         widths = [ws.column_dimensions[get_column_letter(j)].width for j in range(1, english + 1)]
         lines = max(_lines(v, w) for v, w in zip([*values, record["reason_en"]], widths, strict=True))
-        ws.row_dimensions[i].height = LINE_HEIGHT * lines
+        ws.row_dimensions[i].height = min(LINE_HEIGHT * lines, MAX_ROW_HEIGHT)
         for j, value in enumerate(values, start=1):
             cell = ws.cell(row=i, column=j)
             set_text_safe(cell, value)

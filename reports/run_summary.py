@@ -18,7 +18,7 @@ class AccountingError(RuntimeError):
 
 def file_entry(load: FileLoad) -> dict[str, Any]:
     entry = {
-        "name": load.path.name,
+        "name": load.name,
         "kind": load.kind or None,
         "sha256": load.sha256,
         "rows_in": load.rows_in,
@@ -38,15 +38,17 @@ def file_entry(load: FileLoad) -> dict[str, Any]:
     if load.rows_warned:  # loaded rows of which one cell was dropped, listed in the rejects workbook
         entry["rows_warned"] = load.rows_warned
     if entry["rows_in"] != entry["rows_loaded"] + entry["rows_rejected"] + load.rows_not_worked:
-        raise AccountingError(f"{load.path.name}: rows_in {load.rows_in} ≠ loaded {load.rows_loaded} + "
+        raise AccountingError(f"{load.name}: rows_in {load.rows_in} ≠ loaded {load.rows_loaded} + "
                               f"rejected {load.rows_rejected} + not worked {load.rows_not_worked}")
     return entry
 
 
 def summary(as_of: date, files: list[dict[str, Any]], worklist: pl.DataFrame, emails: dict[str, Any],
-            durations: dict[str, float], held: list[dict[str, Any]] | None = None,
+            durations: dict[str, float], failures: list[dict[str, Any]] | None = None,
+            held: list[dict[str, Any]] | None = None,
             warnings: list[dict[str, Any]] | None = None) -> dict[str, Any]:
-    """`held`: files left for the next night; `warnings`: transforms.warnings. `not_worked`: per advisor, the
+    """`failures`: what failed for one file or one advisor while the night went on (genjin/failures.py);
+    `held`: files left for the next night; `warnings`: transforms.warnings. `not_worked`: per advisor, the
     rows of the night's returned worklists left empty (schemas/returned_worklist.py)."""
     not_worked: dict[str, int] = {}
     for f in files:
@@ -67,6 +69,7 @@ def summary(as_of: date, files: list[dict[str, Any]], worklist: pl.DataFrame, em
             "by_type": by_type,
         },
         "emails": emails,
+        "failures": failures or [],
         "durations_s": {k: round(v, 3) for k, v in durations.items()},
     }
 

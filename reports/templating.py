@@ -1,10 +1,19 @@
-"""One jinja2 environment for every template; autoescape on, so customer data in HTML is escaped."""
+"""One jinja2 environment for every template; autoescape on, so customer data in HTML is escaped, and every
+value shown made safe first (reports/cells.py: control characters visible, no lone surrogates)."""
 
 from __future__ import annotations
 
 from functools import cache
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
+
+from reports.cells import safe_text
+
+
+def shown(value: object) -> object:
+    """What a template prints: the value made safe; markup genjin built itself (charts) as it is."""
+    return value if isinstance(value, Markup) else safe_text(value, limit=None)
 
 
 @cache
@@ -15,6 +24,7 @@ def environment() -> Environment:
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        finalize=shown,
     )
 
 

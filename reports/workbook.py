@@ -22,6 +22,7 @@ from xlsxwriter import Workbook
 from xlsxwriter.format import Format
 from xlsxwriter.worksheet import Worksheet
 
+from reports.cells import safe_text
 from schemas.vocab import CHANNELS, OUTCOMES
 from transforms.labels import STAGE_LABELS, TASK_LABELS
 
@@ -138,7 +139,7 @@ def _write(ws: Worksheet, row: int, col: int, value: Any, fmt: Format) -> None:
     if value is None:
         ws.write_blank(row, col, None, fmt)
     elif isinstance(value, str):
-        ws.write_string(row, col, value, fmt)
+        ws.write_string(row, col, safe_text(value), fmt)
     elif isinstance(value, bool):
         ws.write_boolean(row, col, value, fmt)
     elif isinstance(value, int | float):

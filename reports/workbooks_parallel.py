@@ -9,17 +9,38 @@ from concurrent.futures import ProcessPoolExecutor
 from datetime import date
 from multiprocessing import get_context
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 
+from genjin.failures import failure, is_contained
 from reports.workbook import write_advisor_workbook
 
 Job = tuple[str, pl.DataFrame, Path]  # advisor_id, their rows (transforms.views.per_customer), where to write
 MIN_PER_PROCESS = 100  # below this many workbooks a process's start-up (~1 s of imports) costs more than it saves
 
 
-def _write_all(jobs: Sequence[Job], as_of: date, talk_tracks: Mapping[str, str] | None) -> dict[str, Path]:
-    return {advisor_id: write_advisor_workbook(rows, as_of, path, talk_tracks) for advisor_id, rows, path in jobs}
+Failed = list[dict[str, Any]]  # genjin.failures.failure entries
+
+
+def _write_all(jobs: Sequence[Job], as_of: date, talk_tracks: Mapping[str, str] | None) -> tuple[dict[str, Path],
+                                                                                                  Failed]:
+    """Each job's workbook; one that fails is left out and said why, and the others are written."""
+    written, failed = {}, []
+    for advisor_id, rows, path in jobs:
+        try:
+            written[advisor_id] = write_advisor_workbook(rows, as_of, path, talk_tracks)
+        except BaseException as err:
+            if not is_contained(err):
+                raise
+            path.unlink(missing_ok=True)
+            failed.append(failure("workbook_failed", *WORKBOOK_FAILED, err, advisor_id=advisor_id))
+    return written, failed
+
+
+WORKBOOK_FAILED = ("此顾问的跟进清单工作簿写出失败，本晚没有他的清单和邮件，其他顾问照常",
+                   "this advisor's workbook could not be written: no workbook or email for them tonight; "
+                   "the other advisors' went out")
 
 
 def worker_count(jobs: int, cpus: int | None = None) -> int:
@@ -28,15 +49,20 @@ def worker_count(jobs: int, cpus: int | None = None) -> int:
 
 
 def write_advisor_workbooks(jobs: Sequence[Job], as_of: date, talk_tracks: Mapping[str, str] | None = None,
-                            workers: int | None = None) -> dict[str, Path]:
+                            workers: int | None = None, failed: Failed | None = None) -> dict[str, Path]:
     """Each job's workbook; `workers` processes (default: `worker_count`). Returns advisor_id → path, in the
-    order of `jobs`. Processes are spawned, not forked: the caller runs Prefect's threads."""
+    order of `jobs`, for those written; the advisors whose workbook failed are appended to `failed`.
+    Processes are spawned, not forked: the caller runs Prefect's threads."""
     workers = worker_count(len(jobs)) if workers is None else workers
+    written: dict[str, Path] = {}
     if workers <= 1:
-        return _write_all(jobs, as_of, talk_tracks)
-    shares = [jobs[i::workers] for i in range(workers)]
-    with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
-        written: dict[str, Path] = {}
-        for part in pool.map(_write_all, shares, [as_of] * workers, [talk_tracks] * workers):
-            written |= part
-    return {advisor_id: written[advisor_id] for advisor_id, _, _ in jobs}
+        parts = [_write_all(jobs, as_of, talk_tracks)]
+    else:
+        shares = [jobs[i::workers] for i in range(workers)]
+        with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
+            parts = list(pool.map(_write_all, shares, [as_of] * workers, [talk_tracks] * workers))
+    for done, not_done in parts:
+        written |= done
+        if failed is not None:
+            failed.extend(not_done)
+    return {advisor_id: written[advisor_id] for advisor_id, _, _ in jobs if advisor_id in written}

@@ -6,18 +6,14 @@ from pathlib import Path
 
 import polars as pl
 
-from reports.cells import DANGEROUS_FIRST
+from reports.cells import csv_safe_expr
 from transforms.worklist import WORKLIST_COLUMNS
 
 
 def guard_text(frame: pl.DataFrame) -> pl.DataFrame:
-    """Text that Excel would run as a formula gets a leading apostrophe."""
-    danger = "^[" + "".join("\\" + c if c in "-+" else c for c in DANGEROUS_FIRST) + "]"
-    return frame.with_columns(
-        pl.when(pl.col(c).str.contains(danger)).then("'" + pl.col(c)).otherwise(pl.col(c)).alias(c)
-        for c, dtype in frame.schema.items()
-        if dtype == pl.String
-    )
+    """Text that Excel would run as a formula gets a leading apostrophe; control characters show
+    (reports/cells.py)."""
+    return frame.with_columns(csv_safe_expr(c) for c, dtype in frame.schema.items() if dtype == pl.String)
 
 
 def write_worklist_csv(worklist: pl.DataFrame, path: Path) -> Path:

@@ -46,8 +46,11 @@ def pristine(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return drop
 
 
-def genjin_run(root: Path, env: dict[str, str], as_of: str = AS_OF, crash: str | None = None) -> int:
+def genjin_run(root: Path, env: dict[str, str], as_of: str = AS_OF, crash: str | None = None,
+               mode: str | None = None) -> int:
+    """`mode="raise"`: the run fails at `crash` with an error instead of being killed there."""
     run_env = env | ({"GENJIN_TEST_CRASH_AT": crash} if crash else {})
+    run_env |= {"GENJIN_TEST_CRASH_MODE": mode} if mode else {}
     log = (root / "run.log").open("a+", encoding="utf-8")  # a file, not a pipe: a killed run's server keeps pipes open
     proc = subprocess.Popen(
         [sys.executable, "-m", "genjin.cli", "run", "--drop", str(root / "drop"), "--out", str(root / "out"),
@@ -139,6 +142,21 @@ def test_a_run_killed_and_run_again_ends_where_a_clean_run_ends(
 ) -> None:
     root = _fresh(tmp_path, pristine)
     assert genjin_run(root, env, crash=point) == -signal.SIGKILL
+    assert not (root / "out" / AS_OF).exists()  # no half-written night is ever visible
+    genjin_run(root, env)
+    assert snapshot(root) == clean[1]
+
+
+@pytest.mark.parametrize("point", ["after_rows", "during_outputs", "after_report", "after_outbox",
+                                   "before_publish"])
+def test_a_night_that_failed_part_way_is_finished_by_the_next_run(
+    point: str, tmp_path: Path, pristine: Path, env: dict[str, str], clean: tuple[Path, dict]
+) -> None:
+    """Not only `kill -9`: a night that stops at an error in any output stage (issue #12) — rows stored, some
+    outputs written — ends, run again, where a clean run ends."""
+    root = _fresh(tmp_path, pristine)
+    assert genjin_run(root, env, crash=point, mode="raise") == 1
+    assert "InjectedFailure" in (root / "run.log").read_text(encoding="utf-8")
     assert not (root / "out" / AS_OF).exists()  # no half-written night is ever visible
     genjin_run(root, env)
     assert snapshot(root) == clean[1]
