@@ -18,7 +18,9 @@ Measured side by side in one process, on the same files:
   `genjin run` in a new process on the already-migrated home, as cron would start it;
 - full night: the nightly flow on the generated drop folder (the whole run, in-process, as `genjin run` does it);
 - incremental night: the next night, with ~1% new rows of each file on top of the history;
-- peak memory: the process's maxrss (high-water mark) after each phase.
+- peak memory: the process's maxrss (high-water mark) after each phase;
+- the plan (issue #15): the same full night again, on a copy of the same files, under a policy whose plan lists
+  every open task (capacities of a million, nothing stale) — the write stage before the plan and after it.
 
 Targets: (full - empty) <= 1.5 x parse-only; empty night <= 5 s; peak <= 4 GB; incremental <= 10% of full.
 """
@@ -175,12 +177,28 @@ def next_night(args: argparse.Namespace, work: Path) -> int:
     return sum(f["rows"] for f in manifest["files"].values())
 
 
-def night(drop: Path, out: Path, as_of: date) -> tuple[float, dict]:
+def every_task_policy(target: Path) -> Path:
+    """The shipped policy with a plan that holds every open task: what advisors received before issue #15."""
+    from genjin.policy import DEFAULT_POLICY
+
+    text = DEFAULT_POLICY.read_text(encoding="utf-8")
+    start = text.index("[plan.stale_after_days]")
+    end = text.index("\n\n", start)
+    text = text[:start] + "[plan.stale_after_days]" + text[end:]  # nothing stale
+    text = text.replace("default_capacity = { sales = 40, service = 40, manager = 20 }",
+                        "default_capacity = { sales = 1000000, service = 1000000, manager = 1000000 }")
+    text = text.replace("fallback_capacity = 30 ", "fallback_capacity = 1000000 ")
+    text = text.replace("roster_capacity = true ", "roster_capacity = false ")  # the roster's 每日上限 too
+    target.write_text(text, encoding="utf-8")
+    return target
+
+
+def night(drop: Path, out: Path, as_of: date, policy_file: Path | None = None) -> tuple[float, dict]:
     from flows.nightly import nightly
     from genjin.folders import Folders
 
     start = time.perf_counter()
-    result = nightly(folders=Folders.beside(drop, out), as_of=as_of, settle_seconds=0)
+    result = nightly(folders=Folders.beside(drop, out), as_of=as_of, settle_seconds=0, policy_file=policy_file)
     return time.perf_counter() - start, result.summary
 
 
@@ -272,8 +290,22 @@ def main() -> int:
     (empty / "drop").mkdir(parents=True)
     results["empty night, first (s)"], _ = night(empty / "drop", empty / "out", as_of)
     results["empty night, warm (s)"], _ = night(empty / "drop", empty / "out", as_of + timedelta(days=1))
+    copies = []
+    for n in range(4):  # the same files for two nights with the plan and two without, in turn (best of two)
+        shutil.copytree(group / "drop", work / f"copy-{n}" / "drop")
+        copies.append(work / f"copy-{n}")
+    every_policy = every_task_policy(work / "every-task.toml")
     results["full night (s)"], summary = night(group / "drop", group / "out", as_of)
     results["peak after full (MB)"] = peak_mb()
+    sides: dict[str, list[dict]] = {"every task listed": [], "with the plan": []}
+    for n, copy in enumerate(copies):
+        side, policy_file = ("every task listed", every_policy) if n % 2 == 0 else ("with the plan", None)
+        sides[side].append(night(copy / "drop", copy / "out", as_of, policy_file)[1])
+    summary_every = sides["every task listed"][0]
+    for side, runs in sides.items():
+        results[f"write stage, {side} (s)"] = min(r["durations_s"]["write"] for r in runs)
+    for side, runs in sides.items():
+        results[f"full night, {side} (s)"] = min(sum(r["durations_s"].values()) for r in runs)
     if not args.skip_cli:
         results["empty night, `genjin run` (s)"] = cli_night(empty / "drop", empty / "out",
                                                             as_of + timedelta(days=2))
@@ -295,6 +327,11 @@ def main() -> int:
     print(f"\n{label}: {len(summary['files'])} files, {files_mb:.1f} MB, "
           f"{rows} rows read by parse-only, {loaded} rows loaded, {summary['tasks']['total']} tasks; "
           f"incremental: {new_rows} new rows in {len(summary_next['files'])} files")
+    plan, every_plan = summary["plan"], summary_every["plan"]
+    print(f"plan: {plan['customers_in_plan']} customers in today's plans ({plan['tasks_in_plan']} tasks), "
+          f"{plan['customers_waiting']} waiting, {plan['customers_stale']} stale; every task listed: "
+          f"{every_plan['customers_in_plan']} customers ({every_plan['tasks_in_plan']} tasks) for "
+          f"{summary['tasks']['advisors']} advisors")
     print(f"\n{'measure':<34}{'value':>10}")  # seconds unless marked
     for name, value in results.items():
         print(f"{name:<34}{value:>10.2f}")

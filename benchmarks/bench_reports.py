@@ -43,8 +43,9 @@ def prepare(work: Path, size: int, seed: int) -> int:
     from genjin.policy import load_policy
     from genjin.sample_data import generate
     from reports.workbook import write_advisor_workbook
-    from transforms.views import per_customer
-    from transforms.worklist import build_worklist
+    from transforms.night import prepare as night_state
+    from transforms.plan import advisor_plans, plan_night
+    from transforms.worklist import worklist_from
 
     generate(work / "drop", as_of=AS_OF, seed=seed, size=size)
     history = History(work / "history")
@@ -53,11 +54,13 @@ def prepare(work: Path, size: int, seed: int) -> int:
         if load.status == "loaded":
             history.record(load, AS_OF, order)
     policy = load_policy()
-    worklist = build_worklist(history.inputs(AS_OF), policy, AS_OF)
+    night = night_state(history.inputs(AS_OF), policy, AS_OF)
+    worklist = plan_night(worklist_from(night, policy, AS_OF), night, policy, AS_OF)  # as the flow hands it on
     worklist.write_parquet(work / "worklist.parquet")
     books = work / "workbooks"
     books.mkdir()
-    for (advisor_id,), rows in per_customer(worklist).group_by("advisor_id", maintain_order=True):
+    plans = advisor_plans(worklist, policy)
+    for (advisor_id,), rows in plans.group_by("advisor_id", maintain_order=True):
         write_advisor_workbook(rows, AS_OF, books / f"{advisor_id}.xlsx", policy.talk_tracks)
     return worklist.height
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -17,6 +18,7 @@ from genjin.folders import Folders
 from genjin.history import History
 from genjin.policy import load_policy
 from genjin.progress import Progress, read_counts, store_counts, worklist_counts, write_counts
+from genjin.robots import RobotConfig
 
 
 @dataclass(frozen=True)
@@ -52,7 +54,8 @@ def crash_point(name: str) -> None:
 
 @flow(name="genjin-nightly", log_prints=False, validate_parameters=False)
 def nightly(folders: Folders, as_of: date, policy_file: Path | None = None,
-            settle_seconds: float = 5.0, send: bool = False) -> RunResult:
+            settle_seconds: float = 5.0, send: bool = False,
+            robots: Mapping[str, RobotConfig] | None = None) -> RunResult:
     """One night. Safe to run again for the same as-of, and after a run killed at any point: the night's files
     are the drop folder's plus those already moved for this night, the ledger keeps rows from being recorded
     twice, and the outputs are built aside and swapped in whole (genjin/publish.py). The caller holds the
@@ -70,6 +73,7 @@ def nightly(folders: Folders, as_of: date, policy_file: Path | None = None,
         loads = steps.find_duplicates(loads, history, as_of, folders)  # earlier the same night included
         rejects = steps.write_rejects_files(loads, run_dir)  # a file whose rejects cannot be written is quarantined
         files = steps.account(loads)
+        files = steps.mark_picked_up(files, folders.history, as_of)  # taken by the intraday pick-up (run.json)
     crash_point("after_read")
     with clock.stage("store", lambda: store_counts(files)):
         fresh = steps.to_record(loads, history)  # a re-run finds its files in the ledger already
@@ -88,6 +92,7 @@ def nightly(folders: Folders, as_of: date, policy_file: Path | None = None,
         inputs = steps.history_as_of(history, as_of)
         night = steps.night_state(inputs, policy, as_of)  # customers, links, stages: for the worklist and KPIs
         worklist = fanout.worklist(inputs, policy, as_of, night)  # per store on a Dask cluster (nightly_on)
+        worklist = steps.plan_for(worklist, night, steps.previous_plan(history, as_of), policy, as_of)
     with clock.stage("write", lambda: write_counts(workbooks, emails)):
         advisors = inputs.advisors.collect()
         workbooks, failed = steps.write_worklists(worklist, run_dir, as_of, policy)  # one advisor's fails alone
@@ -96,14 +101,19 @@ def nightly(folders: Folders, as_of: date, policy_file: Path | None = None,
         steps.write_kpi_report(inputs, worklist, policy, files, run_dir, as_of, night)  # the digests attach it
         crash_point("after_report")
         emails = steps.write_outbox(worklist, advisors, workbooks, run_dir, as_of,
-                                    ledger_path=mail.ledger_path(folders.history), send=send)
+                                    ledger_path=mail.ledger_path(folders.history), send=send,
+                                    policy=policy)
         crash_point("after_outbox")
         held = [h.entry() for h in found.held]
         warnings = steps.warnings_of(worklist, advisors)
         emails["ops"] = steps.write_ops_email(files, held, warnings + failures, rejects, run_dir, as_of,
                                               ledger_path=mail.ledger_path(folders.history), send=send)
-    summary = steps.write_summary(as_of, files, worklist, emails, clock.durations, run_dir, failures, held,
-                                  warnings)
+        groups = None
+        if send and robots:  # each store group's morning summary (issue #18)
+            groups = steps.post_group_summaries(worklist, advisors, as_of, robots, folders.history)
+    steps.store_plan(worklist, history, as_of)  # replaces this night's plan on a re-run
+    summary = steps.write_summary(as_of, files, worklist, emails, clock.durations, run_dir, failures,
+                                  {"group_posts": groups} if groups is not None else None, held, warnings)
     crash_point("before_publish")
     return RunResult(publish.publish(run_dir, folders.out, as_of), summary)
 

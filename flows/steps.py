@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+from collections.abc import Mapping
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -12,11 +13,13 @@ import polars as pl
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
-from genjin import archive, dropfolder, duplicates, failures
+from genjin import archive, dropfolder, duplicates, failures, pickup
+from genjin.alert_delivery import post_summaries
 from genjin.folders import Folders
 from genjin.history import History
 from genjin.ingest import FileLoad, load_new_file, quarantine
 from genjin.policy import Policy
+from genjin.robots import RobotConfig
 from reports.email_message import deliver
 from reports.html_report import write_kpi_outputs
 from reports.kpi_json import read_earlier_kpis
@@ -25,9 +28,10 @@ from reports.rejects import write_rejects
 from reports.run_summary import file_entry, summary, write_run_json
 from reports.workbooks_parallel import write_advisor_workbooks
 from reports.worklist_csv import write_worklist_csv
+from transforms.alerts import group_summary
 from transforms.frames import Inputs
 from transforms.night import Night, prepare
-from transforms.views import per_customer
+from transforms.plan import advisor_plans, plan_night
 from transforms.warnings import night_warnings
 from transforms.worklist import worklist_from
 
@@ -152,15 +156,33 @@ def worklist_for(night: Night, policy: Policy, as_of: date) -> pl.DataFrame:
 
 
 @step
+def previous_plan(history: History, as_of: date) -> pl.DataFrame:
+    return history.previous_plan(as_of)
+
+
+@step
+def plan_for(worklist: pl.DataFrame, night: Night, previous: pl.DataFrame, policy: Policy,
+             as_of: date) -> pl.DataFrame:
+    """The worklist with each advisor's plan (transforms/plan.py)."""
+    return plan_night(worklist, night, policy, as_of, previous)
+
+
+@io_step
+def store_plan(planned: pl.DataFrame, history: History, as_of: date) -> None:
+    history.record_plan(planned, as_of)
+
+
+@step
 def write_worklists(worklist: pl.DataFrame, run_dir: Path, as_of: date,
                     policy: Policy) -> tuple[dict[str, Path], list[dict[str, Any]]]:
-    """worklist.csv and each advisor's workbook; returns the workbooks written, and run.json's `failures` of
-    the advisors whose workbook could not be (the others are written regardless)."""
+    """worklist.csv and each advisor's workbook of today's plan; returns the workbooks written, and run.json's
+    `failures` of the advisors whose workbook could not be (the others are written regardless)."""
     write_worklist_csv(worklist, run_dir / "worklist.csv")
     folder = run_dir / "worklists"
     folder.mkdir(exist_ok=True)
+    plans = advisor_plans(worklist, policy)
     jobs = [(advisor_id, group, folder / f"{archive.safe_name(advisor_id)}.xlsx")
-            for (advisor_id,), group in per_customer(worklist).group_by("advisor_id", maintain_order=True)]
+            for (advisor_id,), group in plans.group_by("advisor_id", maintain_order=True)]
     failed: list[dict[str, Any]] = []
     return write_advisor_workbooks(jobs, as_of, policy.talk_tracks, failed=failed), failed
 
@@ -175,12 +197,26 @@ def write_kpi_report(inputs: Inputs, worklist: pl.DataFrame, policy: Policy, fil
 
 @step
 def write_outbox(worklist: pl.DataFrame, advisors: pl.DataFrame, workbooks: dict[str, Path], run_dir: Path,
-                 as_of: date, ledger_path: Path | None = None, send: bool = False) -> dict[str, Any]:
+                 as_of: date, ledger_path: Path | None = None, send: bool = False,
+                 policy: Policy | None = None) -> dict[str, Any]:
     """Each advisor's worklist email and each manager's digest, written to outbox/ as .eml; with `send`,
     also sent over SMTP (settings from GENJIN_SMTP_* in the environment) unless the sent ledger at
     `ledger_path` (`genjin.mail.ledger_path(folders.history)`) says it went out already.
     Returns run.json's `emails` block."""
-    return deliver(worklist, advisors, workbooks, run_dir, as_of, ledger_path, send, os.environ)
+    return deliver(worklist, advisors, workbooks, run_dir, as_of, ledger_path, send, os.environ, policy=policy)
+
+
+@step
+def mark_picked_up(files: list[dict[str, Any]], history: Path, as_of: date) -> list[dict[str, Any]]:
+    return pickup.mark_picked_up(files, history, as_of)
+
+
+@io_step
+def post_group_summaries(worklist: pl.DataFrame, advisors: pl.DataFrame, as_of: date,
+                         robots: Mapping[str, RobotConfig], history: Path) -> dict[str, Any]:
+    """Each store's morning summary to its group robot, once (history/sent_alerts.jsonl); run.json's
+    `group_posts`."""
+    return post_summaries(group_summary(worklist), advisors, as_of, robots, os.environ, history)
 
 
 @step
@@ -198,9 +234,9 @@ def write_ops_email(files: list[dict[str, Any]], held: list[dict[str, Any]], war
 
 @step
 def write_summary(as_of: date, files: list[dict[str, Any]], worklist: pl.DataFrame, emails: dict[str, Any],
-                  durations: dict[str, float], run_dir: Path,
-                  failures: list[dict[str, Any]] | None = None, held: list[dict[str, Any]] | None = None,
+                  durations: dict[str, float], run_dir: Path, failures: list[dict[str, Any]] | None = None,
+                  extra: dict[str, Any] | None = None, held: list[dict[str, Any]] | None = None,
                   warnings: list[dict[str, Any]] | None = None) -> dict[str, Any]:
-    data = summary(as_of, files, worklist, emails, durations, failures, held, warnings)
+    data = summary(as_of, files, worklist, emails, durations, failures, held, warnings) | (extra or {})
     write_run_json(data, run_dir / "run.json")
     return data

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections.abc import Mapping
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 from genjin import prefect_env, progress
 from genjin.folders import Folders
+from genjin.robots import RobotConfig
 from genjin.settings import add_flags
 
 TIMEZONE = ZoneInfo("Asia/Shanghai")  # the default; `run` and `serve` use the `timezone` setting
@@ -45,6 +47,14 @@ def parser() -> argparse.ArgumentParser:
     demo.add_argument("--size", type=int, default=1, help="data volume: 1 = 3 stores (default 1)")
     demo.add_argument("--seed", type=int, default=7)
     demo.add_argument("--as-of", type=_date, default=None)
+    sim = sub.add_parser("simulate", help="replay past nights under a proposed policy beside the one in use")
+    add_flags(sim, policy_help="the PROPOSED policy TOML (required); the one in use is the policy setting")
+    sim.add_argument("--current", type=Path, default=None,
+                     help="the policy in use (default: the policy setting: genjin.toml, GENJIN_POLICY, built-in)")
+    sim.add_argument("--from", dest="first", type=_date, default=None,
+                     help="the first night to replay (default: 90 nights before --to)")
+    sim.add_argument("--to", dest="last", type=_date, default=None,
+                     help="the last night to replay (default: the history's last night)")
     shown = sub.add_parser("settings", help="print the settings `run` and `serve` would use, and where each came from")
     add_flags(shown, cron=True)
     from genjin import serve
@@ -121,7 +131,8 @@ BUSY = 3  # exit code: another run holds the lock
 
 
 def _run(folders: Folders, as_of: date, policy: Path | None, settle_seconds: float,
-         send: bool = False, wait_seconds: float = 0.0, dask_address: str | None = None) -> int:
+         send: bool = False, wait_seconds: float = 0.0, dask_address: str | None = None,
+         robots: Mapping[str, RobotConfig] | None = None) -> int:
     """One night over `folders`; mail settings from the environment (`main` puts genjin.toml's there)."""
     from genjin.mail import MailConfigError, SmtpSettings
     from genjin.policy import PolicyError, load_policy
@@ -156,7 +167,7 @@ def _run(folders: Folders, as_of: date, policy: Path | None, settle_seconds: flo
             prefect_env.start_temporary_server()
             with progress.on_terminal():  # a line per stage as it ends
                 result = night(folders=folders, as_of=as_of, policy_file=policy, settle_seconds=settle_seconds,
-                               send=send)
+                               send=send, robots=robots)
     except Busy as err:
         print(err, file=sys.stderr)
         return BUSY
@@ -164,9 +175,41 @@ def _run(folders: Folders, as_of: date, policy: Path | None, settle_seconds: flo
     return 0
 
 
+def _simulate(settings: Any, proposed: Path | None, first: date | None, last: date | None) -> int:
+    """`genjin simulate`: both policies checked before anything runs; outputs under OUT/simulate/ only."""
+    from genjin.history import History
+    from genjin.policy import PolicyError, load_policy
+    from genjin.simulate import SimulateError, night_range, replay, write
+    from reports.simulate_report import headline_lines, write_simulate_outputs
+
+    if proposed is None:
+        print("请用 --policy 指定拟用的策略文件 / give the proposed policy: genjin simulate --policy FILE",
+              file=sys.stderr)
+        return 2
+    try:
+        current_policy, proposed_policy = load_policy(settings.policy), load_policy(proposed)
+        first, last = night_range(History(settings.folders().history), first, last)
+    except (PolicyError, SimulateError) as err:
+        print(err, file=sys.stderr)
+        return 2
+    files = {"current": str(settings.policy or "内置默认策略 built-in default"), "proposed": str(proposed)}
+    print(f"genjin simulate: {first} – {last} · {files['current']} vs {files['proposed']}", flush=True)
+    result = replay(History(settings.folders().history), current_policy, proposed_policy, first, last, files)
+    folder = write(result, settings.folders().out, write_simulate_outputs)
+    for line in headline_lines(result):
+        print(f"  {line}")
+    print(f"\n{len(result.nights)} 晚，用时 {result.seconds:.1f} 秒 / nights replayed in {result.seconds:.1f} s")
+    print(f"输出 / outputs: {folder.resolve()}")
+    for name in ("simulate.html", "simulate.json"):
+        print(f"  {folder / name}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    if args.command in ("run", "serve", "settings"):
+    if args.command == "simulate":
+        args.policy, proposed = args.current, args.policy  # the settings' policy is the one in use
+    if args.command in ("run", "serve", "settings", "simulate"):
         from genjin.settings import SettingsError, from_args
 
         try:
@@ -177,13 +220,15 @@ def main(argv: list[str] | None = None) -> int:
         os.environ.update(settings.mail_env())  # genjin.toml's [mail] reaches the flow's outbox step
         if args.command == "settings":
             return _show_settings(settings)
+        if args.command == "simulate":
+            return _simulate(settings, proposed, args.first, args.last)
         if args.command == "serve":
             from genjin import serve
 
             return serve.serve(args, settings)
         prefect_env.configure(Path.home() / ".genjin" / "prefect")
         return _run(settings.folders(), args.as_of or today(settings.zone), settings.policy,
-                    settings.settle_seconds, args.send, args.wait_seconds, settings.dask_address)
+                    settings.settle_seconds, args.send, args.wait_seconds, settings.dask_address, settings.robots)
     if args.command == "check":
         from genjin.check import check
 

@@ -9,6 +9,11 @@
   A night appends once per kind and writes its ledger rows in one append (issue #8: a commit per file made
   the tables slow to write and to read).
 
+- `history/plans`: each night's plan (issue #15, `transforms/plan.py` STORED_COLUMNS plus `night`), one row per
+  open task, partitioned by night; a re-run of a night replaces that night's rows. The next night counts each
+  task's carried nights from the last plan stored before it, so a re-run of a night and a backfill give the
+  same counts.
+
 A night reads the rows of files loaded on or before it, oldest first, so that a later row for the same key
 wins and a backfill (`--as-of` in the past) sees the history as it stood then.
 """
@@ -23,9 +28,10 @@ from pathlib import Path
 import polars as pl
 from deltalake import DeltaTable
 
-from genjin.ingest import SOURCE, FileLoad, empty_inputs
+from genjin.ingest import KINDS, SOURCE, FileLoad, empty_inputs
 from schemas.validate import ROW, SHEET
 from transforms.frames import Inputs
+from transforms.plan import PREVIOUS_SCHEMA, STORED_COLUMNS
 
 NIGHT = "__night"
 ORDER = "__order"
@@ -154,6 +160,20 @@ class History:
         `record_rows` deletes what a killed run left before appending a file again, and rows no ledger row
         vouches for are not read. The bookkeeping text (file name, sheet, SHA-256, night) stays in the tables:
         no rule reads it, and at group scale it was a third of a night's memory."""
+        return self._scan(as_of, BOOKKEEPING)
+
+    def rows_by_night(self, last: date) -> Inputs:
+        """`inputs(last)` read once into memory, each row with the night that loaded it (`__night`): `as_stood`
+        cuts it to any earlier night without reading the tables again (`genjin simulate` replays many)."""
+        rows = self._scan(last, tuple(c for c in BOOKKEEPING if c != NIGHT))
+        frames = pl.collect_all([getattr(rows, kind) for kind in KINDS])
+        return Inputs(**{kind: frame.lazy() for kind, frame in zip(KINDS, frames, strict=True)})
+
+    def nights(self) -> list[date]:
+        """Every night the ledger holds a file for, oldest first."""
+        return sorted({date.fromisoformat(night) for night in self.ledger()["night"]})
+
+    def _scan(self, as_of: date, drop: tuple[str, ...]) -> Inputs:
         committed = self.ledger(as_of)["sha256"].implode()
         frames = {}
         for kind, empty in empty_inputs().items():
@@ -162,7 +182,7 @@ class History:
                 pl.lit(None, pl.String).alias(NIGHT), pl.lit(None, pl.Int64).alias(ORDER),
             ).schema
             if not _exists(self.table(kind)):
-                frames[kind] = pl.LazyFrame(schema=schema).drop(*BOOKKEEPING)
+                frames[kind] = pl.LazyFrame(schema=schema).drop(*drop)
                 continue
             stored = pl.scan_delta(str(self.table(kind)))
             present = stored.collect_schema()
@@ -173,6 +193,33 @@ class History:
                     for name, dtype in schema.items()
                 )
                 .sort(NIGHT, ORDER, SHEET_N, ROW)
-                .drop(*BOOKKEEPING)
+                .drop(*drop)
             )
         return Inputs(**frames)
+
+    def record_plan(self, planned: pl.DataFrame, as_of: date) -> None:
+        """The night's plan (`transforms.plan.plan_worklist`'s rows), replacing any stored for the same night."""
+        rows = planned.select(STORED_COLUMNS).with_columns(pl.lit(as_of).alias("night"))
+        table = str(self.table("plans"))
+        if _exists(self.table("plans")):
+            rows.write_delta(table, mode="overwrite",
+                             delta_write_options={"predicate": f"night = '{as_of.isoformat()}'"})
+        else:
+            rows.write_delta(table, mode="overwrite", delta_write_options={"partition_by": ["night"]})
+
+    def previous_plan(self, as_of: date) -> pl.DataFrame:
+        """The last plan stored for a night before `as_of` (PREVIOUS_SCHEMA); empty when there is none."""
+        if not _exists(self.table("plans")):
+            return pl.DataFrame(schema=PREVIOUS_SCHEMA)
+        stored = pl.scan_delta(str(self.table("plans"))).filter(pl.col("night") < as_of)
+        last = stored.select(pl.col("night").max()).collect().item()
+        if last is None:
+            return pl.DataFrame(schema=PREVIOUS_SCHEMA)
+        return stored.filter(pl.col("night") == last).select(PREVIOUS_SCHEMA.keys()).collect().cast(PREVIOUS_SCHEMA)
+
+
+def as_stood(rows: Inputs, night: date) -> Inputs:
+    """`History.rows_by_night` as `History.inputs(night)` reads it: only rows of files loaded on or before
+    `night` (the backfill rule), in the same order, without the `__night` column."""
+    on_or_before = pl.col(NIGHT) <= night.isoformat()
+    return Inputs(**{kind: getattr(rows, kind).filter(on_or_before).drop(NIGHT) for kind in KINDS})

@@ -373,12 +373,15 @@ class SentLedger:
         return {e["key"] for e in self.entries() if e.get("status") == "sent"}
 
     def record(self, item: Outgoing, status: Literal["sent", "failed"], error: str | None = None) -> None:
-        entry = {
+        self.append({
             "key": item.key, "as_of": item.as_of.isoformat(), "kind": item.kind,
             "recipient_id": item.recipient_id, "to": item.to, "status": status, "error": error,
             "message_id": item.message.get("Message-ID"),
-            "at": datetime.now(UTC).isoformat(timespec="seconds"),
-        }
+        })
+
+    def append(self, entry: dict[str, Any]) -> None:
+        """One attempt (`key`, `status` sent | failed, and what else says what it was — never content)."""
+        entry = entry | {"at": datetime.now(UTC).isoformat(timespec="seconds")}
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with self.path.open("a", encoding="utf-8") as f:
             f.write(json.dumps(entry, ensure_ascii=False) + "\n")

@@ -214,6 +214,17 @@ class Hours(_Strict):
         return self
 
 
+class Alerts(_Strict):
+    """Intraday alerts (issue #18): a new lead whose first-contact time is shorter than `within_hours` alerts
+    its advisor at once; still without a follow-up at its call-by time, it alerts the store's manager. Nothing
+    is sent between `quiet_from` and `quiet_until` (an alert due then goes out at the first run after)."""
+
+    within_hours: int = Field(default=24, gt=0)  # first_contact.due_hours below this → an alert (S/A: 1 h)
+    phone: Literal["masked", "full"] = "full"  # the customer's phone in an alert email; group chats: always masked
+    quiet_from: time = time(21, 30)
+    quiet_until: time = time(8, 0)
+
+
 class Targets(_Strict):
     """KPI targets from the seeds, drawn as reference lines in the report (rates are fractions 0–1)."""
 
@@ -254,7 +265,51 @@ class Rfm(_Strict):
         return self
 
 
+class UrgencyClass(_Strict):
+    """One step of the advisor's daily plan (issue #15). A task belongs to the first class it matches: its
+    task type is listed (or the class lists none), and, with `closes_within_days`, its window (open_until)
+    closes within that many days of D. Within a class, customers are ordered by `order`: `priority` (the
+    task's policy priority), `closes` (soonest window end first), `value` (`[plan.value]`, best first),
+    `overdue` (longest overdue first)."""
+
+    name: str  # a code, for worklist.csv's `urgency` column
+    label: str  # what the advisor reads
+    task_types: list[str] = []
+    closes_within_days: int | None = Field(default=None, ge=0)
+    order: list[Literal["priority", "closes", "value", "overdue"]] = Field(default=["priority"], min_length=1)
+    colour: str | None = None  # the row's fill in the workbook and email (#RRGGBB); none = uncoloured
+
+
+class Plan(_Strict):
+    """The advisor's daily plan (issue #15): at most `daily_capacity` customers (the roster's 每日上限, else
+    `default_capacity` of the advisor's role, else `fallback_capacity`), in the order of `urgency`."""
+
+    default_capacity: dict[Literal["sales", "service", "manager"], int] = {"sales": 40, "service": 40, "manager": 20}
+    fallback_capacity: int = Field(default=30, ge=0)  # an advisor the roster does not list
+    roster_capacity: bool = True  # false: ignore the roster's 每日上限 and use default_capacity for everyone
+    escalate_after_nights: int = Field(default=3, ge=0)  # carried more nights than this → escalated
+    stale_after_days: dict[str, int] = {}  # per task type: overdue longer than this → the manager's review
+    value: dict[str, int] = {}  # grade or RFM segment → rank (1 = most valuable); others after all listed
+    urgency: list[UrgencyClass] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _catch_all_last(self) -> Self:
+        last = self.urgency[-1]
+        if last.task_types or last.closes_within_days is not None:
+            raise ValueError("plan.urgency: the last class must take every task (no task_types, no closes_within_days)")
+        if len({c.name for c in self.urgency}) != len(self.urgency):
+            raise ValueError("plan.urgency: class names must be unique")
+        if any(v < 0 for v in [*self.default_capacity.values(), *self.stale_after_days.values()]):
+            raise ValueError("plan: capacities and stale_after_days must be 0 or more")
+        return self
+
+
+def default_plan() -> Plan:
+    return Plan.model_validate(tomllib.loads(DEFAULT_POLICY.read_text(encoding="utf-8"))["plan"])
+
+
 class Policy(_Strict):
+    plan: Plan = Field(default_factory=default_plan)
     grades: Grades
     stages: Stages
     tasks: Tasks
@@ -262,6 +317,7 @@ class Policy(_Strict):
     rfm: Rfm = Rfm()
     calendar: Calendar = Calendar()
     hours: Hours | None = None
+    alerts: Alerts = Alerts()
     report_language: Literal["zh", "en"] = "zh"
     # talk tracks (话术): a hint per task_type for the advisor's workbook; default: the shipped ones
     talk_tracks: dict[str, str] = Field(
@@ -302,3 +358,19 @@ def load_policy(path: Path | str | None = None) -> Policy:
             f"{'.'.join(str(p) for p in e['loc']) or '(top)'}: {e['msg']}" for e in err.errors()
         )
         raise PolicyError(f"策略文件有误 / invalid policy {source}: {problems}") from err
+
+
+def _flat(value: object, prefix: str = "") -> dict[str, object]:
+    if isinstance(value, dict):
+        out: dict[str, object] = {}
+        for key, inner in value.items():
+            out |= _flat(inner, f"{prefix}.{key}" if prefix else str(key))
+        return out
+    return {prefix: value}
+
+
+def differences(current: Policy, proposed: Policy) -> list[tuple[str, object, object]]:
+    """The policy keys whose values differ, as the TOML names them (`tasks.followup.grade_interval_days.C`),
+    with the current and the proposed value (None where one side has no such key); `talk_tracks` left out."""
+    a, b = (_flat(p.model_dump(mode="json", exclude={"talk_tracks"})) for p in (current, proposed))
+    return [(key, a.get(key), b.get(key)) for key in sorted(a.keys() | b.keys()) if a.get(key) != b.get(key)]

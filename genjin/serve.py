@@ -1,4 +1,6 @@
-"""`genjin serve`: the nightly flow as a Prefect deployment on a cron schedule (SPEC §9, issue #8).
+"""`genjin serve`: the nightly flow as a Prefect deployment on a cron schedule (SPEC §9, issue #8), and beside it
+the intraday pick-up every `intraday_minutes` within `intraday_hours` (issue #18; `intraday_hours = "off"`
+serves the night only).
 
 The deployment runs `flows.scheduled.nightly_scheduled`, which takes string parameters and computes each night's
 `as_of` from the run's scheduled start time in the deployment's time zone.
@@ -22,6 +24,8 @@ DEFAULT_CRON = "0 2 * * *"
 DEFAULT_TIMEZONE = "Asia/Shanghai"
 DEPLOYMENT_NAME = "nightly"
 FLOW_NAME = "genjin-nightly-scheduled"
+INTRADAY_NAME = "intraday"
+INTRADAY_FLOW = "genjin-intraday-scheduled"
 
 NO_SERVER = """\
 genjin serve 需要一个 Prefect 服务器：Prefect 自动启动的临时服务器无法按计划运行。
@@ -96,6 +100,7 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
         print(f"无法连接 Prefect 服务器 / cannot reach the Prefect server at {url}: {why}\n\n{NO_SERVER}",
               file=sys.stderr)
         return 2
+    robots = {store: config.model_dump() for store, config in settings.robots.items()}  # names of variables
     parameters = {
         "drop": str(settings.drop.resolve()),
         "out": str(settings.out.resolve()),
@@ -107,15 +112,29 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
         "settle_seconds": settings.settle_seconds,
         "send": args.send,
         "dask_address": settings.dask_address,
+        "robots": robots,
     }
-    print(f"genjin serve: {FLOW_NAME}/{args.name} · cron {settings.schedule!r} {settings.timezone} · {url}\n"
-          f"  drop {parameters['drop']} → {parameters['out']}\n"
-          f"  停止请按 Ctrl-C / Ctrl-C to stop (the schedule is paused on exit)", flush=True)
+    from prefect import serve as serve_all
     from prefect.types.entrypoint import EntrypointType
 
-    from flows.scheduled import nightly_scheduled
+    from flows.scheduled import intraday_cron, intraday_scheduled, nightly_scheduled
 
-    nightly_scheduled.serve(name=args.name, schedules=[schedule], parameters=parameters, limit=1,
-                            print_starting_message=False, entrypoint_type=EntrypointType.MODULE_PATH)
+    deployments = [nightly_scheduled.to_deployment(name=args.name, schedules=[schedule], parameters=parameters,
+                                                   entrypoint_type=EntrypointType.MODULE_PATH)]
+    intraday = "关闭 / off"
+    if settings.intraday_hours != "off":
+        cron = intraday_cron(settings.intraday_minutes, settings.intraday_hours)
+        day = {k: parameters[k] for k in ("drop", "out", "archive", "quarantine", "history", "policy", "timezone",
+                                          "settle_seconds", "send", "robots")}
+        deployments.append(intraday_scheduled.to_deployment(
+            name=INTRADAY_NAME, schedules=[Cron(cron, timezone=settings.timezone)],
+            parameters=day | {"hours": settings.intraday_hours}, entrypoint_type=EntrypointType.MODULE_PATH))
+        intraday = f"{INTRADAY_FLOW}/{INTRADAY_NAME} · 每 {settings.intraday_minutes} 分钟 every " \
+                   f"{settings.intraday_minutes} min, {settings.intraday_hours} (cron {cron!r})"
+    print(f"genjin serve: {FLOW_NAME}/{args.name} · cron {settings.schedule!r} {settings.timezone} · {url}\n"
+          f"  日间 / intraday: {intraday}\n"
+          f"  drop {parameters['drop']} → {parameters['out']}\n"
+          f"  停止请按 Ctrl-C / Ctrl-C to stop (the schedule is paused on exit)", flush=True)
+    serve_all(*deployments, limit=2, print_starting_message=False)
     return 0
 

@@ -15,6 +15,7 @@ import os
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import time
 from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -22,6 +23,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr, ValidationError, field_validator
 
 from genjin.folders import Folders
+from genjin.robots import RobotConfig
 
 CONFIG_NAME = "genjin.toml"
 CONFIG_ENV = "GENJIN_CONFIG"
@@ -61,6 +63,13 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("settle_seconds", "settle_seconds", "GENJIN_SETTLE_SECONDS", "--settle-seconds", "`5`",
             "how long a run watches the drop folder: a file whose size or time changes meanwhile is held"),
     Setting("schedule", "schedule", "GENJIN_SCHEDULE", "--cron", "`0 2 * * *`", "when `genjin serve` runs the night"),
+    Setting("intraday_minutes", "intraday.minutes", "GENJIN_INTRADAY_MINUTES", None, "`15`",
+            "how often `genjin serve` picks up the day's lead and follow-up files and sends alerts (a divisor of 60)"),
+    Setting("intraday_hours", "intraday.hours", "GENJIN_INTRADAY_HOURS", None, "`08:30-21:00`",
+            "the store's opening hours, when the intraday pick-up runs; `off` serves the night only"),
+    Setting("robots", "robots.\"<store>\"", "— (genjin.toml only)", None, "none",
+            "each store's group robot: `channel` (`wecom` or `dingtalk`), `webhook_env` and for DingTalk "
+            "`secret_env`, the names of the environment variables holding the webhook URL and the secret"),
     Setting("dask_address", "dask_address", "GENJIN_DASK_ADDRESS", None, "none (no cluster)",
             "the scheduler address of a Dask cluster, e.g. `tcp://10.0.0.5:8786`"),
     Setting("smtp_host", "mail.host", "GENJIN_SMTP_HOST", None, "none", "the mail server (required with `--send`)"),
@@ -78,7 +87,7 @@ SETTINGS: tuple[Setting, ...] = (
             "the SMTP password, from the environment or the scheduler's secret store only"),
 )
 BY_FIELD = {s.field: s for s in SETTINGS}
-TOML_KEYS = {s.toml: s for s in SETTINGS if s.field != "smtp_password"}
+TOML_KEYS = {s.toml: s for s in SETTINGS if s.field not in ("smtp_password", "robots")}
 PATH_FIELDS = ("data_root", "drop", "archive", "quarantine", "history", "out", "policy")
 BESIDE_DROP = ("archive", "quarantine", "history")
 
@@ -98,6 +107,9 @@ class Settings(BaseModel):
     policy: Path | None = None
     settle_seconds: float = Field(5.0, ge=0)
     schedule: str = "0 2 * * *"
+    intraday_minutes: int = Field(15, gt=0, le=60)
+    intraday_hours: str = "08:30-21:00"
+    robots: dict[str, RobotConfig] = {}
     dask_address: str | None = None
     smtp_host: str | None = None
     smtp_port: int | None = Field(None, gt=0, lt=65536)
@@ -118,6 +130,26 @@ class Settings(BaseModel):
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError("未知时区 / unknown time zone (e.g. Asia/Shanghai)") from None
         return value
+
+    @field_validator("intraday_minutes")
+    @classmethod
+    def _divides_an_hour(cls, value: int) -> int:
+        if 60 % value:
+            raise ValueError("应能整除 60 / must divide 60 (5, 10, 15, 20, 30, 60)")
+        return value
+
+    @field_validator("intraday_hours")
+    @classmethod
+    def _opening_hours(cls, value: str) -> str:
+        if value.strip().lower() == "off":
+            return "off"
+        try:
+            opens, closes = opening_hours(value)
+        except ValueError:
+            raise ValueError("应为 HH:MM-HH:MM 或 off / must be HH:MM-HH:MM or off, e.g. 08:30-21:00") from None
+        if opens >= closes:
+            raise ValueError("开门时间应早于关门时间 / the opening must come before the closing")
+        return value.strip()
 
     @field_validator("smtp_security", mode="before")
     @classmethod
@@ -161,12 +193,20 @@ class Settings(BaseModel):
             value = getattr(self, s.field)
             if s.field == "smtp_password":
                 shown = "***" if value is not None else "-"
+            elif s.field == "robots":
+                shown = "; ".join(f"{store}: {c.shown()}" for store, c in value.items()) or "-"
             elif isinstance(value, Path):
                 shown = str(value.resolve())  # where it really is, relative to the current folder
             else:
                 shown = "-" if value is None else str(value)
             found.append((s.field, shown, self._sources.get(s.field, "default")))
         return found
+
+
+def opening_hours(text: str) -> tuple[time, time]:
+    """`08:30-21:00` → (08:30, 21:00); raises ValueError."""
+    opens, _, closes = text.strip().partition("-")
+    return time.fromisoformat(opens.strip()), time.fromisoformat(closes.strip())
 
 
 def config_file(flag: Path | None, env: Mapping[str, str]) -> Path | None:
@@ -198,6 +238,7 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise SettingsError(f"无法读取设置文件 / cannot read the settings file {path}: {err}") from None
     except tomllib.TOMLDecodeError as err:
         raise SettingsError(f"设置文件不是有效的 TOML / {path} is not valid TOML: {err}") from None
+    robots = data.pop("robots", None)
     flat = _flatten(data)
     for key in flat:
         if "password" in key.lower():
@@ -215,6 +256,8 @@ def _read_toml(path: Path) -> dict[str, Any]:
         if field in PATH_FIELDS and isinstance(value, str):
             value = folder / Path(value).expanduser()  # absolute stays absolute
         values[field] = value
+    if robots is not None:
+        values["robots"] = robots  # one table per store, checked by `RobotConfig`
     return values
 
 
@@ -231,6 +274,8 @@ def load(flags: Mapping[str, Any] | None = None, env: Mapping[str, str] | None =
             values[field], sources[field] = value, f"{path}: {BY_FIELD[field].toml}"
     for s in SETTINGS:
         text = env.get(s.env)
+        if s.field == "robots":
+            continue  # genjin.toml only: a table per store
         if not text or (s.field != "smtp_password" and not text.strip()):
             continue  # an empty variable is an unset one
         values[s.field], sources[s.field] = (text if s.field == "smtp_password" else text.strip()), s.env
@@ -262,6 +307,10 @@ def _derive_folders(values: dict[str, Any], sources: dict[str, str]) -> None:
             values[name], sources[name] = beside / name, "default (beside drop)"
 
 
+NOT_AN_ENV_NAME = (
+    "应填环境变量的名字（如 GENJIN_WECOM_PUDONG），网址和密钥只能放在环境变量里 / the name of an environment variable "
+    "(e.g. GENJIN_WECOM_PUDONG): the webhook URL and the secret go in the environment only"
+)
 ZH = {  # pydantic's error types, in Chinese; its English message follows
     "float_parsing": "应为数字", "float_type": "应为数字", "int_parsing": "应为整数", "int_type": "应为整数",
     "int_from_float": "应为整数", "string_type": "应为文本", "path_type": "应为路径（文本）",
@@ -275,9 +324,15 @@ def _explain(err: ValidationError, sources: Mapping[str, str]) -> str:
     for e in err.errors(include_url=False):
         field = str(e["loc"][0]) if e["loc"] else "?"
         where = sources.get(field, field)
-        got = "" if field == "smtp_password" else f" (got {e.get('input')!r})"
+        got = "" if field in ("smtp_password", "robots") else f" (got {e.get('input')!r})"  # a URL holds a key
         message = e["msg"].removeprefix("Value error, ")
-        if e["type"] != "value_error":  # our own validators already say it in both languages
+        if field == "robots":
+            where = where.replace('"<store>"', ".".join(map(str, e["loc"][1:])))
+            if e["type"] == "string_pattern_mismatch":
+                message = NOT_AN_ENV_NAME
+            elif e["type"] != "value_error":
+                message = f"{ZH.get(e['type'], '取值无效')} / {message}"
+        elif e["type"] != "value_error":  # our own validators already say it in both languages
             message = f"{ZH.get(e['type'], '取值无效')} / {message}"
         lines.append(f"设置有误 / invalid setting {where}: {message}{got}")
     return "\n".join(lines)
@@ -286,7 +341,8 @@ def _explain(err: ValidationError, sources: Mapping[str, str]) -> str:
 # --- the command line -------------------------------------------------------------------------------------
 
 
-def add_flags(p: argparse.ArgumentParser, cron: bool = False) -> None:
+def add_flags(p: argparse.ArgumentParser, cron: bool = False,
+              policy_help: str = "policy TOML (default: the built-in one)") -> None:
     """The flags of `run`, `serve` and `settings` that override GENJIN_* and genjin.toml; None = not given."""
     g = p.add_argument_group("settings (override GENJIN_* and genjin.toml; `genjin settings` shows them)")
     g.add_argument("--config", type=Path, default=None, help=f"settings file (default {CONFIG_ENV} or ./{CONFIG_NAME})")
@@ -295,7 +351,7 @@ def add_flags(p: argparse.ArgumentParser, cron: bool = False) -> None:
     g.add_argument("--out", type=Path, default=None, help="output folder (default DATA_ROOT/out)")
     for name in BESIDE_DROP:
         g.add_argument(f"--{name}", type=Path, default=None, help=f"{name} folder (default beside the drop folder)")
-    g.add_argument("--policy", type=Path, default=None, help="policy TOML (default: the built-in one)")
+    g.add_argument("--policy", type=Path, default=None, help=policy_help)
     g.add_argument("--timezone", default=None, help="time zone of today and of the schedule (default Asia/Shanghai)")
     g.add_argument("--settle-seconds", type=float, default=None,
                    help="watch the drop folder this long; a file still changing is held for the next run (default 5)")

@@ -354,3 +354,35 @@ def _fmt(value: float | None, percent: bool) -> str:
     if value is None:
         return "—"
     return f"{value * 100:.1f}%" if percent else f"{value:.1f}"
+
+
+def compare_lines(key: str, dates: Sequence[str], series: Sequence[tuple[str, Sequence[float], Sequence[float]]],
+                  names: tuple[str, str], title: str, no_data: str, font: str | None) -> Chart:
+    """Two lines per panel across nights — (panel title, first values, second values), e.g. the current and the
+    proposed policy — the second dashed, so the two stay apart in black and white."""
+    cols = min(3, max(len(series), 1))
+    rows = (len(series) + cols - 1) // cols
+
+    def paint(fig: Figure) -> None:
+        axes = fig.subplots(rows, cols, squeeze=False).flatten()
+        for ax, (panel, first, second) in zip(axes, series, strict=False):
+            ax.set_title(panel)
+            if not dates:
+                _no_data(ax, no_data)
+                continue
+            xs = list(range(len(dates)))
+            ax.plot(xs, list(first), color=BLUE, linewidth=1.6, label=names[0])
+            ax.plot(xs, list(second), color=ORANGE, linewidth=1.6, linestyle="--", label=names[1])
+            ticks = sorted({0, len(dates) // 2, len(dates) - 1})
+            ax.set_xticks(ticks, [dates[i][5:] for i in ticks])
+            ax.set_ylim(0, max([*first, *second, 1.0]) * 1.08)  # nothing at all: an axis of 0–1, not 0–0.05
+            ax.yaxis.set_major_locator(MaxNLocator(nbins=4, integer=True))
+            ax.legend(loc="best")
+        for ax in axes[len(series):]:
+            ax.axis("off")
+
+    alt = "; ".join(
+        f"{panel}: {names[0]} {sum(first) / max(len(first), 1):.1f}, {names[1]} {sum(second) / max(len(second), 1):.1f}"
+        for panel, first, second in series
+    )
+    return _draw(key, title, alt, 10.4, 2.5 * rows + 0.3, paint, font)

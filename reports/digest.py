@@ -16,25 +16,13 @@ from genjin import mail
 from genjin.archive import safe_name
 from genjin.failures import is_contained
 from reports.email_message import Recipient, by_advisor, new_message
+from reports.phones import mask_phone
 from reports.templating import render
 from transforms.views import per_customer, task_label
 
 OVERDUE_PER_ADVISOR = 5  # the most overdue customers of each advisor shown in the digest
 REPORT_NAME = "report.html"
 ROW = "__row"  # the worklist's row number while it is split by advisor
-
-
-def mask_phone(phone: str | None) -> str:
-    """A Chinese mobile `+8613800138000` → `138****8000`; any other number keeps only its last four digits
-    (`****1234`)."""
-    if not phone:
-        return ""
-    text = phone.strip()
-    digits = "".join(c for c in text if c.isdigit())
-    national = digits[2:] if text.startswith("+86") else digits if not text.startswith("+") else ""
-    if len(national) == 11 and national.startswith("1"):
-        return f"{national[:3]}****{national[-4:]}"
-    return "****" + digits[-4:] if len(digits) > 4 else "****"
 
 
 @dataclass(frozen=True)

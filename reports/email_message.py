@@ -1,5 +1,6 @@
-"""The advisor's morning email — multipart plain text + HTML, the day's most urgent customers in the body, the
-workbook attached (SPEC §9) — and `deliver`, which builds the night's emails and digests and hands them to the
+"""The advisor's morning email — multipart plain text + HTML, today's plan in the body (issue #15: the customers
+the advisor can reach today, most urgent first, each with why; how many more wait), the workbook attached
+(SPEC §9) — and `deliver`, which builds the night's emails and digests and hands them to the
 outbox and, with `--send`, to the mail server (genjin/mail.py)."""
 
 from __future__ import annotations
@@ -20,11 +21,13 @@ import polars as pl
 from genjin import mail
 from genjin.archive import safe_name
 from genjin.failures import is_contained
+from genjin.policy import Policy, load_policy
 from reports.cells import safe_text
+from reports.phones import display_phone, tel_href
 from reports.templating import render
-from transforms.views import per_customer, recipients
+from transforms.plan import advisor_plans
+from transforms.views import recipients
 
-TOP_ROWS = 10
 XLSX = ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
 
@@ -35,8 +38,10 @@ class Recipient:
     email: str
 
 
-def subject(as_of: date, name: str, n_tasks: int, n_overdue: int) -> str:
-    return f"【跟进清单】{as_of.isoformat()} {name} · {n_tasks} 项 · {n_overdue} 项逾期"
+def subject(as_of: date, name: str, n_customers: int, n_waiting: int) -> str:
+    """Counts customers in today's plan — the workbook's rows — and those waiting for a later day."""
+    more = f" · 另有 {n_waiting} 位待安排" if n_waiting else ""
+    return f"【跟进清单】{as_of.isoformat()} {name} · 今日 {n_customers} 位客户{more}"
 
 
 def one_line(text: object) -> str:
@@ -61,17 +66,18 @@ def new_message(kind: str, to: Recipient, subject_line: str, as_of: date, sender
 
 
 def advisor_message(
-    to: Recipient, worklist: pl.DataFrame, customers: pl.DataFrame, workbook: Path, as_of: date, sender: str
+    to: Recipient, customers: pl.DataFrame, workbook: Path, as_of: date, sender: str,
+    waiting: int = 0, stale: int = 0,
 ) -> EmailMessage:
-    """`worklist` and `customers` (transforms.views.per_customer) hold this advisor's rows only."""
-    n_tasks, n_overdue = worklist.height, int((worklist["days_overdue"] > 0).sum())
+    """`customers`: this advisor's rows of `transforms.plan.advisor_plans` (today's plan, one row per customer);
+    `waiting`: customers left for a later day; `stale`: customers gone to the manager's review."""
+    rows = [row | {"phone_text": display_phone(row["phone"]), "phone_href": tel_href(row["phone"])}
+            for row in customers.to_dicts()]
     context = {
-        "name": to.name, "as_of": as_of.isoformat(), "n_tasks": n_tasks, "n_overdue": n_overdue,
-        "n_customers": customers.height, "n_orphaned": int(customers["orphaned"].sum()),
-        "top": customers.head(TOP_ROWS).to_dicts(), "more": max(customers.height - TOP_ROWS, 0),
-        "attachment": workbook.name,
+        "name": to.name, "as_of": as_of.isoformat(), "n_customers": customers.height, "waiting": waiting,
+        "stale": stale, "n_orphaned": int(customers["orphaned"].sum()), "rows": rows, "attachment": workbook.name,
     }
-    msg = new_message("advisor", to, subject(as_of, to.name, n_tasks, n_overdue), as_of, sender)
+    msg = new_message("advisor", to, subject(as_of, to.name, customers.height, waiting), as_of, sender)
     msg.set_content(render("advisor_email.txt.j2", **context))
     msg.add_alternative(render("advisor_email.html.j2", **context), subtype="html")
     msg.add_attachment(workbook.read_bytes(), maintype=XLSX[0], subtype=XLSX[1], filename=workbook.name)
@@ -89,16 +95,17 @@ def by_advisor(frame: pl.DataFrame) -> dict[str, pl.DataFrame]:
 
 
 def advisor_mail(worklist: pl.DataFrame, roster: pl.DataFrame, workbooks: Mapping[str, Path], as_of: date,
-                 sender: str, failed: list[dict[str, str]] | None = None) -> tuple[list[mail.Outgoing], list[str]]:
-    """Each advisor with tasks tonight gets their own worklist; the second list holds the advisors whose
-    roster row has no usable email address. An advisor whose workbook was not written gets no email (the
-    night's `failures` say why); one whose message cannot be built is appended to `failed`."""
-    tasks, no_tasks = by_advisor(worklist), worklist.clear()
-    every_customer = per_customer(worklist)
+                 sender: str, policy: Policy, failed: list[dict[str, str]] | None = None,
+                 ) -> tuple[list[mail.Outgoing], list[str]]:
+    """Each advisor with customers in today's plan gets their own (`worklist` carries the plan,
+    transforms/plan.py); the second list holds the advisors whose roster row has no usable email address. An
+    advisor whose workbook was not written gets no email (the night's `failures` say why); one whose message
+    cannot be built is appended to `failed`."""
+    every_customer = advisor_plans(worklist, policy)
     customers, no_customers = by_advisor(every_customer), every_customer.clear()
     items: list[mail.Outgoing] = []
     without_email: list[str] = []
-    for person in recipients(worklist, roster).iter_rows(named=True):
+    for person in recipients(every_customer, roster).iter_rows(named=True):
         advisor_id, address = person["advisor_id"], (person["email"] or "").strip()
         if not mail.is_address(address):
             without_email.append(advisor_id)
@@ -106,9 +113,10 @@ def advisor_mail(worklist: pl.DataFrame, roster: pl.DataFrame, workbooks: Mappin
         if advisor_id not in workbooks:
             continue
         to = Recipient(advisor_id, person["name"], address)
+        mine = customers.get(advisor_id, no_customers)
         try:
-            msg = advisor_message(to, tasks.get(advisor_id, no_tasks),
-                                  customers.get(advisor_id, no_customers), workbooks[advisor_id], as_of, sender)
+            msg = advisor_message(to, mine, workbooks[advisor_id], as_of, sender,
+                                  waiting=int(mine["waiting"][0]), stale=int(mine["stale"][0]))
         except BaseException as err:
             if not is_contained(err):
                 raise
@@ -121,12 +129,13 @@ def advisor_mail(worklist: pl.DataFrame, roster: pl.DataFrame, workbooks: Mappin
 
 def deliver(worklist: pl.DataFrame, advisors: pl.DataFrame, workbooks: Mapping[str, Path], run_dir: Path,
             as_of: date, ledger_path: Path | None, send: bool, env: Mapping[str, str], *,
-            transport: mail.Transport | None = None) -> dict[str, Any]:
+            transport: mail.Transport | None = None, policy: Policy | None = None) -> dict[str, Any]:
     """The night's mail: every advisor's worklist and every manager's digest is written to
     `run_dir/outbox/` (digests under `outbox/digest/`); with `send`, each one that the ledger at `ledger_path`
     has not seen sent goes to the SMTP server configured in `env` (or to `transport`). Returns run.json's
     `emails` block: `{written, sent, already_sent, failed: [{to, error}], without_email: [advisor_id, ...]}`.
-    Missing or wrong SMTP settings do not stop the run: each message is recorded as failed, with why."""
+    Missing or wrong SMTP settings do not stop the run: each message is recorded as failed, with why.
+    `worklist` carries the plan (transforms/plan.py); `policy` names its urgency classes (default: shipped)."""
     from reports.digest import digest_mail  # the digest builds on this module
 
     if send and ledger_path is None:
@@ -137,7 +146,8 @@ def deliver(worklist: pl.DataFrame, advisors: pl.DataFrame, workbooks: Mapping[s
     else:
         sender = mail.mail_from(env)
     not_made: list[dict[str, str]] = []
-    items, without_email = advisor_mail(worklist, roster, workbooks, as_of, sender, not_made)
+    items, without_email = advisor_mail(worklist, roster, workbooks, as_of, sender, policy or load_policy(),
+                                        not_made)
     report = run_dir / "report.html"
     digests, managers_without_email = digest_mail(worklist, roster, set(without_email), report, as_of, sender,
                                                   not_made)

@@ -102,6 +102,8 @@ def fmt(entry: Kpi, value: Any, language: str) -> str:
         return f"{value * 100:.1f}%"
     if entry.unit == "days":
         return f"{value:.1f} {TEXT[language]['days']}" if language == "en" else f"{value:.1f} 天"
+    if entry.unit == "hours":
+        return f"{value:.1f} h" if language == "en" else f"{value:.1f} 小时"
     if entry.unit == "score":
         return f"{value:.1f}"
     return f"{int(value):,}"

@@ -10,6 +10,7 @@ from typing import Any
 import polars as pl
 
 from genjin.ingest import FileLoad
+from transforms.plan import PLAN_COLUMNS, plan_counts
 
 
 class AccountingError(RuntimeError):
@@ -68,6 +69,7 @@ def summary(as_of: date, files: list[dict[str, Any]], worklist: pl.DataFrame, em
             "advisors": worklist["advisor_id"].n_unique(),
             "by_type": by_type,
         },
+        **({"plan": plan_counts(worklist)} if set(PLAN_COLUMNS) <= set(worklist.columns) else {}),
         "emails": emails,
         "failures": failures or [],
         "durations_s": {k: round(v, 3) for k, v in durations.items()},

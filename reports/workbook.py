@@ -11,6 +11,7 @@ returned workbook's `modified` is when it was filled in (schemas/returned_workli
 from __future__ import annotations
 
 import math
+import unicodedata
 from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from functools import cache
@@ -23,6 +24,7 @@ from xlsxwriter.format import Format
 from xlsxwriter.worksheet import Worksheet
 
 from reports.cells import safe_text
+from reports.phones import with_display_phones
 from schemas.vocab import CHANNELS, OUTCOMES
 from transforms.labels import STAGE_LABELS, TASK_LABELS
 
@@ -33,51 +35,84 @@ class Column(NamedTuple):
     width: float
     number_format: str | None = None
     choices: tuple[str, ...] = ()  # a drop-down list
+    align: str | None = None
 
 
 DATE = "yyyy-mm-dd"
 DATETIME = "yyyy-mm-dd hh:mm"
-# The headers of lead_id, phone, advisor_id and the filled-in columns are followups aliases, so a filled-in
-# workbook reads back as follow-ups. 线索编号 must stay left of 客户编号: both are lead_id aliases, the first
-# one wins.
+# Layout (issue #15): who and why first (rank, urgency, name, phone, task, reason), then the columns the advisor
+# fills in, then the dates and grade, the ids at the far right (outside the printed area). The headers of
+# lead_id, phone, advisor_id and the filled-in columns are followups aliases, so a filled-in workbook reads back
+# as follow-ups. 线索编号 must stay left of 客户编号: both are lead_id aliases, the first one wins.
 COLUMNS: tuple[Column, ...] = (
-    Column("优先级", "priority", 7),
-    Column("客户姓名", "customer_name", 12),
-    Column("手机号", "phone", 16),
-    Column("跟进事项", "tasks", 18),
-    Column("应跟进日期", "due_date", 12, DATE),
-    Column("逾期天数", "days_overdue", 9, "0"),
-    Column("级别", "grade", 6),
-    Column("阶段", "stage_label", 9),
-    Column("原因", "reasons", 60),
+    Column("序号", "plan_rank", 5),
+    Column("紧急程度", "urgency_label", 9),
+    Column("客户姓名", "customer_name", 11),
+    Column("手机号", "phone", 14),
+    Column("跟进事项", "tasks", 12),
+    Column("原因", "reasons", 38),
+    Column("跟进时间", None, 15, DATETIME),
+    Column("跟进方式", None, 9, None, CHANNELS),
+    Column("跟进结果", None, 10, None, OUTCOMES),
+    Column("下次跟进时间", None, 15, DATETIME),
+    Column("沟通内容", None, 26),
+    Column("应跟进日期", "due_date", 11, DATE),
+    Column("逾期天数", "days_overdue", 8, "0"),
+    Column("已顺延天数", "carried_nights", 9, "0"),
+    Column("级别", "grade", 6, None, (), "center"),
+    Column("阶段", "stage_label", 8),
     Column("线索编号", "lead_id", 14),
     Column("顾问编号", "advisor_id", 10),
     Column("客户编号", "customer_id", 16),
-    Column("跟进时间", None, 17, DATETIME),
-    Column("跟进方式", None, 9, None, CHANNELS),
-    Column("跟进结果", None, 11, None, OUTCOMES),
-    Column("下次跟进时间", None, 17, DATETIME),
-    Column("沟通内容", None, 36),
 )
-WRAPPED = ("原因", "沟通内容", "跟进事项")
-TALK_TRACK_HEADERS = (("跟进事项", 14), ("任务代码", 20), ("今日客户数", 10), ("话术提示", 90))
+PRINTED = next(j for j, c in enumerate(COLUMNS) if c.header == "线索编号")  # the ids are not printed
+WRAPPED = ("原因", "沟通内容", "跟进事项", "紧急程度")
+TALK_TRACK_HEADERS = (("跟进事项", 14), ("今日客户数", 10), ("话术提示", 90))
 
 HEADER_FILL = "#1F4E78"  # columns genjin fills
 INPUT_HEADER_FILL = "#375623"  # columns the advisor fills
 INPUT_FILL = "#FFFBEA"
-OVERDUE_FILL = "#FDE9E7"
-OVERDUE_FONT = {"font_color": "#C00000", "bold": True}
+ESCALATED_FONT = {"font_color": "#C00000", "bold": True}  # carried longer than the policy allows
 HEADER = {"bold": True, "font_color": "#FFFFFF", "align": "center", "valign": "vcenter", "text_wrap": True}
 GRID = {"border": 1, "border_color": "#D9D9D9"}  # thin, light grey, all four sides
 HEADER_HEIGHT = 22
+LINE_HEIGHT = 15  # points per line of Calibri 11 / the CJK fallback font
 MAX_DIGIT_WIDTH = 7  # pixels of a digit in Calibri 11, the unit of Excel's column width
 
 
-def priority_fill(priority: int | None) -> str | None:
-    """1 red (complaints), 2 orange (new leads), 3 yellow, 4–6 green; 7 and later uncoloured."""
-    if priority is None or priority > 6:
-        return None
-    return {1: "#FF7C80", 2: "#F8CBAD", 3: "#FFE699"}.get(priority, "#E2EFDA")
+NARROW = frozenset(" -.,:;/()'|")  # about half a digit wide in Calibri
+
+
+def text_units(text: str) -> float:
+    """`text`'s width in Excel's column unit (a digit of Calibri 11): a Chinese character two, narrow
+    punctuation and spaces a half, anything else one."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 0.5 if c in NARROW else 1 for c in text)
+
+
+def lines_in(text: str | None, width: float) -> int:
+    """How many lines `text` takes wrapped in a column `width` units wide."""
+    if not text:
+        return 1
+    usable = max(width - 1, 1)
+    return sum(max(1, math.ceil(text_units(line) / usable)) for line in text.split("\n"))
+
+
+def plan_note(rows: pl.DataFrame) -> str:
+    """The printed page's header: how many customers today, how many wait (transforms.plan.advisor_plans)."""
+    note = f"今日计划 {rows.height} 位客户"
+    waiting = int(rows["waiting"][0] or 0) if "waiting" in rows.columns and rows.height else 0
+    stale = int(rows["stale"][0] or 0) if "stale" in rows.columns and rows.height else 0
+    if waiting:
+        note += f" · 另有 {waiting} 位待安排"
+    if stale:
+        note += f" · {stale} 位已交经理处理"
+    return note
+
+
+def row_height(record: Mapping[str, Any]) -> float:
+    """Points that show every wrapped cell of a row whole (Excel does not grow rows written by a program)."""
+    lines = max(lines_in(record.get(c.source) if c.source else None, c.width) for c in COLUMNS if c.header in WRAPPED)
+    return LINE_HEIGHT * lines + 3
 
 
 @cache
@@ -97,29 +132,28 @@ def style(fill: str | None = None, **properties: Any) -> Style:
 
 
 @cache
-def row_styles(overdue: bool, priority_colour: str | None) -> tuple[Style, ...]:
-    """The style of each column of a customer's row."""
+def row_styles(urgency_colour: str | None, escalated: bool) -> tuple[Style, ...]:
+    """The style of each column of a customer's row: the rank and urgency cells in the urgency class's colour
+    (the policy's `[[plan.urgency]] colour`), the nights carried in red once escalated."""
     styles = []
-    for j, column in enumerate(COLUMNS):
+    for column in COLUMNS:
         properties: dict[str, Any] = {**GRID, "valign": "top", "text_wrap": column.header in WRAPPED}
         if column.number_format:
             properties["num_format"] = column.number_format
-        fill = None
-        if column.source is None:
-            fill = INPUT_FILL
-        elif overdue:
-            fill = OVERDUE_FILL
-            if column.source in ("due_date", "days_overdue"):
-                properties |= OVERDUE_FONT
-        if j == 0:
+        fill = INPUT_FILL if column.source is None else None
+        if column.align:
+            properties["align"] = column.align
+        if column.source in ("plan_rank", "urgency_label"):
             properties["align"] = "center"
-            fill = priority_colour or fill
+            fill = urgency_colour
+        if escalated and column.source == "carried_nights":
+            properties |= ESCALATED_FONT
         styles.append(style(fill, **properties))
     return tuple(styles)
 
 
 def talk_track_style(column: int, bold: bool) -> Style:
-    return style(**GRID, valign="top", text_wrap=column == 3, bold=bold)
+    return style(**GRID, valign="top", text_wrap=column == 2, bold=bold)
 
 
 class _Formats(dict[Style, Format]):
@@ -182,18 +216,24 @@ def _worklist_sheet(ws: Worksheet, formats: _Formats, rows: pl.DataFrame) -> Non
     _header_row(ws, formats, [(c.header, c.width, INPUT_HEADER_FILL if c.source is None else HEADER_FILL)
                               for c in COLUMNS])
     sources = [c.source for c in COLUMNS]
-    for i, record in enumerate(rows.iter_rows(named=True), start=1):
+    for i, record in enumerate(with_display_phones(rows).iter_rows(named=True), start=1):
         record["stage_label"] = STAGE_LABELS.get(record["stage"], record["stage"])
-        styles = row_styles((record["days_overdue"] or 0) > 0, priority_fill(record["priority"]))
+        styles = row_styles(record.get("urgency_colour"), bool(record.get("escalated")))
+        ws.set_row(i, row_height(record))
         for j, source in enumerate(sources):
-            _write(ws, i, j, record[source] if source else None, formats[styles[j]])
+            _write(ws, i, j, record.get(source) if source else None, formats[styles[j]])
     last = max(rows.height + 1, 2)  # Excel's row number of the last row (the first below the header if none)
     _validations(ws, last)
-    ws.freeze_panes(1, 2)  # C2: the header row and the customer's name stay in view
+    ws.freeze_panes(1, 3)  # D2: the header row, the rank, the urgency and the customer's name stay in view
     ws.autofilter(0, 0, last - 1, len(COLUMNS) - 1)
     ws.repeat_rows(0)
+    ws.print_area(0, 0, last - 1, PRINTED - 1)
+    ws.set_paper(9)  # A4
     ws.set_landscape()
+    ws.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.5)
     ws.fit_to_pages(1, 0)
+    ws.set_footer("&C第 &P 页，共 &N 页")
+    ws.set_header("&L" + plan_note(rows).replace("&", "&&"))
 
 
 def _talk_track_sheet(ws: Worksheet, formats: _Formats, rows: pl.DataFrame, talk_tracks: Mapping[str, str]) -> None:
@@ -209,10 +249,15 @@ def _talk_track_sheet(ws: Worksheet, formats: _Formats, rows: pl.DataFrame, talk
     order = [t for t in today if t in talk_tracks] + [t for t in talk_tracks if t not in today]
     for i, task_type in enumerate(order, start=1):
         label = TASK_LABELS.get(task_type, task_type)
-        values = (label, task_type, today.get(task_type, 0), talk_tracks[task_type])
+        values = (label, today.get(task_type, 0), talk_tracks[task_type])
+        ws.set_row(i, LINE_HEIGHT * lines_in(talk_tracks[task_type], TALK_TRACK_HEADERS[2][1]) + 3)
         for j, value in enumerate(values):
             _write(ws, i, j, value, formats[talk_track_style(j, bold=j == 0 and task_type in today)])
     ws.freeze_panes(1, 0)
+    ws.repeat_rows(0)
+    ws.set_paper(9)
+    ws.set_landscape()
+    ws.fit_to_pages(1, 0)
 
 
 def write_advisor_workbook(rows: pl.DataFrame, as_of: date, path: Path,

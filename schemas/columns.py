@@ -166,6 +166,7 @@ ADVISORS = Kind(
         Col("store", ("门店", "经销商", "门店名称"), required=True),
         Col("role", ("岗位", "职位", "角色"), Parse.ROLE, True),
         Col("email", ("邮箱", "电子邮箱", "mail")),
+        Col("mobile", ("手机", "手机号", "手机号码", "联系电话", "mobile")),  # for an @-mention in the store's group
         Col("manager_id", ("上级工号", "上级编号", "经理工号")),
         Col("active", ("在职", "是否在职", "在职状态"), Parse.BOOL),
         Col("daily_capacity", ("每日上限", "日上限"), Parse.AMOUNT),

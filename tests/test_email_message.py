@@ -18,8 +18,9 @@ from genjin.policy import Policy
 from reports.email_message import XLSX, Recipient, advisor_message, deliver, subject
 from reports.workbook import write_advisor_workbook
 from tests.conftest import ADVISORS, AS_OF, lead, make_inputs, ro, sale
-from transforms.views import per_customer
-from transforms.worklist import build_worklist
+from transforms.night import prepare
+from transforms.plan import advisor_plans, plan_night
+from transforms.worklist import worklist_from
 
 PRICE = "287600"
 ROSTER = [
@@ -48,7 +49,7 @@ def night_frames(policy: Policy, roster: list[dict] = ROSTER) -> tuple[pl.DataFr
             lead("L1", customer_name="陈先生", phone="13800138001"),
             lead("L2", customer_name="<b>=cmd|' /C calc'!A0</b>", phone="13800138002"),
             lead("L3", customer_name="孙先生", phone="13800138005", advisor_id="S2",
-                 created_at="2026-11-10 09:00"),
+                 created_at="2026-11-19 09:00"),  # overdue, not yet stale (7 days)
             lead("L4", customer_name="周女士", phone="13800138007", advisor_id="S4"),
         ],
         sales=[sale("O1", ordered_at="2026-11-01", phone="13800138003", customer_name="王先生",
@@ -56,7 +57,8 @@ def night_frames(policy: Policy, roster: list[dict] = ROSTER) -> tuple[pl.DataFr
         service=[ro("R1", phone="13800138006", customer_name="吴先生", complaint="是")],
         advisors=roster,
     )
-    return build_worklist(inputs, policy, AS_OF), inputs.advisors.collect()
+    night = prepare(inputs, policy, AS_OF)
+    return plan_night(worklist_from(night, policy, AS_OF), night, policy, AS_OF), inputs.advisors.collect()
 
 
 def write_night(run_dir: Path, frames: tuple[pl.DataFrame, pl.DataFrame], policy: Policy) -> Night:
@@ -66,7 +68,7 @@ def write_night(run_dir: Path, frames: tuple[pl.DataFrame, pl.DataFrame], policy
     folder.mkdir(parents=True)
     workbooks = {
         advisor_id: write_advisor_workbook(rows, AS_OF, folder / f"{advisor_id}.xlsx", policy.talk_tracks)
-        for (advisor_id,), rows in per_customer(worklist).group_by("advisor_id")
+        for (advisor_id,), rows in advisor_plans(worklist, policy).group_by("advisor_id")
     }
     (run_dir / "report.html").write_text("<html>KPI</html>", encoding="utf-8")
     return Night(worklist, advisors, workbooks, run_dir)
@@ -100,29 +102,32 @@ def test_the_night_has_what_the_tests_below_expect(night: Night) -> None:
     }
 
 
-def test_the_advisor_email(night: Night) -> None:
-    mine = night.worklist.filter(pl.col("advisor_id") == "S1")
-    customers = per_customer(mine)
+def test_the_advisor_email(night: Night, policy: Policy) -> None:
+    mine = advisor_plans(night.worklist, policy).filter(pl.col("advisor_id") == "S1")
     to = Recipient("S1", "张三", "s1@dealer.cn")
-    msg = parse(advisor_message(to, mine, customers, night.workbooks["S1"], AS_OF, "某某4S店 <crm@dealer.cn>")
+    msg = parse(advisor_message(to, mine, night.workbooks["S1"], AS_OF, "某某4S店 <crm@dealer.cn>", waiting=7)
                 .as_bytes())
-    assert msg["Subject"] == "【跟进清单】2026-11-23 张三 · 4 项 · 3 项逾期"
-    assert msg["Subject"] == subject(AS_OF, "张三", 4, 3)
+    assert msg["Subject"] == "【跟进清单】2026-11-23 张三 · 今日 3 位客户 · 另有 7 位待安排"
+    assert subject(AS_OF, "张三", 3, 0) == "【跟进清单】2026-11-23 张三 · 今日 3 位客户"
     assert msg["From"] == "某某4S店 <crm@dealer.cn>"
     assert msg["To"] == "张三 <s1@dealer.cn>"
     assert msg["Auto-Submitted"] == "auto-generated"
     assert msg["Message-ID"].endswith("@dealer.cn>")
     assert msg.get_content_type() == "multipart/mixed"
     text = msg.get_body(("plain",)).get_content()
-    assert "2026-11-23 您有 4 项跟进任务（3 位客户），其中 3 项已逾期" in text
+    assert "2026-11-23 今天请联系这 3 位客户，已按先后排好。另有 7 位客户可以晚几天联系" in text
     lines = [line for line in text.splitlines() if line[:2] in ("1.", "2.", "3.")]
-    assert [line.split("]")[0] for line in lines] == [
-        "1. [首次联系", "2. [首次联系", "3. [交车1天回访、交车3天回访",
-    ]
-    assert "陈先生 +8613800138001（C级，应跟进 2026-11-21，逾期 2 天）" in text
-    assert "王先生 +8613800138003（应跟进 2026-11-21，逾期 2 天）" in text  # a won customer has no grade
+    # two new leads first (a lead past its first-contact time), then the delivery revisits (window closing)
+    assert [line.split("】")[0] for line in lines] == ["1. 【立即处理", "2. 【立即处理", "3. 【即将错过"]
+    assert {line.split("】")[1].split(" · ")[0] for line in lines[:2]} == {
+        "陈先生 138 0013 8001", "<b>=cmd|' /C calc'!A0</b> 138 0013 8002"}
+    assert lines[2] == "3. 【即将错过】王先生 138 0013 8003 · 交车1天回访、交车3天回访"
+    # d1 is due 11-21, open 7 days: 11-28; d3 due 11-23: 11-30 — each with its task, the car and the date
+    assert "【交车1天回访】新车 11-20 交车，11-28 前回访" in text
+    assert "【交车3天回访】新车 11-20 交车，11-30 前回访" in text
     html = msg.get_body(("html",)).get_content()
     assert "&lt;b&gt;=cmd|&#39; /C calc&#39;!A0&lt;/b&gt;" in html and "<b>=cmd" not in html
+    assert '<a href="tel:+8613800138003" style="color:#1f4e78">138 0013 8003</a>' in html  # one tap to dial
     (attachment,) = msg.iter_attachments()
     assert attachment.get_filename() == "S1.xlsx"
     assert attachment.get_content_type() == f"{XLSX[0]}/{XLSX[1]}"
@@ -130,18 +135,18 @@ def test_the_advisor_email(night: Night) -> None:
     assert attachment.get_payload(decode=True) == night.workbooks["S1"].read_bytes()
 
 
-def test_the_message_id_stays_the_same_for_the_same_message(night: Night) -> None:
-    mine = night.worklist.filter(pl.col("advisor_id") == "S1")
+def test_the_message_id_stays_the_same_for_the_same_message(night: Night, policy: Policy) -> None:
+    mine = advisor_plans(night.worklist, policy).filter(pl.col("advisor_id") == "S1")
     to = Recipient("S1", "张三", "s1@dealer.cn")
-    ids = {advisor_message(to, mine, per_customer(mine), night.workbooks["S1"], AS_OF, "a@b.cn")["Message-ID"]
+    ids = {advisor_message(to, mine, night.workbooks["S1"], AS_OF, "a@b.cn")["Message-ID"]
            for _ in range(2)}
     assert len(ids) == 1
 
 
-def test_a_name_cannot_open_another_header(night: Night) -> None:
-    mine = night.worklist.filter(pl.col("advisor_id") == "S1")
+def test_a_name_cannot_open_another_header(night: Night, policy: Policy) -> None:
+    mine = advisor_plans(night.worklist, policy).filter(pl.col("advisor_id") == "S1")
     to = Recipient("S1", "张三\r\nBcc: thief@evil.cn", "s1@dealer.cn")
-    built = advisor_message(to, mine, per_customer(mine), night.workbooks["S1"], AS_OF, "a@b.cn")
+    built = advisor_message(to, mine, night.workbooks["S1"], AS_OF, "a@b.cn")
     msg = parse(built.as_bytes())
     assert msg["Bcc"] is None
     assert msg["To"].addresses[0].addr_spec == "s1@dealer.cn"

@@ -50,6 +50,13 @@ HEADER = [
     "grade",
     "stage",
     "reason",
+    # the plan's columns (issue #15), after SPEC §9's
+    "in_plan",
+    "plan_rank",
+    "carried_nights",
+    "escalated",
+    "stale",
+    "urgency",
 ]
 
 
@@ -132,14 +139,15 @@ def test_worklist_is_sorted_by_priority_then_overdue(night: Path) -> None:
 def test_each_workbook_holds_only_its_advisors_customers(night: Path) -> None:
     rows = _worklist(night)
     folder = night / "out" / "2026-11-23" / "worklists"
-    advisors = {r["advisor_id"] for r in rows}
+    advisors = {r["advisor_id"] for r in rows if r["in_plan"] == "true"}
     assert {p.stem for p in folder.glob("*.xlsx")} == advisors
     for advisor in advisors:
         ws = openpyxl.load_workbook(folder / f"{advisor}.xlsx").active
         header = [c.value for c in ws[1]]
         got = {row[header.index("客户编号")] for row in ws.iter_rows(min_row=2, values_only=True)}
         assert {row[header.index("顾问编号")] for row in ws.iter_rows(min_row=2, values_only=True)} == {advisor}
-        assert got == {r["customer_id"] for r in rows if r["advisor_id"] == advisor}
+        assert got == {r["customer_id"] for r in rows if r["advisor_id"] == advisor and r["in_plan"] == "true"}
+        assert ws.max_row - 1 == len(got)  # one row per customer of today's plan
 
 
 def test_emails_reach_the_roster_address_with_the_workbook(night: Path) -> None:
@@ -156,10 +164,9 @@ def test_emails_reach_the_roster_address_with_the_workbook(night: Path) -> None:
         msg = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
         advisor = path.stem
         assert emails[advisor] in msg["To"]
-        mine = [r for r in rows if r["advisor_id"] == advisor]
-        overdue = sum(int(r["days_overdue"]) > 0 for r in mine)
+        planned = {r["customer_id"] for r in rows if r["advisor_id"] == advisor and r["in_plan"] == "true"}
         assert msg["Subject"].startswith("【跟进清单】2026-11-23 ")
-        assert msg["Subject"].endswith(f" · {len(mine)} 项 · {overdue} 项逾期")
+        assert f" · 今日 {len(planned)} 位客户" in msg["Subject"]  # the workbook's rows
         kinds = [part.get_content_type() for part in msg.walk()]
         assert "text/plain" in kinds and "text/html" in kinds
         attachments = [p.get_filename() for p in msg.iter_attachments()]

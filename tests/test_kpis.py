@@ -13,7 +13,8 @@ from genjin.policy import Policy
 from tests.conftest import AS_OF, fu, lead, make_inputs, ro, sale
 from transforms.kpis import KPIS, compute_kpis, kpi_values, nested, windows
 
-KEYS = ("lead_to_intent", "intent_to_won", "lead_to_won", "first_response_sla", "followup_on_time",
+KEYS = ("lead_to_intent", "intent_to_won", "lead_to_won", "first_response_sla", "first_response_hours",
+        "followup_on_time",
         "deal_cycle_median_days", "referral_rate", "retention_1y", "churn_1y", "csat_mean", "csat_share_90",
         "overdue_backlog", "rfm")
 EMPTY_WORKLIST = pl.DataFrame(schema={"store": pl.String, "advisor_id": pl.String, "customer_id": pl.String,
@@ -120,6 +121,21 @@ def test_sla_uses_the_grade_the_lead_was_entered_with(policy):
     inputs = make_inputs(leads=[lead("L1", "2026-11-20 10:00", grade="D")],
                          followups=[fu("2026-11-22 10:00", grade="S")])
     assert value(kpis(inputs, policy), "first_response_sla") == 1.0
+
+
+def test_first_response_hours_is_the_median_from_lead_to_first_call(policy):
+    # L1 called after 30 min, L2 after 2 h (its second call later does not count), L3 after 26 h,
+    # L4 never called (left out): the median of 0.5, 2, 26 is 2 hours
+    inputs = make_inputs(
+        leads=[lead("L1", "2026-11-20 10:00", grade="S"), lead("L2", "2026-11-20 11:00", phone="13800138002"),
+               lead("L3", "2026-11-20 12:00", phone="13800138003"), lead("L4", "2026-11-21 09:00",
+                                                                        phone="13800138004")],
+        followups=[fu("2026-11-20 10:30"), fu("2026-11-20 13:00", lead_id="L2"),
+                   fu("2026-11-21 09:00", lead_id="L2"), fu("2026-11-21 14:00", lead_id="L3")])
+    r = kpis(inputs, policy)
+    assert value(r, "first_response_hours") == pytest.approx(2.0)
+    # the SLA is judged by date: L1–L3 on time (L3: C, due 11-21), L4 never called and due 11-22 → missed
+    assert value(r, "first_response_sla") == pytest.approx(3 / 4)
 
 
 def test_do_not_contact_leads_are_left_out_of_the_sla(policy):

@@ -15,8 +15,9 @@ from genjin.history import History
 from genjin.ingest import load_file
 from genjin.readers import file_time
 from reports.workbook import write_advisor_workbook
-from transforms.views import per_customer
-from transforms.worklist import build_worklist
+from transforms.night import prepare
+from transforms.plan import advisor_plans, plan_night
+from transforms.worklist import build_worklist, worklist_from
 
 NIGHT1, NIGHT2 = date(2026, 11, 23), date(2026, 11, 24)
 ROSTER = [["顾问编号", "姓名", "门店", "岗位", "在职"], ["S1", "张三", "浦东店", "销售顾问", "是"]]
@@ -76,18 +77,24 @@ def _saved_at(path: Path, utc: str) -> None:
 def test_a_filled_in_workbook_becomes_tomorrows_follow_ups(tmp_path: Path, policy) -> None:
     history = History(tmp_path / "history")
     _load_night(history, NIGHT1, _xlsx(tmp_path / "roster.xlsx", ROSTER), _xlsx(tmp_path / "leads.xlsx", LEADS))
-    night1 = build_worklist(history.inputs(NIGHT1), policy, NIGHT1)
+    state = prepare(history.inputs(NIGHT1), policy, NIGHT1)
+    night1 = plan_night(worklist_from(state, policy, NIGHT1), state, policy, NIGHT1)
     assert sorted(night1["ref"].to_list()) == ["L1", "L2", "L3"]  # three B leads from yesterday: first_contact due D
+    assert night1["in_plan"].all()
 
-    returned = write_advisor_workbook(per_customer(night1), NIGHT1, tmp_path / "S1.xlsx")
+    plan = advisor_plans(night1, policy)  # what the flow writes
+    returned = write_advisor_workbook(plan, NIGHT1, tmp_path / "S1.xlsx")
+    phones = [row[3] for row in openpyxl.load_workbook(returned).active.iter_rows(min_row=2, values_only=True)]
+    assert sorted(phones) == ["138 0013 8001", "138 0013 8002", "138 0013 8003"]  # as advisors write them
     _fill_in(returned)
     load = load_file(returned)
     assert load.kind == "followups"
     # L3 left empty: not worked (counted per advisor), not an error (issue #13)
     assert (load.rows_in, load.rows_loaded, load.rows_rejected, load.rows_not_worked) == (3, 2, 0, 1)
     assert load.not_worked == {"S1": 1}
-    got = load.sheets[0].loaded.sort("lead_id").select("lead_id", "advisor_id", "outcome", "summary").rows()
-    assert got == [("L1", "S1", "预约到店", "周六带家人来看车"), ("L2", "S1", "未接通", None)]
+    got = load.sheets[0].loaded.sort("lead_id").select("lead_id", "phone", "advisor_id", "outcome", "summary").rows()
+    assert got == [("L1", "+8613800138001", "S1", "预约到店", "周六带家人来看车"),
+                   ("L2", "+8613800138002", "S1", "未接通", None)]  # the phone read back as E.164
 
     _load_night(history, NIGHT2, returned)
     night2 = build_worklist(history.inputs(NIGHT2), policy, NIGHT2)

@@ -128,13 +128,13 @@ def test_messages_and_attachments_arrive(night: Night, server: Callable[[int], I
     assert inbox.to() == ["m1@dealer.cn", "m1@dealer.cn", "s1@dealer.cn"]
     assert {(sender, login) for sender, _, _, login in inbox.received} == {("crm@dealer.cn", USER)}
     (s1,) = inbox.message_to("s1@dealer.cn")
-    assert s1["Subject"] == "【跟进清单】2026-11-23 张三 · 4 项 · 3 项逾期"
+    assert s1["Subject"] == "【跟进清单】2026-11-23 张三 · 今日 3 位客户"
     assert s1["From"] == "某某4S店 <crm@dealer.cn>"
     (workbook,) = s1.iter_attachments()
     assert workbook.get_filename() == "S1.xlsx"
     assert workbook.get_payload(decode=True) == night.workbooks["S1"].read_bytes()
     digest, worklist = sorted(inbox.message_to("m1@dealer.cn"), key=lambda m: m["Subject"])
-    assert worklist["Subject"] == "【跟进清单】2026-11-23 王经理 · 1 项 · 1 项逾期"
+    assert worklist["Subject"] == "【跟进清单】2026-11-23 王经理 · 今日 1 位客户"
     assert digest["Subject"] == "【团队日报】2026-11-23 浦东店 · 8 项 · 6 项逾期 · 1 位转交客户"
     (report,) = digest.iter_attachments()
     assert (report.get_filename(), report.get_payload(decode=True)) == ("report.html", b"<html>KPI</html>")

@@ -113,10 +113,10 @@ def test_a_bad_file_or_advisor_stays_with_itself_and_the_night_goes_on(
             raise FakePanic("workbook of A02")
         return real_workbook(rows, as_of, path, talk_tracks)
 
-    def advisor_message(to: Any, *args: Any) -> Any:
+    def advisor_message(to: Any, *args: Any, **kwargs: Any) -> Any:
         if to.advisor_id == "A03":
             raise UnicodeEncodeError("utf-8", "x", 0, 1, "surrogates not allowed")
-        return real_message(to, *args)
+        return real_message(to, *args, **kwargs)
 
     monkeypatch.setattr(email_message, "advisor_message", advisor_message)
     monkeypatch.setattr(ingest, "read_sheets", read_sheets)

@@ -21,11 +21,12 @@ import xlsxwriter
 from flows import steps
 from genjin import archive
 from genjin.ingest import load_file
+from genjin.policy import load_policy
 from reports.cells import MAX_CELL, safe_text
 from reports.email_message import Recipient, advisor_message
 from reports.workbook import write_advisor_workbook
 from reports.worklist_csv import write_worklist_csv
-from transforms.views import per_customer
+from transforms.plan import advisor_plans, plan_worklist
 from transforms.worklist import WORKLIST_COLUMNS
 
 AS_OF = date(2026, 11, 23)
@@ -93,14 +94,17 @@ def test_no_writer_turns_text_into_a_formula_or_loses_it(tmp_path: Path) -> None
     (record,) = list(csv.DictReader(csv_path.read_text(encoding="utf-8-sig").splitlines()))
     assert record["customer_name"] == "'=1+1␇"
     assert record["reason"].endswith("truncated, 40000 characters in all〕") and len(record["reason"]) <= MAX_CELL
-    book = write_advisor_workbook(per_customer(worklist), AS_OF, tmp_path / "A1.xlsx")
+    policy = load_policy()
+    plan = advisor_plans(plan_worklist(worklist, pl.DataFrame({"advisor_id": ["A1"], "role": ["sales"]}), policy,
+                                       AS_OF), policy)  # today's plan, as the flow hands it to the writers
+    book = write_advisor_workbook(plan, AS_OF, tmp_path / "A1.xlsx")
     cells = _cells(book)
     assert all(c.data_type != "f" for c in cells)
     values = [str(c.value) for c in cells if c.value is not None]
     assert "=1+1␇" in values
-    assert any(v.startswith("【") and v.endswith("characters in all〕") and len(v) <= MAX_CELL for v in values)
-    msg = advisor_message(Recipient("A1", "张\x07三\ud800", "a1@dealer.cn"), worklist, per_customer(worklist),
-                          book, AS_OF, "crm@dealer.cn")
+    # a customer with one task shows its reason alone (issue #15); cut to what a cell holds
+    assert any(v.startswith(LONG[:20]) and v.endswith("characters in all〕") and len(v) <= MAX_CELL for v in values)
+    msg = advisor_message(Recipient("A1", "张\x07三\ud800", "a1@dealer.cn"), plan, book, AS_OF, "crm@dealer.cn")
     parsed = email.message_from_bytes(msg.as_bytes(), policy=email.policy.default)
     assert "张␇三\ufffd" in parsed["To"]
     html = parsed.get_body(("html",)).get_content()

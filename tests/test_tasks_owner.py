@@ -59,7 +59,7 @@ def test_delivery_confirm_reason_and_ref(policy):
     inputs = make_inputs(sales=[sale("O1", "2026-11-01", planned_delivery_at="2026-11-24", model="朗逸")])
     got = task(build_worklist(inputs, policy, AS_OF), "delivery_confirm")
     assert got.select("ref", "stage", "reason").rows() == [
-        ("O1", "won", "交车确认：计划 2026-11-24 交车 朗逸（订单 O1）/ confirm tomorrow's delivery")
+        ("O1", "won", "朗逸 计划 11-24 交车，确认时间和证件")
     ]
 
 

@@ -15,10 +15,12 @@ from genjin.readers import LOCAL_TIME, file_time, read_sheets
 from reports.workbook import COLUMNS, write_advisor_workbook
 from schemas.header import find_header
 from schemas.vocab import CHANNELS, OUTCOMES
+from transforms.labels import TASK_LABELS
 
 AS_OF = date(2026, 11, 23)
-HEADERS = ["优先级", "客户姓名", "手机号", "跟进事项", "应跟进日期", "逾期天数", "级别", "阶段", "原因",
-           "线索编号", "顾问编号", "客户编号", "跟进时间", "跟进方式", "跟进结果", "下次跟进时间", "沟通内容"]
+HEADERS = ["序号", "紧急程度", "客户姓名", "手机号", "跟进事项", "原因", "跟进时间", "跟进方式", "跟进结果",
+           "下次跟进时间", "沟通内容", "应跟进日期", "逾期天数", "已顺延天数", "级别", "阶段", "线索编号", "顾问编号",
+           "客户编号"]
 TRACKS = {"complaint": "先道歉，1 小时内联系。", "first_contact": "价值前置、轻互动。",
           "followup": "按阶段推进。", "birthday": "=只送祝福"}
 
@@ -28,17 +30,21 @@ def customers(*rows: dict) -> pl.DataFrame:
     base = {"advisor_id": "S1", "customer_id": "C1", "store": "浦东店", "customer_name": "陈先生",
             "phone": "+8613800138001", "priority": 2, "due_date": date(2026, 11, 21), "days_overdue": 2,
             "grade": "C", "stage": "lead", "tasks": "首次联系", "reasons": "【首次联系】新线索 L1",
-            "lead_id": "L1", "orphaned": False, "n_tasks": 1}
+            "lead_id": "L1", "orphaned": False, "n_tasks": 1, "plan_rank": 2, "urgency": "act_now",
+            "urgency_label": "立即处理", "urgency_colour": "#F8CBAD", "carried_nights": 0, "escalated": False,
+            "waiting": 12, "stale": 0}
     return pl.DataFrame([base | r for r in rows], schema_overrides={"due_date": pl.Date})
 
 
 ROWS = customers(
     {"customer_id": "C9", "customer_name": "=cmd|' /C calc'!A0", "priority": 1, "tasks": "投诉处理、首次联系",
-     "reasons": "【投诉处理】CSAT 40\n【首次联系】新线索 L9", "lead_id": "L9", "n_tasks": 2},
+     "reasons": "【投诉处理】CSAT 40\n【首次联系】新线索 L9", "lead_id": "L9", "n_tasks": 2, "plan_rank": 1,
+     "carried_nights": 5, "escalated": True},
     {},
     {"customer_id": "C2", "customer_name": "李女士", "phone": "+8613800138002", "priority": 3,
      "due_date": AS_OF, "days_overdue": 0, "grade": "S", "stage": "negotiating", "tasks": "意向跟进",
-     "reasons": "【意向跟进】谈判客户", "lead_id": "L2"},
+     "reasons": "谈判·S级，上次 11-22 已报价，约定 11-23 再联系", "lead_id": "L2", "plan_rank": 3,
+     "urgency": "can_wait", "urgency_label": "可安排", "urgency_colour": None, "carried_nights": 1},
 )
 
 
@@ -58,24 +64,24 @@ def test_the_worklist_sheet_comes_first_with_headers_the_reader_maps_back(book: 
 
 def test_rows_keep_their_order_and_values(book: openpyxl.Workbook) -> None:
     ws = book.active
-    rows = [row[:12] for row in ws.iter_rows(min_row=2, values_only=True)]
+    rows = [row[:6] + row[11:] for row in ws.iter_rows(min_row=2, values_only=True)]
     assert rows == [
-        (1, "=cmd|' /C calc'!A0", "+8613800138001", "投诉处理、首次联系", datetime(2026, 11, 21), 2, "C",
-         "线索", "【投诉处理】CSAT 40\n【首次联系】新线索 L9", "L9", "S1", "C9"),
-        (2, "陈先生", "+8613800138001", "首次联系", datetime(2026, 11, 21), 2, "C", "线索",
-         "【首次联系】新线索 L1", "L1", "S1", "C1"),
-        (3, "李女士", "+8613800138002", "意向跟进", datetime(2026, 11, 23), 0, "S", "谈判",
-         "【意向跟进】谈判客户", "L2", "S1", "C2"),
+        (1, "立即处理", "=cmd|' /C calc'!A0", "138 0013 8001", "投诉处理、首次联系",
+         "【投诉处理】CSAT 40\n【首次联系】新线索 L9", datetime(2026, 11, 21), 2, 5, "C", "线索", "L9", "S1", "C9"),
+        (2, "立即处理", "陈先生", "138 0013 8001", "首次联系", "【首次联系】新线索 L1", datetime(2026, 11, 21), 2, 0,
+         "C", "线索", "L1", "S1", "C1"),
+        (3, "可安排", "李女士", "138 0013 8002", "意向跟进", "谈判·S级，上次 11-22 已报价，约定 11-23 再联系",
+         datetime(2026, 11, 23), 0, 1, "S", "谈判", "L2", "S1", "C2"),
     ]
-    for row in ws.iter_rows(min_row=2, min_col=13, values_only=True):
+    for row in ws.iter_rows(min_row=2, min_col=7, max_col=11, values_only=True):
         assert row == (None, None, None, None, None)
 
 
 def test_a_formula_looking_name_is_stored_as_a_string(book: openpyxl.Workbook, tmp_path: Path) -> None:
-    cell = book.active["B2"]
+    cell = book.active["C2"]
     assert cell.value == "=cmd|' /C calc'!A0"
     assert cell.data_type == "s"
-    assert book.active["C2"].data_type == "s"  # +86… is a phone, not a sum
+    assert book.active["D2"].data_type == "s"  # a phone is text, not a number
     with zipfile.ZipFile(tmp_path / "S1.xlsx") as z:
         sheets = [z.read(n).decode() for n in z.namelist() if n.startswith("xl/worksheets/sheet")]
     assert all("<f>" not in xml and "<f " not in xml for xml in sheets)
@@ -86,7 +92,7 @@ def test_text_starting_like_a_formula_reads_back_as_that_text(tmp_path: Path, te
     rows = customers({"customer_name": text, "reasons": text, "lead_id": text, "customer_id": text})
     path = write_advisor_workbook(rows, AS_OF, tmp_path / "S1.xlsx", {"first_contact": text})
     book = openpyxl.load_workbook(path)
-    for cell in (book.active["B2"], book.active["I2"], book.active["J2"], book.active["L2"], book["话术提示"]["D2"]):
+    for cell in (book.active["C2"], book.active["F2"], book.active["Q2"], book.active["S2"], book["话术提示"]["C2"]):
         assert (cell.value, cell.data_type) == (text, "s")
     with zipfile.ZipFile(path) as z:
         sheets = [z.read(n).decode() for n in z.namelist() if n.startswith("xl/worksheets/sheet")]
@@ -102,26 +108,40 @@ def test_the_workbook_is_stamped_genjin_and_modified_now(book: openpyxl.Workbook
 
 def test_header_frozen_filters_on_and_printing_repeats_the_header(book: openpyxl.Workbook) -> None:
     ws = book.active
-    assert ws.freeze_panes == "C2"  # header row and the customer's name stay in view
+    assert ws.freeze_panes == "D2"  # header row, rank, urgency and the customer's name stay in view
     pane = ws.sheet_view.pane
-    assert (pane.state, pane.ySplit, pane.xSplit) == ("frozen", 1, 2)
-    assert ws.auto_filter.ref == "A1:Q4"  # the header row is the filter row, over every column and row
+    assert (pane.state, pane.ySplit, pane.xSplit) == ("frozen", 1, 3)
+    assert ws.auto_filter.ref == "A1:S4"  # the header row is the filter row, over every column and row
     assert ws.row_dimensions[1].height == 22
     assert ws.print_title_rows == "$1:$1"
     assert ws.page_setup.orientation == "landscape"
+    assert ws.page_setup.paperSize == 9  # A4
+    fit = ws.page_setup.fitToWidth or 1  # OOXML's default, which xlsxwriter leaves out
+    assert (fit, ws.page_setup.fitToHeight) == (1, 0) and ws.sheet_properties.pageSetUpPr.fitToPage
+    assert ws.print_area == "'跟进清单 11-23'!$A$1:$P$4"  # the ids at the far right are not printed
+    assert ws.oddHeader.left.text == "今日计划 3 位客户 · 另有 12 位待安排"  # on every printed page
+
+
+def test_rows_are_tall_enough_to_show_the_reason_whole(book: openpyxl.Workbook) -> None:
+    """Counted by hand — a Chinese character two units, a space or a hyphen a half, other characters one — in
+    a column's width less one: 原因 (38) holds 【投诉处理】CSAT 40 (18.5 units) and 【首次联系】新线索 L9 (20.5) on a
+    line each, 谈判·S级，上次 11-22 已报价，约定 11-23 再联系 (43) on two; 跟进事项 (12) 投诉处理、首次联系 (18) on
+    two. A line is 15 pt, plus 3."""
+    ws = book.active
+    assert ws["F2"].alignment.wrap_text and ws["E2"].alignment.wrap_text
+    assert [ws.row_dimensions[r].height for r in (2, 3, 4)] == [33, 18, 33]
 
 
 def test_column_widths_and_date_formats(book: openpyxl.Workbook) -> None:
     ws = book.active
     widths = {cell.value: ws.column_dimensions[cell.column_letter].width for cell in ws[1]}
     assert widths == {c.header: c.width for c in COLUMNS}
-    assert widths["手机号"] == 16
-    assert widths["原因"] == 60
-    assert widths["沟通内容"] == 36
-    assert ws["E2"].number_format == "yyyy-mm-dd"
-    assert ws["M2"].number_format == "yyyy-mm-dd hh:mm"  # 跟进时间
-    assert ws["P4"].number_format == "yyyy-mm-dd hh:mm"  # 下次跟进时间
-    assert ws["I2"].alignment.wrap_text
+    assert widths["手机号"] == 14
+    assert widths["原因"] == 38
+    assert widths["沟通内容"] == 26
+    assert ws["L2"].number_format == "yyyy-mm-dd"
+    assert ws["G2"].number_format == "yyyy-mm-dd hh:mm"  # 跟进时间
+    assert ws["J4"].number_format == "yyyy-mm-dd hh:mm"  # 下次跟进时间
 
 
 def rgb(colour: openpyxl.styles.colors.Color) -> str:
@@ -129,38 +149,36 @@ def rgb(colour: openpyxl.styles.colors.Color) -> str:
     return colour.rgb[-6:]
 
 
-def test_priority_colours_and_overdue_rows(book: openpyxl.Workbook) -> None:
+def test_urgency_colours_not_overdue_red(book: openpyxl.Workbook) -> None:
     ws = book.active
-    assert rgb(ws["A2"].fill.fgColor) == "FF7C80"  # 1: complaint red
-    assert rgb(ws["A3"].fill.fgColor) == "F8CBAD"  # 2: orange
-    assert rgb(ws["A4"].fill.fgColor) == "FFE699"  # 3: yellow
-    for row in (2, 3):  # overdue: the row is tinted, due date and days overdue in red
-        assert ws[f"B{row}"].fill.fill_type == "solid"
-        assert rgb(ws[f"B{row}"].fill.fgColor) == "FDE9E7"
-        assert rgb(ws[f"E{row}"].font.color) == "C00000"
-        assert ws[f"F{row}"].font.b
-    assert ws["B4"].fill.fill_type is None  # due today, not overdue
-    assert not ws["F4"].font.b
-    assert rgb(ws["O2"].fill.fgColor) == "FFFBEA"  # the columns to fill in are tinted
-    assert ws["B2"].border.left.style == ws["Q4"].border.bottom.style == "thin"
+    assert rgb(ws["A2"].fill.fgColor) == rgb(ws["B2"].fill.fgColor) == "F8CBAD"  # the class's colour
+    assert rgb(ws["B3"].fill.fgColor) == "F8CBAD"
+    assert ws["B4"].fill.fill_type is None  # 可安排: no colour of its own
+    for row in (2, 3):  # overdue, yet not painted red
+        assert ws[f"C{row}"].fill.fill_type is None
+        assert not ws[f"M{row}"].font.b
+    assert rgb(ws["N2"].font.color) == "C00000" and ws["N2"].font.b  # carried past the limit: escalated
+    assert not ws["N4"].font.b
+    assert rgb(ws["I2"].fill.fgColor) == "FFFBEA"  # the columns to fill in are tinted
+    assert ws["B2"].border.left.style == ws["S4"].border.bottom.style == "thin"
     header = ws[1]
     assert all(c.font.b and rgb(c.font.color) == "FFFFFF" for c in header)
-    assert {rgb(c.fill.fgColor) for c in header[:12]} == {"1F4E78"}  # genjin's columns
-    assert {rgb(c.fill.fgColor) for c in header[12:]} == {"375623"}  # the advisor's columns
+    assert {rgb(c.fill.fgColor) for c in header[:6] + header[11:]} == {"1F4E78"}  # genjin's columns
+    assert {rgb(c.fill.fgColor) for c in header[6:11]} == {"375623"}  # the advisor's columns, right after why
 
 
 def test_outcome_and_channel_are_drop_downs_and_dates_are_checked(book: openpyxl.Workbook) -> None:
     validations = {str(dv.sqref): dv for dv in book.active.data_validations.dataValidation}
-    outcome = validations["O2:O4"]
+    outcome = validations["I2:I4"]
     assert outcome.type == "list"
     assert outcome.formula1 == '"已接通,未接通,预约到店,已到店,已试驾,已报价,下订,战败,暂不考虑"'
     assert outcome.formula1.strip('"').split(",") == list(OUTCOMES)
     assert outcome.showErrorMessage
     assert (outcome.errorTitle, outcome.error) == ("跟进结果", "请从下拉列表中选择跟进结果")
     assert (outcome.showInputMessage, outcome.promptTitle, outcome.prompt) == (True, "跟进结果", "从下拉列表中选择")
-    channel = validations["N2:N4"]
+    channel = validations["H2:H4"]
     assert channel.formula1.strip('"').split(",") == list(CHANNELS)
-    dates = validations["M2:M4 P2:P4"]
+    dates = validations["G2:G4 J2:J4"]
     assert (dates.type, dates.errorStyle) == ("date", "warning")
     assert (dates.formula1, dates.formula2, dates.operator or "between") == ("36526", "73050", "between")
 
@@ -169,13 +187,13 @@ def test_the_talk_track_sheet_puts_todays_task_types_first(book: openpyxl.Workbo
     ws = book["话术提示"]
     assert ws.freeze_panes == "A2"
     assert list(ws.iter_rows(values_only=True)) == [
-        ("跟进事项", "任务代码", "今日客户数", "话术提示"),
-        ("投诉处理", "complaint", 1, "先道歉，1 小时内联系。"),
-        ("首次联系", "first_contact", 2, "价值前置、轻互动。"),
-        ("意向跟进", "followup", 1, "按阶段推进。"),
-        ("生日关怀", "birthday", 0, "=只送祝福"),
+        ("跟进事项", "今日客户数", "话术提示"),
+        ("投诉处理", 1, "先道歉，1 小时内联系。"),
+        ("首次联系", 2, "价值前置、轻互动。"),
+        ("意向跟进", 1, "按阶段推进。"),
+        ("生日关怀", 0, "=只送祝福"),
     ]
-    assert ws["D5"].data_type == "s"
+    assert ws["C5"].data_type == "s"
 
 
 def test_without_talk_tracks_the_shipped_policy_hints_are_used(tmp_path: Path) -> None:
@@ -184,18 +202,18 @@ def test_without_talk_tracks_the_shipped_policy_hints_are_used(tmp_path: Path) -
     shipped = load_policy().talk_tracks
     ws = openpyxl.load_workbook(write_advisor_workbook(ROWS, AS_OF, tmp_path / "S1.xlsx"))["话术提示"]
     rows = list(ws.iter_rows(min_row=2, values_only=True))
-    assert {r[1]: r[3] for r in rows} == shipped
+    assert {r[0]: r[2] for r in rows} == {TASK_LABELS[t]: text for t, text in shipped.items()}
     assert len(shipped) == 15  # every task type of SPEC §6
-    assert [r[1] for r in rows[:3]] == ["complaint", "first_contact", "followup"]
+    assert [r[0] for r in rows[:3]] == ["投诉处理", "首次联系", "意向跟进"]
 
 
 def test_an_advisor_without_customers_still_gets_a_valid_workbook(tmp_path: Path) -> None:
     book = openpyxl.load_workbook(write_advisor_workbook(ROWS.clear(), AS_OF, tmp_path / "S1.xlsx", TRACKS))
     ws = book.active
     assert [c.value for c in ws[1]] == HEADERS
-    assert ws.auto_filter.ref == "A1:Q2"
-    assert [str(dv.sqref) for dv in ws.data_validations.dataValidation] == ["N2", "O2", "M2 P2"]
-    assert [r[2] for r in book["话术提示"].iter_rows(min_row=2, values_only=True)] == [0, 0, 0, 0]
+    assert ws.auto_filter.ref == "A1:S2"
+    assert [str(dv.sqref) for dv in ws.data_validations.dataValidation] == ["H2", "I2", "G2 J2"]
+    assert [r[1] for r in book["话术提示"].iter_rows(min_row=2, values_only=True)] == [0, 0, 0, 0]
 
 
 def test_the_workbook_reads_back_as_followups(tmp_path: Path) -> None:

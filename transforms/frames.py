@@ -58,3 +58,26 @@ def latest_per_key(inputs: Inputs) -> Inputs:
 # joins, sorts and group-bys faster than the streaming engine, at a lower peak; and Polars 2.1's streaming engine
 # panicked on one worklist plan (`assertion failed: i < self.len()`, a store's part in tests/test_dask_fanout.py)
 ENGINE = "in-memory"
+
+
+def format_text(template: str, *args: str | pl.Expr) -> pl.Expr:
+    """`pl.format(template, *args)` written as `pl.concat_str` of its literal pieces and arguments (same text,
+    null where an argument is null; a str argument is a column name). Polars 2.1.0's `pl.format` panics
+    (`assertion failed: i < self.len()`, polars-arrow binview/mod.rs) when one argument column has an empty
+    chunk beside a non-empty one — a two-chunk column filtered so that one chunk keeps no row — and another
+    argument has a different chunk layout (see tests/test_polars_panic.py); `concat_str` of the same pieces
+    does not."""
+    pieces = template.split("{}")
+    if len(pieces) != len(args) + 1:
+        raise ValueError(f"format_text: {len(pieces) - 1} placeholders for {len(args)} arguments: {template!r}")
+    exprs: list[pl.Expr] = []
+    for i, arg in enumerate(args):
+        if pieces[i]:
+            exprs.append(pl.lit(pieces[i]))
+        exprs.append(pl.col(arg) if isinstance(arg, str) else arg)
+    if pieces[-1]:
+        exprs.append(pl.lit(pieces[-1]))
+    if not args:
+        return pl.lit(template)
+    first = pl.col(args[0]) if isinstance(args[0], str) else args[0]
+    return pl.concat_str(exprs).alias(first.meta.output_name())  # named as pl.format names it

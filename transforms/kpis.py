@@ -22,11 +22,12 @@ from typing import Literal
 import polars as pl
 
 from genjin.policy import Policy
-from transforms.frames import ENGINE, Inputs
+from transforms.frames import ENGINE, Inputs, format_text
 from transforms.grades import lead_grades
 from transforms.night import Night, prepare
 from transforms.rfm import segment_owners
 from transforms.tasks_aftersales import is_complaint, service_advisors
+from transforms.tasks_pipeline import call_by
 from transforms.worklist import worklist_from
 
 UNKNOWN_SOURCE = "未知"
@@ -38,7 +39,7 @@ TABLE_SCHEMA = pl.DataFrame(schema={"period": pl.String, "dimension": pl.String,
 REACHED_INTENT = ("intent", "negotiating", "won", "owner")
 WON = ("won", "owner")
 Aggregate = Literal["mean", "median", "count", "segments"]
-Unit = Literal["rate", "days", "score", "count", "segments"]
+Unit = Literal["rate", "days", "hours", "score", "count", "segments"]
 
 
 @dataclass(frozen=True)
@@ -61,7 +62,8 @@ class Facts:
 
     as_of: date
     policy: Policy
-    leads: pl.DataFrame  # lead_id, store, advisor_id, source, created_on, stage, sla_due, first_followup_on
+    leads: pl.DataFrame  # lead_id, store, advisor_id, source, created_on, stage, sla_due, first_followup_on,
+    # response_hours (lead created → its first follow-up; null while not called)
     tasks: pl.DataFrame  # task_type, store, advisor_id, source, due, done_on
     deals: pl.DataFrame  # order_id, store, advisor_id, source, ordered_on, cycle_days, referred
     visits: pl.DataFrame  # ro_id, store, advisor_id, source, visited_on, csat100
@@ -165,6 +167,17 @@ def _first_response_sla(f: Facts, w: Window) -> pl.DataFrame:
     judged = _cohort(f, w).filter(~pl.col("dnc") & _judged("first_followup_on", "sla_due", f.as_of))
     met = (pl.col("first_followup_on") <= pl.col("sla_due")).fill_null(False)
     return _units(judged, met.cast(pl.Float64))
+
+
+@kpi("first_response_hours", "首次响应时长中位数（小时）", "First response, median hours", "hours", "median",
+     "窗口内新建并已有首次跟进的线索（勿扰客户除外），从留资时间到首次跟进时间的小时数的中位数；"
+     "尚未跟进的线索不计（它们计入首次响应及时率）。",
+     "Median hours from a lead's created_at to its first follow-up, over the leads created in the window that "
+     "have been followed up (do-not-contact customers left out); leads not yet called are left out (the "
+     "first-response SLA counts them).")
+def _first_response_hours(f: Facts, w: Window) -> pl.DataFrame:
+    called = _cohort(f, w).filter(~pl.col("dnc") & pl.col("response_hours").is_not_null())
+    return _units(called, pl.col("response_hours").clip(lower_bound=0))
 
 
 @kpi("followup_on_time", "跟进按时完成率", "Follow-ups on time", "rate", "mean",
@@ -293,12 +306,10 @@ def build_facts(inputs: Inputs, policy: Policy, as_of: date, worklist: pl.DataFr
     # grade as the lead was entered: the lead row alone decides the first-contact SLA
     no_followups = followups.filter(pl.lit(False))
     entry_grade = lead_grades(lead_rows, no_followups, policy).rename({"grade": "entry_grade"})
-    hours = policy.tasks.first_contact.due_hours
-    due_hours = pl.col("entry_grade").replace_strict(hours, return_dtype=pl.Int64)
     first_followup = (
         followups.filter(pl.col("lead_ref").is_not_null())
         .group_by("lead_ref")
-        .agg(pl.col("contacted_at").min().dt.date().alias("first_followup_on"))
+        .agg(pl.col("contacted_at").min().alias("first_followup_at"))
         .rename({"lead_ref": "lead_id"})
     )
     leads = (
@@ -308,8 +319,10 @@ def build_facts(inputs: Inputs, policy: Policy, as_of: date, worklist: pl.DataFr
         .select(
             "lead_id", "customer_id", "store", "advisor_id", _source(),
             pl.col("created_at").dt.date().alias("created_on"), "stage", "lost_reason", "referrer_phone",
-            (pl.col("created_at") + pl.duration(hours=due_hours)).dt.date().alias("sla_due"),
-            "first_followup_on", pl.col("dnc").fill_null(False),
+            call_by(pl.col("created_at"), pl.col("entry_grade"), policy).dt.date().alias("sla_due"),
+            pl.col("first_followup_at").dt.date().alias("first_followup_on"),
+            ((pl.col("first_followup_at") - pl.col("created_at")).dt.total_seconds() / 3600).alias("response_hours"),
+            pl.col("dnc").fill_null(False),
         )
     )
 
@@ -396,7 +409,7 @@ def _tasks(policy: Policy, leads: pl.LazyFrame, followups: pl.LazyFrame, orders:
             pl.lit(task_type).alias("task_type"), "customer_id", "store", "advisor_id",
             pl.col("source").fill_null(UNKNOWN_SOURCE),
             (pl.col("delivered_at").dt.date() + pl.duration(days=offset)).alias("due"),
-            pl.format("{}:{}", pl.lit(task_type), "order_id").alias("task_key"),
+            format_text("{}:{}", pl.lit(task_type), "order_id").alias("task_key"),
         )
         for task_type, offset in policy.tasks.post_delivery.offsets.items()
     ])
@@ -414,11 +427,11 @@ def _tasks(policy: Policy, leads: pl.LazyFrame, followups: pl.LazyFrame, orders:
         ros.filter(~pl.col("dnc")).select(
             pl.lit("post_service_revisit").alias("task_type"), "customer_id", "store", "advisor_id", "source",
             (pl.col("visited_at").dt.date() + pl.duration(days=revisit_days)).alias("due"),
-            pl.format("revisit:{}", "ro_id").alias("task_key"),
+            format_text("revisit:{}", "ro_id").alias("task_key"),
         ),
         ros.filter(is_complaint(policy)).select(
             pl.lit("complaint").alias("task_type"), "customer_id", "store", "advisor_id", "source",
-            pl.col("visited_at").dt.date().alias("due"), pl.format("complaint:{}", "ro_id").alias("task_key"),
+            pl.col("visited_at").dt.date().alias("due"), format_text("complaint:{}", "ro_id").alias("task_key"),
         ),
     ])
     per_customer = _first_on_or_after(pl.concat([post_delivery, after_service]), touches).select(cols)

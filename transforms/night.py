@@ -26,6 +26,15 @@ class Night:
     customers: pl.LazyFrame  # one row per customer: stage and grade (`customer_state`)
 
 
+STATE_SECTIONS = ("grades", "stages")  # the only parts of the policy `prepare` reads (lead_state, customer_state)
+
+
+def state_key(policy: Policy) -> str:
+    """Two policies with the same key give the same `prepare` for the same inputs and night (genjin simulate
+    builds each night's state once when a proposed policy changes neither grades nor stages)."""
+    return policy.model_dump_json(include=set(STATE_SECTIONS))
+
+
 def prepare(inputs: Inputs, policy: Policy, as_of: date) -> Night:
     """`inputs` as loaded; every frame of the result is computed once (collected) and read many times."""
     known = latest_per_key(known_on(inputs, as_of))
@@ -33,6 +42,8 @@ def prepare(inputs: Inputs, policy: Policy, as_of: date) -> Night:
     followups, sales = pl.collect_all([
         followups_to_leads(ident.followups, ident.leads), orders_to_leads(ident.sales, ident.leads)
     ], engine=ENGINE)
+    # not rechunked: the panic a two-chunk `grade` column caused here (issue #12) was Polars 2.1.0's `pl.format`,
+    # which every task reason now avoids (`transforms.frames.format_text`; tests/test_polars_panic.py)
     leads = lead_state(ident.leads, followups.lazy(), sales.lazy(), policy, as_of).collect(engine=ENGINE)
     customers = customer_state(ident.customers, leads.lazy(), sales.lazy(), policy, as_of).collect(engine=ENGINE)
     return Night(known, ident, followups.lazy(), sales.lazy(), leads.lazy(), customers.lazy())

@@ -8,6 +8,7 @@ from datetime import date
 import polars as pl
 
 from genjin.policy import Policy
+from transforms.frames import format_text
 from transforms.task_frame import task_frame
 
 
@@ -43,10 +44,9 @@ def post_delivery(sales: pl.LazyFrame, followups: pl.LazyFrame, policy: Policy, 
     frames = []
     for task_type, offset in rule.offsets.items():
         due = pl.col("delivered_at").dt.date() + pl.duration(days=offset)
-        reason = pl.format(
-            "交车第{}天回访：{} 交车 {}（订单 {}）/ {}-day post-delivery call",
-            pl.lit(offset), pl.col("delivered_at").dt.strftime("%Y-%m-%d"), pl.col("model").fill_null(""),
-            "order_id", pl.lit(offset),
+        reason = format_text(
+            "{} {} 交车，{} 前回访", pl.col("model").fill_null("新车"),
+            pl.col("delivered_at").dt.strftime("%m-%d"), (due + pl.duration(days=rule.open_days)).dt.strftime("%m-%d"),
         )
         frames.append(
             task_frame(
@@ -69,9 +69,9 @@ def post_service_revisit(
 ) -> pl.LazyFrame:
     rule = policy.tasks.post_service_revisit
     due = pl.col("visited_at").dt.date() + pl.duration(days=rule.offset_days)
-    reason = pl.format(
-        "维修后回访：{} {}（工单 {}）/ call back after the service visit",
-        pl.col("visited_at").dt.strftime("%Y-%m-%d"), pl.col("service_type").fill_null("到店"), "ro_id",
+    reason = format_text(
+        "{} 进厂{}，{} 前回访", pl.col("visited_at").dt.strftime("%m-%d"), pl.col("service_type").fill_null(""),
+        (due + pl.duration(days=rule.open_days)).dt.strftime("%m-%d"),
     )
     rows = _order_advisor(service, sales).join(last_touch_dates(followups), on="customer_id", how="left")
     return task_frame(
@@ -94,11 +94,13 @@ def complaint(
     service: pl.LazyFrame, sales: pl.LazyFrame, followups: pl.LazyFrame, policy: Policy, as_of: date
 ) -> pl.LazyFrame:
     due = pl.col("visited_at").dt.date()
-    reason = pl.format(
-        "客户投诉/不满意：{}（工单 {}，满意度 {}）{} / complaint",
-        pl.col("visited_at").dt.strftime("%Y-%m-%d"), "ro_id",
-        pl.col("csat").cast(pl.Int64, strict=False).cast(pl.String).fill_null("—"),
-        pl.col("complaint_text").fill_null(""),
+    score = pl.col("csat").cast(pl.Int64, strict=False).cast(pl.String)
+    text = pl.col("complaint_text").fill_null("").str.strip_chars()
+    reason = format_text(
+        "{} 进厂（工单 {}）{}{}", pl.col("visited_at").dt.strftime("%m-%d"), "ro_id",
+        pl.when(pl.col("csat") <= 5).then(format_text("满意度 {}/5", score))
+        .when(score.is_not_null()).then(format_text("满意度 {} 分", score)).otherwise(pl.lit("客户投诉")),
+        pl.when(text != "").then(pl.lit("：") + text).otherwise(pl.lit("")),
     )
     rows = (
         _order_advisor(service, sales)

@@ -12,6 +12,7 @@ from datetime import date
 import polars as pl
 
 from genjin.policy import Policy
+from transforms.frames import format_text
 from transforms.task_frame import task_frame
 from transforms.tasks_aftersales import last_touch_dates, service_advisors
 
@@ -25,9 +26,8 @@ def delivery_confirm(sales: pl.LazyFrame, policy: Policy, as_of: date) -> pl.Laz
     rule = policy.tasks.delivery_confirm
     planned = pl.col("planned_delivery_at").dt.date()
     rows = sales.filter(planned.is_not_null() & pl.col("delivered_at").is_null() & _live(policy))
-    reason = pl.format(
-        "交车确认：计划 {} 交车 {}（订单 {}）/ confirm tomorrow's delivery",
-        planned.dt.strftime("%Y-%m-%d"), pl.col("model").fill_null(""), "order_id",
+    reason = format_text(
+        "{} 计划 {} 交车，确认时间和证件", pl.col("model").fill_null("新车"), planned.dt.strftime("%m-%d")
     )
     return task_frame(
         rows, "delivery_confirm", due=planned - pl.duration(days=rule.days_before),
@@ -57,9 +57,8 @@ def first_maintenance(service: pl.LazyFrame, sales: pl.LazyFrame, policy: Policy
     rows = _with_service_advisor(
         sales.filter(pl.col("delivered_at").is_not_null()).join(done, on="order_id", how="anti"), service, sales
     )
-    reason = pl.format(
-        "首保提醒：{} 交车 {}（订单 {}），尚无首保工单 / first maintenance due",
-        delivered_on.dt.strftime("%Y-%m-%d"), pl.col("model").fill_null(""), "order_id",
+    reason = format_text(
+        "{} {} 交车，还没做首保", pl.col("model").fill_null("新车"), delivered_on.dt.strftime("%Y-%m-%d")
     )
     return task_frame(
         rows, "first_maintenance", due=delivered_on + pl.duration(days=rule.offset_days),
@@ -100,13 +99,20 @@ def owner_care(
     care = task_frame(
         rows.filter(~pl.col("lapsed")), "care_call", due=care_due, advisor=pl.col("customer_service_advisor"),
         priority=pl.lit(rule.care_priority), ref=pl.col("customer_id"),
-        reason=pl.format("关怀回访：上次接触 {}，上次进厂 {} / care call",
-                         pl.col("last_touch").dt.strftime("%Y-%m-%d"), last_visit),
+        reason=pl.when(pl.col("last_service").is_null())
+        .then(format_text("{} 交车，还没进过厂", pl.col("anchor").dt.strftime("%Y-%m-%d")))
+        .when(pl.col("last_touch") == pl.col("last_service"))
+        .then(format_text("上次进厂 {}，之后没联系过", last_visit))
+        .otherwise(format_text("上次进厂 {}，上次联系 {}", last_visit, pl.col("last_touch").dt.strftime("%Y-%m-%d"))),
     )
     win_back = task_frame(
         rows.filter(pl.col("lapsed")), "win_back", due=win_back_due, advisor=pl.col("customer_service_advisor"),
         priority=pl.lit(rule.win_back_priority), ref=pl.col("customer_id"),
-        reason=pl.format("流失召回：超过 {} 天未进厂（上次进厂 {}）/ win back", pl.lit(rule.lapsed_days), last_visit),
+        reason=format_text("{}，已 {} 天未回店",
+                         pl.when(pl.col("last_service").is_null())
+                         .then(pl.lit("交车 ") + pl.col("anchor").dt.strftime("%Y-%m-%d") + pl.lit(" 后没进过厂"))
+                         .otherwise(pl.lit("上次进厂 ") + last_visit),
+                         (pl.lit(as_of) - pl.col("anchor")).dt.total_days()),
     )
     return pl.concat([care, win_back])
 
@@ -116,9 +122,9 @@ def trade_in(sales: pl.LazyFrame, policy: Policy, as_of: date) -> pl.LazyFrame:
     rule = policy.tasks.trade_in
     delivered_on = pl.col("delivered_at").dt.date()
     due = delivered_on.dt.offset_by(f"{rule.years}y") - pl.duration(days=rule.days_before)
-    reason = pl.format(
-        "置换邀约：{} 交车 {}（订单 {}），车龄将满 {} 年 / trade-in offer",
-        delivered_on.dt.strftime("%Y-%m-%d"), pl.col("model").fill_null(""), "order_id", pl.lit(rule.years),
+    reason = format_text(
+        "{} {} 交车，车龄将满 {} 年", pl.col("model").fill_null("爱车"), delivered_on.dt.strftime("%Y-%m-%d"),
+        pl.lit(rule.years),
     )
     return task_frame(
         sales.filter(pl.col("delivered_at").is_not_null()), "trade_in",
@@ -129,7 +135,7 @@ def trade_in(sales: pl.LazyFrame, policy: Policy, as_of: date) -> pl.LazyFrame:
 
 def in_year(day: pl.Expr, year: int) -> pl.Expr:
     """The same month and day in `year`; 29 February → 28 February in a year that has none."""
-    return day.dt.offset_by(pl.format("{}y", pl.lit(year) - day.dt.year()))
+    return day.dt.offset_by(format_text("{}y", pl.lit(year) - day.dt.year()))
 
 
 def _greeting_rows(
@@ -169,7 +175,7 @@ def birthday(
     return task_frame(
         _greeting_rows(customers, service, sales, born), "birthday", due=due, open_until=due,
         priority=pl.lit(policy.tasks.birthday.priority), ref=pl.col("customer_id"),
-        reason=pl.format("生日关怀：{} 生日 / birthday greeting", due.dt.strftime("%m-%d")),
+        reason=format_text("{} 生日，只送祝福", due.dt.strftime("%m-%d")),
     )
 
 
@@ -188,8 +194,8 @@ def anniversary(
     return task_frame(
         _greeting_rows(customers, service, sales, delivered), "anniversary", due=due, open_until=due,
         priority=pl.lit(policy.tasks.anniversary.priority), ref=pl.col("customer_id"),
-        reason=pl.format(
-            "购车 {} 周年（{} 交车）/ delivery anniversary",
+        reason=format_text(
+            "购车 {} 周年（{} 交车）",
             pl.lit(as_of.year) - pl.col("delivered_on").dt.year(), pl.col("delivered_on").dt.strftime("%Y-%m-%d"),
         ),
     )

@@ -7,6 +7,7 @@ from datetime import date
 import polars as pl
 
 from genjin.policy import PIPELINE_STAGES, Policy
+from transforms.frames import format_text
 from transforms.labels import STAGE_LABELS
 from transforms.task_frame import task_frame
 
@@ -26,13 +27,21 @@ def measured_from(created_at: pl.Expr, policy: Policy) -> pl.Expr:
     )
 
 
+def call_by(created_at: pl.Expr, grade: pl.Expr, policy: Policy) -> pl.Expr:
+    """The first-contact deadline as a moment: the clock's start (`measured_from`) + the grade's `due_hours`.
+    The worklist's `first_contact` is due on its date; an intraday alert names the time itself."""
+    hours = grade.replace_strict(policy.tasks.first_contact.due_hours, return_dtype=pl.Int64)
+    return measured_from(created_at, policy) + pl.duration(hours=hours)
+
+
 def first_contact(lead_state: pl.LazyFrame, policy: Policy, as_of: date) -> pl.LazyFrame:
     rule = policy.tasks.first_contact
-    hours = pl.col("grade").replace_strict(rule.due_hours, return_dtype=pl.Int64)
-    due = (measured_from(pl.col("created_at"), policy) + pl.duration(hours=hours)).dt.date()
-    reason = pl.format(
-        "新线索 {}（{}）{} 留资，{}级，尚未联系 / new lead, not contacted yet",
-        "lead_id", pl.col("source").fill_null("未知来源"), pl.col("created_at").dt.strftime("%m-%d %H:%M"), "grade",
+    due = call_by(pl.col("created_at"), pl.col("grade"), policy).dt.date()
+    reason = format_text(
+        "{} {} 留资，{}级{}，还没联系", pl.col("source").fill_null("新线索"),
+        pl.col("created_at").dt.strftime("%m-%d %H:%M"), "grade",
+        pl.when(pl.col("model_interest").is_not_null()).then(pl.lit("，想看 ") + pl.col("model_interest"))
+        .otherwise(pl.lit("")),
     )
     return task_frame(
         lead_state.filter(pl.col("stage").is_in(PIPELINE_STAGES) & (pl.col("n_followups") == 0)),
@@ -91,11 +100,11 @@ def followup(lead_state: pl.LazyFrame, policy: Policy, as_of: date) -> pl.LazyFr
     planned = pl.col("planned_at").dt.date()
     due = pl.when(planned.is_not_null() & (planned < by_interval)).then(planned).otherwise(by_interval)
     stage_label = pl.col("stage").replace_strict(STAGE_LABELS, default=pl.col("stage"))
-    reason = pl.format(
-        "{}客户 {}级，上次跟进 {}（{}）{} / follow up",
-        stage_label, "grade", last_touch.dt.strftime("%m-%d"), pl.col("last_outcome").fill_null("—"),
-        pl.when(planned.is_not_null() & (planned < by_interval))
-        .then(pl.lit("，顾问约定 ") + planned.dt.strftime("%m-%d") + pl.lit(" 再联系"))
+    reason = format_text(
+        "{}·{}级，上次 {} {}{}", stage_label, "grade", last_touch.dt.strftime("%m-%d"),
+        pl.col("last_outcome").fill_null("联系"),
+        pl.when(planned.is_not_null())
+        .then(pl.lit("，约定 ") + planned.dt.strftime("%m-%d") + pl.lit(" 再联系"))
         .otherwise(pl.lit("")),
     )
     return task_frame(

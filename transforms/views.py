@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from transforms.frames import format_text
 from transforms.labels import TASK_LABELS
 
 
@@ -13,8 +14,8 @@ def task_label(col: str = "task_type") -> pl.Expr:
 
 def per_customer(worklist: pl.DataFrame) -> pl.DataFrame:
     """One row per (advisor, customer): its most urgent task first, all its reasons listed by priority
-    (SPEC §6). Keeps the worklist's order."""
-    line = pl.format("【{}】{}", task_label(), "reason")
+    (SPEC §6), each as 【task】reason when there are several. Keeps the worklist's order."""
+    line = format_text("【{}】{}", task_label(), "reason")
     return (
         worklist.with_columns(line.alias("line"), task_label().alias("label"))
         .group_by("advisor_id", "customer_id", maintain_order=True)
@@ -22,12 +23,26 @@ def per_customer(worklist: pl.DataFrame) -> pl.DataFrame:
             pl.col("store", "customer_name", "phone", "priority", "due_date", "days_overdue",
                    "grade", "stage").first(),
             pl.col("label").unique(maintain_order=True).str.join("、").alias("tasks"),
-            pl.col("line").str.join("\n").alias("reasons"),
+            pl.col("line").str.join("\n").alias("lines"),
+            pl.col("reason").first().alias("first_reason"),
             pl.col("lead_id").drop_nulls().first(),
             pl.col("orphaned").any(),
             pl.len().alias("n_tasks"),
+            *plan_view(worklist.columns),
         )
+        .with_columns(  # one task: its reason alone (the task is in `tasks`); several: each with its task
+            pl.when(pl.col("n_tasks") == 1).then("first_reason").otherwise("lines").alias("reasons")
+        )
+        .drop("lines", "first_reason")
     )
+
+
+def plan_view(columns: list[str]) -> list[pl.Expr]:
+    """Per customer, when the worklist carries the plan (transforms/plan.py): its rank and most urgent class
+    (the first task's: `todays_plan` puts it first), the longest a task has waited, whether one is escalated."""
+    if "plan_rank" not in columns:
+        return []
+    return [pl.col("plan_rank", "urgency").first(), pl.col("carried_nights").max(), pl.col("escalated").any()]
 
 
 def advisor_counts(worklist: pl.DataFrame) -> pl.DataFrame:

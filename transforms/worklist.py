@@ -9,7 +9,7 @@ import polars as pl
 from genjin.policy import Policy
 from transforms.assign import assign
 from transforms.calendar import on_open_days
-from transforms.frames import ENGINE, Inputs
+from transforms.frames import ENGINE, Inputs, format_text
 from transforms.night import Night, prepare
 from transforms.tasks_aftersales import complaint, post_delivery, post_service_revisit
 from transforms.tasks_owner import (
@@ -61,8 +61,8 @@ def due_on(tasks: pl.LazyFrame, as_of: date) -> pl.LazyFrame:
 
 def describe(tasks: pl.LazyFrame, customers: pl.LazyFrame, as_of: date) -> pl.LazyFrame:
     """Attach the customer, drop what a do_not_contact customer must not get, mark orphaned work, sort."""
-    orphan_note = pl.format(
-        "【转交】原顾问 {} 不在职或不在名单 / orphaned · ", pl.col("original_advisor_id").fill_null("—")
+    orphan_note = format_text(
+        "【转交】原顾问 {} 不在职或不在名单 · ", pl.col("original_advisor_id").fill_null("—")
     )
     return (
         tasks.join(
