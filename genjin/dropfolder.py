@@ -107,6 +107,11 @@ def look(drop: Path, settle_seconds: float = 5.0, sleep: Callable[[float], None]
     return NightFiles(taken, held)
 
 
+def files_to_process(drop: Path, settle_seconds: float = 5.0) -> list[Path]:
+    """The files `look` takes (the intraday pick-up's view of the drop folder), sorted by name."""
+    return look(drop, settle_seconds).paths
+
+
 def night_files(folders: Folders, as_of: date, settle_seconds: float = 5.0) -> NightFiles:
     """The night's files: those in the drop folder, and those a run of this night already moved to
     archive/<as-of>/ or quarantine/<as-of>/ (a re-run, or a run after one that was killed part-way) — they
