@@ -54,7 +54,7 @@ def crash_point(name: str) -> None:
 
 @flow(name="genjin-nightly", log_prints=False, validate_parameters=False)
 def nightly(folders: Folders, as_of: date, policy_file: Path | None = None,
-            settle_seconds: float = 60.0, send: bool = False,
+            settle_seconds: float = 5.0, send: bool = False,
             robots: Mapping[str, RobotConfig] | None = None) -> RunResult:
     """One night. Safe to run again for the same as-of, and after a run killed at any point: the night's files
     are the drop folder's plus those already moved for this night, the ledger keeps rows from being recorded
@@ -65,11 +65,13 @@ def nightly(folders: Folders, as_of: date, policy_file: Path | None = None,
     history = History(folders.history)
     run_dir = publish.start(folders.out, as_of)  # the hidden partial folder; OUT/<as-of> at the end
     with clock.stage("read", lambda: read_counts(files)):
-        paths = steps.night_files(folders, as_of, settle_seconds)
+        found = steps.night_files(folders, as_of, settle_seconds)  # and the files held for the next night
+        paths = found.paths
         known = history.digests(before=as_of)
         reads = steps.read_and_validate.map(dropfolder.batches(paths, READ_BATCHES), known=unmapped(known))
         loads = dropfolder.in_night_order((load for f in reads for load in f.result()), paths)
-        steps.write_rejects_files(loads, run_dir)  # a file whose rejects cannot be written is quarantined
+        loads = steps.find_duplicates(loads, history, as_of, folders)  # earlier the same night included
+        rejects = steps.write_rejects_files(loads, run_dir)  # a file whose rejects cannot be written is quarantined
         files = steps.account(loads)
         files = steps.mark_picked_up(files, folders.history, as_of)  # taken by the intraday pick-up (run.json)
     crash_point("after_read")
@@ -106,12 +108,16 @@ def nightly(folders: Folders, as_of: date, policy_file: Path | None = None,
                                     ledger_path=mail.ledger_path(folders.history), send=send,
                                     policy=policy, morning=morning)
         crash_point("after_outbox")
+        held = [h.entry() for h in found.held]
+        warnings = steps.warnings_of(worklist, advisors)
+        emails["ops"] = steps.write_ops_email(files, held, warnings + failures, rejects, run_dir, as_of,
+                                              ledger_path=mail.ledger_path(folders.history), send=send)
         groups = None
         if send and robots:  # each store group's morning summary (issue #18)
             groups = steps.post_group_summaries(worklist, advisors, as_of, robots, folders.history)
     steps.store_plan(worklist, history, as_of)  # replaces this night's plan on a re-run
     summary = steps.write_summary(as_of, files, worklist, emails, clock.durations, run_dir, failures,
-                                  {"group_posts": groups} if groups is not None else None)
+                                  {"group_posts": groups} if groups is not None else None, held, warnings)
     crash_point("before_publish")
     return RunResult(publish.publish(run_dir, folders.out, as_of), summary)
 

@@ -90,7 +90,7 @@ def intraday_scheduled(drop: str, out: str, policy: str | None = None, timezone:
 
 @flow(name="genjin-nightly-scheduled", log_prints=False)
 def nightly_scheduled(drop: str, out: str, policy: str | None = None, timezone: str = DEFAULT_TIMEZONE,
-                      settle_seconds: float = 60.0, send: bool = False, as_of: str | None = None,
+                      settle_seconds: float = 5.0, send: bool = False, as_of: str | None = None,
                       archive: str | None = None, quarantine: str | None = None,
                       history: str | None = None, dask_address: str | None = None,
                       robots: dict[str, dict[str, Any]] | None = None) -> dict[str, Any]:

@@ -13,7 +13,7 @@ import polars as pl
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
-from genjin import archive, dropfolder, failures, pickup
+from genjin import archive, dropfolder, duplicates, failures, pickup
 from genjin.alert_delivery import post_summaries
 from genjin.folders import Folders
 from genjin.history import NIGHT, History
@@ -24,6 +24,7 @@ from reports.digest import Morning
 from reports.email_message import deliver
 from reports.html_report import write_kpi_outputs
 from reports.kpi_json import read_earlier_kpis
+from reports.ops_email import deliver_ops
 from reports.rejects import refused_decision_sheet, write_rejects
 from reports.review import write_review_workbook
 from reports.run_summary import file_entry, summary, write_run_json
@@ -37,6 +38,7 @@ from transforms.morning import chase_list, returned_workbooks
 from transforms.night import Night, prepare
 from transforms.plan import advisor_plans, plan_night
 from transforms.review import capacities, review_rows, teammates
+from transforms.warnings import night_warnings
 from transforms.worklist import worklist_from
 
 step = task(cache_policy=NO_CACHE, log_prints=False)
@@ -44,8 +46,15 @@ io_step = task(cache_policy=NO_CACHE, log_prints=False, retries=2, retry_delay_s
 
 
 @step
-def night_files(folders: Folders, as_of: date, settle_seconds: float) -> list[Path]:
+def night_files(folders: Folders, as_of: date, settle_seconds: float) -> dropfolder.NightFiles:
     return dropfolder.night_files(folders, as_of, settle_seconds)
+
+
+@step
+def find_duplicates(loads: list[FileLoad], history: History, as_of: date, folders: Folders) -> list[FileLoad]:
+    """Each file whose content the ledger (or an earlier file tonight) already loaded becomes a `duplicate`."""
+    firsts = duplicates.first_loads(history.ledger(as_of))
+    return duplicates.mark_duplicates(loads, firsts, as_of, folders.archive / as_of.isoformat())
 
 
 @step
@@ -72,12 +81,12 @@ def store_ledger(loads: list[FileLoad], history: History, as_of: date, first_ord
 
 @step
 def write_rejects_files(loads: list[FileLoad], run_dir: Path) -> list[Path]:
-    """rejects/<file>.rejects.xlsx for each file with rejected rows: every original cell and the reasons.
+    """rejects/<file>.rejects.xlsx for each file with rejected (or warned) rows: reasons, fixes, the original rows.
     A file whose rejects cannot be written is quarantined instead (before anything of it is stored), with
     the reason: it changes that `load` in place, as it changes nothing else."""
     written = []
     for load in loads:
-        sheets = [(s.original, s.rejects) for s in load.sheets if s.rejects.height]
+        sheets = [s for s in load.sheets if s.rejects.height or s.warnings.height]
         if not sheets:
             continue
         folder = run_dir / "rejects"
@@ -103,24 +112,26 @@ def move_originals(loads: list[FileLoad], folders: Folders, as_of: date) -> list
     """Each original to archive/<as-of>/, or to quarantine/<as-of>/ with its reason. A retry passes over
     files an earlier attempt moved already. A file that cannot be archived goes to quarantine with the
     reason (its rows stay loaded); one that cannot be moved at all stays in the drop folder for the next
-    run. Returns run.json's `failures` of these files."""
+    run. Each move is journalled (`archive.journal_path`): a run killed inside one is told from a re-drop.
+    Returns run.json's `failures` of these files."""
     quarantined = folders.quarantine / as_of.isoformat()
+    journal = archive.journal_path(folders.history, as_of)
     failed = []
     for load in loads:
         if not load.path.exists():
             continue
         try:
             if load.status == "quarantined":
-                archive.quarantine(load.path, quarantined, load.why)
+                archive.quarantine(load.path, quarantined, load.why, journal)
             else:
-                archive.archive(load.path, folders.archive, as_of)
+                archive.archive(load.path, folders.archive, as_of, journal)
         except BaseException as err:
             if not failures.is_contained(err):
                 raise
             failed.append(failures.failure("move_failed", *MOVE_FAILED, err, file=load.name))
             with contextlib.suppress(OSError):
                 if load.path.exists() and load.status != "quarantined":
-                    archive.quarantine(load.path, quarantined, failures.reason(*MOVE_FAILED, err))
+                    archive.quarantine(load.path, quarantined, failures.reason(*MOVE_FAILED, err), journal)
     return failed
 
 
@@ -271,9 +282,23 @@ def post_group_summaries(worklist: pl.DataFrame, advisors: pl.DataFrame, as_of: 
 
 
 @step
+def warnings_of(worklist: pl.DataFrame, advisors: pl.DataFrame) -> list[dict[str, Any]]:
+    return night_warnings(worklist, advisors)
+
+
+@step
+def write_ops_email(files: list[dict[str, Any]], held: list[dict[str, Any]], warnings: list[dict[str, Any]],
+                    rejects: list[Path], run_dir: Path, as_of: date, ledger_path: Path | None = None,
+                    send: bool = False) -> dict[str, Any]:
+    """outbox/ops.eml for the `ops_email` address (GENJIN_OPS_EMAIL), sent with `send`; none on a clean night."""
+    return deliver_ops(files, held, warnings, rejects, run_dir, as_of, ledger_path, send, os.environ)
+
+
+@step
 def write_summary(as_of: date, files: list[dict[str, Any]], worklist: pl.DataFrame, emails: dict[str, Any],
                   durations: dict[str, float], run_dir: Path, failures: list[dict[str, Any]] | None = None,
-                  extra: dict[str, Any] | None = None) -> dict[str, Any]:
-    data = summary(as_of, files, worklist, emails, durations, failures) | (extra or {})
+                  extra: dict[str, Any] | None = None, held: list[dict[str, Any]] | None = None,
+                  warnings: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    data = summary(as_of, files, worklist, emails, durations, failures, held, warnings) | (extra or {})
     write_run_json(data, run_dir / "run.json")
     return data

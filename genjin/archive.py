@@ -4,6 +4,7 @@ Nothing is deleted and nothing is overwritten: a second file of the same name ge
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shutil
 from datetime import date
@@ -52,14 +53,76 @@ def free_name(folder: Path, name: str, tail: str = "") -> Path:
     return candidate
 
 
-def _move(path: Path, folder: Path) -> Path:
+def journal_path(history: Path, as_of: date) -> Path:
+    """The night's move journal, kept with the history (not among the originals): each move begun and ended."""
+    return history / "moves" / f"{as_of.isoformat()}.jsonl"
+
+
+def _journal(journal: Path | None, record: dict[str, str]) -> None:
+    if journal is None:
+        return
+    journal.parent.mkdir(parents=True, exist_ok=True)
+    with journal.open("a", encoding="utf-8") as f:
+        f.write(json.dumps(record, ensure_ascii=False) + "\n")
+        f.flush()
+        os.fsync(f.fileno())
+
+
+def _unfinished_moves(journal: Path) -> dict[str, str]:
+    """source path → target path of the moves the journal says began and never ended."""
+    if not journal.is_file():
+        return {}
+    open_moves: dict[str, str] = {}
+    for line in journal.read_text(encoding="utf-8").splitlines():
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError:  # a line cut by the kill
+            continue
+        if record.get("done"):
+            open_moves.pop(record["from"], None)
+        else:
+            open_moves[record["from"]] = record["to"]
+    return open_moves
+
+
+def finish_interrupted_move(path: Path, journal: Path) -> bool:
+    """A file left in the drop folder by a run killed inside its move — the journal says the move began and
+    never ended, and its target holds the same bytes — is removed from the drop folder: the move is finished.
+    Anything else (a re-drop of a file moved earlier, a changed file) is left alone."""
+    source = str(path.resolve())
+    target_name = _unfinished_moves(journal).get(source)
+    if target_name is None:
+        return False
+    target = Path(target_name)
+    if not target.is_file() or not _same_bytes(path, target):
+        return False
+    path.unlink()
+    _journal(journal, {"from": source, "to": target_name, "done": "1"})
+    return True
+
+
+def _same_bytes(a: Path, b: Path) -> bool:
+    if a.stat().st_size != b.stat().st_size:
+        return False
+    with a.open("rb") as fa, b.open("rb") as fb:
+        while True:
+            ca, cb = fa.read(1 << 20), fb.read(1 << 20)
+            if ca != cb:
+                return False
+            if not ca:
+                return True
+
+
+def _move(path: Path, folder: Path, journal: Path | None = None) -> Path:
     """The original stays in place until it is complete under its new name: a run killed half-way leaves
-    either the original alone, or the original and an identical archived copy (`files_of_night` then
-    finishes the move), or a hidden `.*.part-<pid>` copy that nothing reads."""
+    either the original alone, or the original and an identical archived copy with the move journalled as
+    begun (`finish_interrupted_move` then finishes it), or a hidden `.*.part-<pid>` copy that nothing reads."""
     folder.mkdir(parents=True, exist_ok=True)
     if path.parent.resolve() == folder.resolve():
         return path  # already there: a re-run of the night re-reads it from here
     target = free_name(folder, path.name)
+    move = {"from": str(path.resolve()), "to": str(target.resolve())}  # absolute: a later run may start elsewhere
+    _journal(journal, move)
     try:
         os.link(path, target)
     except OSError:  # another file system, or no hard links: copy under a hidden name, then give it its name
@@ -70,15 +133,17 @@ def _move(path: Path, folder: Path) -> Path:
         os.link(partial, target)  # fails rather than overwrite
         partial.unlink()
     path.unlink()
+    _journal(journal, move | {"done": "1"})
     return target
 
 
-def archive(path: Path, archive_root: Path, as_of: date) -> Path:
-    return _move(path, archive_root / as_of.isoformat())
+def archive(path: Path, archive_root: Path, as_of: date, journal: Path | None = None) -> Path:
+    """`journal`: the night's move journal (`journal_path`), which tells a killed move from a re-drop."""
+    return _move(path, archive_root / as_of.isoformat(), journal)
 
 
-def quarantine(path: Path, quarantine_root: Path, why: str) -> Path:
-    target = _move(path, quarantine_root)
+def quarantine(path: Path, quarantine_root: Path, why: str, journal: Path | None = None) -> Path:
+    target = _move(path, quarantine_root, journal)
     target.with_name(target.name + WHY).write_text(why + "\n", encoding="utf-8", errors="replace")
     return target
 

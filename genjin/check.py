@@ -22,11 +22,6 @@ def _kind_label(kind: str) -> str:
     return f"{spec.label} / {kind}" if spec else kind
 
 
-def _column_label(sheet: SheetLoad, column: str) -> str:
-    header = sheet.headers.get(column)
-    return f"{header}（{column}）" if header and header != column else column
-
-
 def _sheet_lines(sheet: SheetLoad) -> list[str]:
     rows_loaded = sheet.loaded.height
     lines = [
@@ -37,12 +32,18 @@ def _sheet_lines(sheet: SheetLoad) -> list[str]:
     ]
     if sheet.rows_in == 0:
         lines.append("    没有数据行（只有表头）/ no data rows (only the header)")
-    for failure in sheet.rejects.sort(ROW, maintain_order=True).iter_rows(named=True):
-        column = _column_label(sheet, failure["column"])
-        lines.append(
-            f"    ✗ 第 {failure[ROW]} 行，列 {column}：{failure['reason_zh']} / "
-            f"row {failure[ROW]}, column {failure['column']}: {failure['reason_en']}"
-        )
+    if sheet.rows_not_worked:
+        lines.append(f"    未跟进 {sheet.rows_not_worked} 行（顾问未填写，不算错误）/ "
+                     f"{sheet.rows_not_worked} rows not worked (left empty by the advisor; not errors)")
+    marked = [("✗", sheet.rejects), ("!", sheet.warnings)]
+    for mark, failures in marked:
+        for failure in failures.sort(ROW, maintain_order=True).iter_rows(named=True):
+            column = sheet.header_of(failure["column"])
+            hint = f"。{failure['hint']}" if failure["hint"] else ""
+            lines.append(
+                f"    {mark} 第 {failure[ROW]} 行「{column}」：{failure['reason_zh']}{hint} / "
+                f"row {failure[ROW]}, column '{column}': {failure['reason_en']}"
+            )
     return lines
 
 

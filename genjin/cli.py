@@ -81,6 +81,21 @@ def _print_summary(summary: dict[str, Any], run_dir: Path) -> None:
     for failure in summary.get("failures", []):  # one file's or one advisor's, while the night went on
         where = safe_text(failure.get("file") or failure.get("advisor_id") or "")
         print(f"  警告 WARNING {where}: {safe_text(failure['zh'])} / {safe_text(failure['en'])}")
+    held = summary.get("held", [])
+    if held:
+        print(f"\n暂缓到下一晚 / held for the next night: {len(held)}")
+        for h in held:
+            print(f"  {safe_text(h['name'])}（修改于 modified {h['modified_at']}）: {h['why']}")
+        print(f"  → {held[0]['how']}")
+    not_worked = summary.get("not_worked", {})
+    if not_worked:
+        print("\n未跟进 / not worked (returned worklist rows left empty): "
+              + ", ".join(f"{safe_text(advisor)} {n}" for advisor, n in not_worked.items()))
+    warnings = summary.get("warnings", [])
+    if warnings:
+        print(f"\n提醒 / warnings: {len(warnings)}")
+        for w in warnings:
+            print(f"  ! {safe_text(w['zh'])}\n    {safe_text(w['en'])}")
     tasks = summary["tasks"]
     print(f"\n任务 / tasks: {tasks['total']:,}（逾期 overdue {tasks['overdue']:,}，"
           f"转交 orphaned {tasks['orphaned']:,}，顾问 advisors {tasks['advisors']}）")
@@ -92,6 +107,12 @@ def _print_summary(summary: dict[str, Any], run_dir: Path) -> None:
     print(f"\n邮件 / emails: {emails['written']} written to outbox, {emails.get('sent', 0)} sent"
           + (f"; FAILED 发送失败: {failed}" if failed else "")
           + (f"; no email address: {', '.join(emails['without_email'])}" if emails["without_email"] else ""))
+    ops = emails.get("ops") or {}
+    if ops.get("to"):
+        print(f"运维邮件 / ops email to {ops['to']}: "
+              + (f"not written ({ops['skipped']})" if ops.get("skipped") else
+                 f"written to outbox/ops.eml, {ops.get('sent', 0)} sent"
+                 + (f"; FAILED 发送失败: {ops['failed'][0]['error']}" if ops.get("failed") else "")))
     print(f"\n输出 / outputs: {run_dir.resolve()}")
     for name in ("worklist.csv", "worklists/", "report.html", "outbox/", "rejects/", "run.json"):
         if (run_dir / name.rstrip("/")).exists():

@@ -14,8 +14,8 @@ from genjin.failures import is_contained, reason
 from genjin.readers import LIMITS, ReadLimits, Sheet, UnreadableFile, file_time, read_sheets, shown_name
 from schemas import decisions, returned_worklist
 from schemas.columns import KIND_BY_NAME
-from schemas.header import find_header
-from schemas.validate import ROW, SHEET, Validated, parse, validate
+from schemas.header import find_header, what_each_kind_needs
+from schemas.validate import REJECT_SCHEMA, ROW, SHEET, Validated, label, parse, validate
 
 
 @dataclass(frozen=True)
@@ -28,6 +28,8 @@ class SheetLoad:
     rows_in: int  # data rows read (blank rows and the header not counted)
     headers: dict[str, str] = field(default_factory=dict)  # canonical column → the header as the file has it
     stored_rows: int | None = None  # set by `FileLoad.release_rows`: how many `loaded` held before
+    warnings: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=REJECT_SCHEMA))  # loaded, part dropped
+    not_worked: dict[str, int] = field(default_factory=dict)  # returned worklist: advisor → rows left empty
 
     @property
     def rows_loaded(self) -> int:
@@ -42,6 +44,17 @@ class SheetLoad:
     def rows_rejected(self) -> int:
         return self.rejects[ROW].n_unique()
 
+    def header_of(self, column: str) -> str:
+        """A column at fault as the file names it (`联系电话`), else as a clerk knows it; a check on two columns
+        (`lead_id/phone`) names both."""
+        kind = KIND_BY_NAME[self.kind]
+        return " / ".join(self.headers.get(c) or label(kind, c) for c in column.split("/"))
+
+    @property
+    def rows_not_worked(self) -> int:
+        """Rows of a returned worklist left empty: neither loaded nor rejected (rows_in counts them)."""
+        return sum(self.not_worked.values())
+
 
 @dataclass
 class FileLoad:
@@ -51,6 +64,7 @@ class FileLoad:
     skipped_sheets: list[str] = field(default_factory=list)
     status: str = "loaded"  # loaded | duplicate | quarantined
     why: str = ""
+    duplicate_of: dict[str, str] | None = None  # a duplicate's first load: {name, night}
 
     @property
     def name(self) -> str:
@@ -72,6 +86,23 @@ class FileLoad:
     @property
     def rows_loaded(self) -> int:
         return sum(s.rows_loaded for s in self.sheets)
+
+    @property
+    def rows_not_worked(self) -> int:
+        return sum(s.rows_not_worked for s in self.sheets)
+
+    @property
+    def rows_warned(self) -> int:
+        """Loaded rows of which one cell was dropped with a warning (a returned worklist's unreadable date)."""
+        return sum(s.warnings[ROW].n_unique() for s in self.sheets)
+
+    @property
+    def not_worked(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for sheet in self.sheets:
+            for advisor, n in sheet.not_worked.items():
+                counts[advisor] = counts.get(advisor, 0) + n
+        return counts
 
     def release_rows(self) -> None:
         """Let the typed rows go once the history holds them; the counts stay. (Prefect keeps every task's
@@ -112,10 +143,15 @@ def load_sheet(sheet: Sheet, filled_at: datetime | None = None) -> SheetLoad | N
     raw = body.select(ROW, SHEET, *(pl.col(src).alias(dst) for src, dst in header.columns.items()))
     header_cells = list(sheet.cells.row(header.row_index))
     returned = header.kind.name == "followups" and returned_worklist.is_returned_worklist(header_cells)
+    warnings, not_worked = pl.DataFrame(schema=REJECT_SCHEMA), {}
     if returned and filled_at is not None:
-        raw, unfilled = returned_worklist.prepare(raw, filled_at)
+        prepared = returned_worklist.prepare(raw, filled_at)
+        raw, not_worked = prepared.filled, returned_worklist.count_by_advisor(prepared.not_worked)
         checked = validate(header.kind, raw)
-        checked = Validated(checked.loaded, pl.concat([unfilled, checked.rejects]).sort(ROW, maintain_order=True))
+        # a warned row that is rejected for another reason is a reject: it says every reason there
+        warnings = prepared.warnings.filter(pl.col(ROW).is_in(checked.loaded[ROW].implode()))
+        checked = Validated(checked.loaded, pl.concat([checked.rejects, prepared.warnings.join(
+            warnings, on=ROW, how="anti")]).sort(ROW, maintain_order=True))
     elif header.kind.name == "decisions":
         raw, undecided = decisions.prepare(raw)
         checked = validate(header.kind, raw)
@@ -123,9 +159,11 @@ def load_sheet(sheet: Sheet, filled_at: datetime | None = None) -> SheetLoad | N
     else:
         checked = validate(header.kind, raw)
     headers = {dst: names[src] for src, dst in header.columns.items()}
-    # only the rejected rows' cells are kept: the loaded rows live on, typed, and a night holds millions
-    original = body.filter(pl.col(ROW).is_in(checked.rejects[ROW].implode())).rename(names)
-    return SheetLoad(sheet.name, header.kind.name, checked.loaded, checked.rejects, original, rows_in, headers)
+    # only the rejected and warned rows' cells are kept: the loaded rows live on, typed, and a night holds millions
+    kept = pl.concat([checked.rejects[ROW], warnings[ROW]]).implode()
+    original = body.filter(pl.col(ROW).is_in(kept)).rename(names)
+    return SheetLoad(sheet.name, header.kind.name, checked.loaded, checked.rejects, original, rows_in, headers,
+                     warnings=warnings, not_worked=not_worked)
 
 
 READ_FAILED = ("读取或校验此文件时出错，整个文件已隔离，其他文件照常处理",
@@ -176,8 +214,9 @@ def load_file(path: Path, digest: str | None = None, limits: ReadLimits = LIMITS
         return result
     result.sheets = [loaded for _, loaded in loads if loaded is not None]
     result.skipped_sheets = [name for name, loaded in loads if loaded is None]
-    if not result.sheets:
-        result.status, result.why = "quarantined", NO_HEADER if sheets else NO_CELLS
+    if not result.sheets:  # which columns each kind needs, and which the first sheet has (issue #13)
+        needs = "\n".join(f"  {line}" for line in what_each_kind_needs(sheets[0].cells)) if sheets else ""
+        result.status, result.why = "quarantined", f"{NO_HEADER}\n{needs}" if sheets else NO_CELLS
     return result
 
 

@@ -143,6 +143,16 @@ class SmtpSettings:
                    password=password)
 
 
+def transport_from_env(env: Mapping[str, str]) -> tuple[Transport, str]:
+    """The SMTP transport and sender the environment describes; settings that cannot be used give a transport
+    that records every message as failed, with why (the run goes on)."""
+    try:
+        settings = SmtpSettings.from_env(env)
+    except MailConfigError as err:
+        return Unavailable(f"邮件设置有误 / mail settings: {err}"), mail_from(env)
+    return SmtpTransport(settings), settings.sender
+
+
 def mail_from(env: Mapping[str, str]) -> str:
     """The From header of messages that are only written to the outbox."""
     return (env.get("GENJIN_MAIL_FROM") or "").strip() or DEFAULT_SENDER

@@ -262,7 +262,8 @@ def parse_csv(text: str, delimiter: str) -> pl.DataFrame:
     if '"' not in text and "\r" not in text.replace("\r\n", "\n"):
         return _split_plain(text, delimiter)
     try:
-        records = csv.reader(io.StringIO(text), delimiter=delimiter)
+        # newline="": the csv module then ends a record at \r\n, \n or a bare \r (old Excel for Mac)
+        records = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
         rows = [[cell if cell != "" else None for cell in row] for row in records]
     except csv.Error as err:
         raise UnreadableFile(BINARY_CSV) from err
@@ -302,9 +303,26 @@ def read_sheets(path: Path, limits: ReadLimits = LIMITS) -> list[Sheet]:
         raise UnreadableFile(f"不支持的文件类型 {suffix} / unsupported file type {suffix}")
     if suffix in CSV_SUFFIXES and container_of(path) in {"zip", "ole"}:
         return read_workbook(path, limits)  # a workbook saved under a .csv name
-    if suffix in CSV_SUFFIXES:
-        return read_csv(path, limits)
+    if suffix in CSV_SUFFIXES or (container_of(path) == "other" and _looks_like_text(path)):
+        return read_csv(path, limits)  # also CSV text saved under a workbook's name (by content, SPEC §2)
     return read_workbook(path, limits)
+
+
+def _looks_like_text(path: Path) -> bool:
+    """The first bytes decode as UTF-8/GB18030 text (or UTF-16 with its BOM) without control characters."""
+    with path.open("rb") as f:
+        head = f.read(4096)
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return True
+    for encoding in CSV_ENCODINGS:
+        try:
+            text = head.decode(encoding)
+        except UnicodeDecodeError as err:
+            if err.start < len(head) - 4:  # a character cut at the end of the look is no failure
+                continue
+            text = head[: err.start].decode(encoding)
+        return not any(ord(c) < 32 and c not in "\t\r\n" for c in text)
+    return False
 
 
 LOCAL_TIME = ZoneInfo("Asia/Shanghai")  # times in files are the store's wall-clock time (SPEC §6a)

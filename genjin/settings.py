@@ -60,8 +60,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("timezone", "timezone", "GENJIN_TIMEZONE", "--timezone", "`Asia/Shanghai`",
             "the time zone of \"today\" (`--as-of`) and of the schedule"),
     Setting("policy", "policy", "GENJIN_POLICY", "--policy", "the built-in policy", "the follow-up policy TOML"),
-    Setting("settle_seconds", "settle_seconds", "GENJIN_SETTLE_SECONDS", "--settle-seconds", "`60`",
-            "files changed more recently are left for the next night"),
+    Setting("settle_seconds", "settle_seconds", "GENJIN_SETTLE_SECONDS", "--settle-seconds", "`5`",
+            "how long a run watches the drop folder: a file whose size or time changes meanwhile is held"),
     Setting("schedule", "schedule", "GENJIN_SCHEDULE", "--cron", "`0 2 * * *`", "when `genjin serve` runs the night"),
     Setting("intraday_minutes", "intraday.minutes", "GENJIN_INTRADAY_MINUTES", None, "`15`",
             "how often `genjin serve` picks up the day's lead and follow-up files and sends alerts (a divisor of 60)"),
@@ -79,6 +79,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("smtp_user", "mail.user", "GENJIN_SMTP_USER", None, "none", "the SMTP login"),
     Setting("mail_from", "mail.from", "GENJIN_MAIL_FROM", None, "the user, when it is an address",
             "the sender, e.g. `某某4S店 <crm@dealer.cn>`"),
+    Setting("ops_email", "ops_email", "GENJIN_OPS_EMAIL", None, "none",
+            "ops staff's address: the night's files, held files, rejects and warnings (not on a clean night)"),
+    Setting("ops_email_always", "ops_email_always", "GENJIN_OPS_EMAIL_ALWAYS", None, "`false`",
+            "`true`: the ops email also on a clean night"),
     Setting("smtp_password", "— (never in the file)", PASSWORD_ENV, None, "none",
             "the SMTP password, from the environment or the scheduler's secret store only"),
 )
@@ -101,7 +105,7 @@ class Settings(BaseModel):
     out: Path = Path("data/out")
     timezone: str = "Asia/Shanghai"
     policy: Path | None = None
-    settle_seconds: float = Field(60.0, ge=0)
+    settle_seconds: float = Field(5.0, ge=0)
     schedule: str = "0 2 * * *"
     intraday_minutes: int = Field(15, gt=0, le=60)
     intraday_hours: str = "08:30-21:00"
@@ -112,6 +116,8 @@ class Settings(BaseModel):
     smtp_security: Literal["none", "starttls", "ssl"] | None = None
     smtp_user: str | None = None
     mail_from: str | None = None
+    ops_email: str | None = None
+    ops_email_always: bool = False
     smtp_password: SecretStr | None = Field(None, repr=False)
     _sources: dict[str, str] = PrivateAttr(default_factory=dict)
     _config: Path | None = PrivateAttr(None)
@@ -169,9 +175,13 @@ class Settings(BaseModel):
 
     def mail_env(self) -> dict[str, str]:
         """The mail settings under their environment names, for `genjin.mail.SmtpSettings.from_env` and for
-        the flow's outbox step, which read `GENJIN_SMTP_*` / `GENJIN_MAIL_FROM`. Holds the password."""
-        values = {f: getattr(self, f) for f in ("smtp_host", "smtp_port", "smtp_security", "smtp_user", "mail_from")}
+        the flow's outbox step, which read `GENJIN_SMTP_*` / `GENJIN_MAIL_FROM` / `GENJIN_OPS_EMAIL*`. Holds the
+        password."""
+        values = {f: getattr(self, f) for f in ("smtp_host", "smtp_port", "smtp_security", "smtp_user", "mail_from",
+                                                "ops_email")}
         env = {BY_FIELD[f].env: str(v) for f, v in values.items() if v is not None}
+        if self.ops_email_always:
+            env[BY_FIELD["ops_email_always"].env] = "true"
         if self.smtp_password is not None:
             env[PASSWORD_ENV] = self.smtp_password.get_secret_value()
         return env
@@ -344,7 +354,7 @@ def add_flags(p: argparse.ArgumentParser, cron: bool = False,
     g.add_argument("--policy", type=Path, default=None, help=policy_help)
     g.add_argument("--timezone", default=None, help="time zone of today and of the schedule (default Asia/Shanghai)")
     g.add_argument("--settle-seconds", type=float, default=None,
-                   help="leave files modified this recently for the next run (default 60)")
+                   help="watch the drop folder this long; a file still changing is held for the next run (default 5)")
     if cron:
         g.add_argument("--cron", dest="schedule", default=None,
                        help="when `serve` runs the night (default '0 2 * * *')")

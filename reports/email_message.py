@@ -144,12 +144,7 @@ def deliver(worklist: pl.DataFrame, advisors: pl.DataFrame, workbooks: Mapping[s
         raise ValueError("deliver(send=True) needs the sent ledger's path (genjin.mail.ledger_path(history))")
     roster = latest_roster(advisors)
     if send and transport is None:
-        try:
-            settings = mail.SmtpSettings.from_env(env)
-        except mail.MailConfigError as err:
-            transport, sender = mail.Unavailable(f"邮件设置有误 / mail settings: {err}"), mail.mail_from(env)
-        else:
-            transport, sender = mail.SmtpTransport(settings), settings.sender
+        transport, sender = mail.transport_from_env(env)
     else:
         sender = mail.mail_from(env)
     not_made: list[dict[str, str]] = []

@@ -29,21 +29,39 @@ def file_entry(load: FileLoad) -> dict[str, Any]:
     }
     if load.why:
         entry["why"] = load.why
+    if load.duplicate_of:
+        entry["duplicate_of"] = load.duplicate_of
     if load.skipped_sheets:
         entry["skipped_sheets"] = load.skipped_sheets
-    if entry["rows_in"] != entry["rows_loaded"] + entry["rows_rejected"]:
+    if load.rows_not_worked:  # a returned worklist's rows left empty: counted, neither loaded nor rejected
+        entry["rows_not_worked"] = load.rows_not_worked
+        entry["not_worked"] = load.not_worked
+    if load.rows_warned:  # loaded rows of which one cell was dropped, listed in the rejects workbook
+        entry["rows_warned"] = load.rows_warned
+    if entry["rows_in"] != entry["rows_loaded"] + entry["rows_rejected"] + load.rows_not_worked:
         raise AccountingError(f"{load.name}: rows_in {load.rows_in} ≠ loaded {load.rows_loaded} + "
-                              f"rejected {load.rows_rejected}")
+                              f"rejected {load.rows_rejected} + not worked {load.rows_not_worked}")
     return entry
 
 
 def summary(as_of: date, files: list[dict[str, Any]], worklist: pl.DataFrame, emails: dict[str, Any],
-            durations: dict[str, float], failures: list[dict[str, Any]] | None = None) -> dict[str, Any]:
-    """`failures`: what failed for one file or one advisor while the night went on (genjin/failures.py)."""
+            durations: dict[str, float], failures: list[dict[str, Any]] | None = None,
+            held: list[dict[str, Any]] | None = None,
+            warnings: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """`failures`: what failed for one file or one advisor while the night went on (genjin/failures.py);
+    `held`: files left for the next night; `warnings`: transforms.warnings. `not_worked`: per advisor, the
+    rows of the night's returned worklists left empty (schemas/returned_worklist.py)."""
+    not_worked: dict[str, int] = {}
+    for f in files:
+        for advisor, n in f.get("not_worked", {}).items():
+            not_worked[advisor] = not_worked.get(advisor, 0) + n
     by_type = dict(worklist.group_by("task_type").len().sort("task_type").iter_rows())
     return {
         "as_of": as_of.isoformat(),
         "files": files,
+        "held": held or [],
+        "warnings": warnings or [],
+        "not_worked": dict(sorted(not_worked.items())),
         "tasks": {
             "total": worklist.height,
             "overdue": int((worklist["days_overdue"] > 0).sum()),

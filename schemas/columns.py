@@ -54,12 +54,13 @@ class Kind:
         return next(c for c in self.columns if c.name == name)
 
 
-_UNIT = re.compile(r"\((元|万元|km|公里|天|%|人民币|rmb|yuan)\)$")
+_UNIT = re.compile(r"[(\[][^()\[\]]{1,8}[)\]]$")  # a trailing unit: （元）, (分), [km], （%）
 _DROP = re.compile(r"[\s_\-*✱:：]+")
 
 
 def normalise_header(text: object) -> str:
-    """`（元）成交价 ` → `成交价`; `Lead ID` → `leadid`; full-width → half-width; case-insensitive."""
+    """`成交价（元） ` → `成交价`, `跟进时间（分）` → `跟进时间`;
+    `Lead ID` → `leadid`; full-width → half-width; case-insensitive."""
     s = unicodedata.normalize("NFKC", str(text or "")).strip().lower()
     s = _UNIT.sub("", s.replace(" ", ""))
     return _DROP.sub("", s)

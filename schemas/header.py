@@ -45,3 +45,31 @@ def find_header(sheet: pl.DataFrame) -> Header | None:
             kind, found = max(fits, key=lambda km: len(km[1]))
             return Header(kind, row_index, {sheet.columns[i]: name for i, name in found.items()})
     return None
+
+
+def _labels(kind: Kind, names: list[str]) -> str:
+    return "、".join(kind.column(n).aliases[0] if kind.column(n).aliases else n for n in names)
+
+
+def what_each_kind_needs(sheet: pl.DataFrame) -> list[str]:
+    """For a sheet with no recognised header: per kind, the columns it needs and which of them the row that
+    comes closest (within the first HEADER_SEARCH_ROWS) holds — in Chinese and English."""
+    rows = [[None if v is None else str(v) for v in row] for row in sheet.head(HEADER_SEARCH_ROWS).iter_rows()]
+    lines = []
+    for kind in KINDS:
+        table = _ALIASES[kind.name]
+        needed = [*kind.required, *(n for group in kind.one_of for n in group)]
+        best: list[str] = []
+        for cells in rows:
+            names = {table.get(normalise_header(c)) for c in cells}
+            found = [n for n in needed if n in names]
+            if len(found) > len(best):
+                best = found
+        missing = [n for n in kind.required if n not in best]
+        missing_groups = [" 或 ".join(_labels(kind, [n]) for n in g) for g in kind.one_of if not set(g) & set(best)]
+        lacking = "、".join([_labels(kind, missing)] * bool(missing) + missing_groups) or "—"
+        required = _labels(kind, list(kind.required)) + "".join(
+            f"，以及 {' 或 '.join(_labels(kind, [n]) for n in g)}" for g in kind.one_of)
+        lines.append(f"{kind.label}（{kind.name}）需要：{required}；找到：{_labels(kind, best) or '无'}；"
+                     f"缺少：{lacking} / {kind.name}: {len(best)} of the columns it needs found")
+    return lines

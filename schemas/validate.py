@@ -3,6 +3,7 @@ column at fault and a reason in Chinese and English — all failures of a file g
 
 from __future__ import annotations
 
+import ast
 from dataclasses import dataclass
 
 import pandera.polars as pa
@@ -15,31 +16,70 @@ from schemas.parsing import PARSERS, REASONS
 ROW = "__row"  # the row number as Excel shows it
 SHEET = "__sheet"
 
-REJECT_SCHEMA = {ROW: pl.Int64, "column": pl.String, "reason_zh": pl.String, "reason_en": pl.String}
+REJECT_SCHEMA = {ROW: pl.Int64, "column": pl.String, "reason_zh": pl.String, "reason_en": pl.String,
+                 "hint": pl.String}  # hint: how a clerk fixes the cell, in Chinese
+HINTS = {  # per parse kind: what the cell should hold (schemas/parsing.py reads these forms)
+    Parse.DATETIME: "日期请写成 2025-03-05 或 2025/3/5（可带时间，如 2025-03-05 14:30）",
+    Parse.DATE: "日期请写成 2025-03-05 或 2025/3/5",
+    Parse.PHONE: "手机号应为 11 位数字，如 13800138000；座机请带区号，如 021-12345678",
+    Parse.BOOL: "请填 是 或 否",
+    Parse.AMOUNT: "请填数字，如 158800 或 15.88万",
+    Parse.GRADE: "请填 S、A、B、C、D（本田体系可用 O、H）中的一个",
+    Parse.ROLE: "请填 销售顾问、服务顾问 或 经理",
+    Parse.VIN: "车架号应为 17 位字母和数字（不含 I、O、Q）",
+}
+REQUIRED_HINT = "此项必须填写"
 
 
 @dataclass(frozen=True)
 class Validated:
     loaded: pl.DataFrame  # typed canonical columns + ROW, SHEET
-    rejects: pl.DataFrame  # one row per failure: ROW, column, reason_zh, reason_en
+    rejects: pl.DataFrame  # one row per failure: ROW, column, reason_zh, reason_en, hint
 
 
-def _check_reason(check: str, column: str) -> tuple[str, str]:
+def label(kind: Kind, column: str) -> str:
+    """The column as a Chinese clerk knows it: its first alias (`phone` → 联系电话)."""
+    names = [c for c in kind.columns if c.name == column]
+    return names[0].aliases[0] if names and names[0].aliases else column
+
+
+def _allowed(check: str) -> list[str]:
+    """`isin(['已接通', '未接通'])` → ['已接通', '未接通'] (pandera names a check after its arguments)."""
+    try:
+        values = ast.literal_eval(check[len("isin("):-1])
+    except (ValueError, SyntaxError):
+        return []
+    return [str(v) for v in values]
+
+
+_BOUNDS = {"greater_than_or_equal_to": "不能小于", "greater_than": "应大于", "less_than_or_equal_to": "不能大于",
+           "less_than": "应小于"}
+
+
+def _check_reason(kind: Kind, check: str, column: str) -> tuple[str, str, str]:
+    """(reason in Chinese, in English, the fix hint) of a failed model check; no internal names in Chinese."""
     if check == "not_nullable":
-        return "必填项为空", f"required value {column} is empty"
+        return "必填项为空", "required value is empty", REQUIRED_HINT
     if check.startswith("str_matches"):
-        return "格式不正确", f"{column} is not in the expected format"
+        return "格式不正确", "not in the expected format", HINTS.get(kind.column(column).parse, "")
     if check.startswith("isin"):
-        allowed = check[len("isin(") : -1]
-        return f"不是允许的取值 {allowed}", f"{column} is not one of {allowed}"
-    if check.startswith(("greater_than", "less_than", "in_range")):
-        return f"数值超出范围 {check}", f"{column} out of range: {check}"
+        allowed = "、".join(_allowed(check))
+        return "不是允许的取值", f"not one of {allowed}", f"请从以下取值中选一个：{allowed}"
+    for name, words in _BOUNDS.items():
+        if check.startswith(name + "("):
+            bound = check[len(name) + 1:-1]
+            fix = f"请填{words.replace('不能', '不')} {bound} 的数"
+            return f"数值{words} {bound}", f"out of range: {check}", fix
+    if check.startswith("in_range"):
+        return "数值超出范围", f"out of range: {check}", "请检查数值是否填错"
     if check.startswith("field_uniqueness") or check == "unique":
-        return "编号重复", f"duplicate {column}"
+        return "编号重复", "duplicate id", "同一编号在文件中只能出现一次"
     if "|" in check:
         a, b = check.split("|")
-        return f"{a} 和 {b} 至少填写一项", f"one of {a} or {b} is required"
-    return check, check
+        either = f"{label(kind, a)} 和 {label(kind, b)}"
+        en = f"one of {label(kind, a)} or {label(kind, b)} is required"
+        return f"{either} 至少填写一项", en, f"请填写{either}中的至少一项"
+    return check, check, ""
 
 
 def parse(kind: Kind, raw: pl.DataFrame) -> pl.DataFrame:
@@ -65,8 +105,9 @@ def _parse_failures(kind: Kind, raw: pl.DataFrame, parsed: pl.DataFrame) -> pl.D
                 {
                     ROW: raw[ROW].filter(bad),
                     "column": col.name,
-                    "reason_zh": f"{kind.label}·{col.name}：{zh}「" + original + "」",
-                    "reason_en": f"{col.name}: {en} '" + original + "'",
+                    "reason_zh": f"{zh}「" + original + "」",
+                    "reason_en": f"{en} '" + original + "'",
+                    "hint": HINTS[col.parse],
                 },
                 schema=REJECT_SCHEMA,
             )
@@ -86,8 +127,11 @@ def _model_failures(kind: Kind, parsed: pl.DataFrame) -> pl.DataFrame:
         if case["index"] is None:  # a schema-level failure has no row: it is the whole file's problem
             raise ValueError(f"{kind.name}: {case['check']} on {case['column']}")
         column = case["column"] if case["schema_context"] == "Column" else case["check"].replace("|", "/")
-        zh, en = _check_reason(case["check"], column)
-        rows.append((parsed[ROW][case["index"]], column, f"{column}：{zh}", en))
+        zh, en, hint = _check_reason(kind, case["check"], column)
+        value = case.get("failure_case")
+        if value is not None and case["check"].startswith(("isin", "str_matches")):
+            zh, en = f"{zh}「{value}」", f"{en}: '{value}'"
+        rows.append((parsed[ROW][case["index"]], column, zh, en, hint))
     return pl.DataFrame(rows, schema=REJECT_SCHEMA, orient="row")
 
 

@@ -58,16 +58,18 @@ def test_rejected_rows_are_listed_with_sheet_row_column_and_reason(tmp_path: Pat
     assert _snapshot(tmp_path) == before  # nothing moved, nothing written
     assert "工作表「leads」：线索 / leads；共 4 行，可载入 2 行，拒绝 2 行" in text
     failures = [line.strip() for line in text.splitlines() if line.strip().startswith("✗")]
+    date_hint = "日期请写成 2025-03-05 或 2025/3/5（可带时间，如 2025-03-05 14:30）"
     assert failures == [
-        "✗ 第 6 行，列 留资时间（created_at）：线索·created_at：无法识别的日期「2025-13-45」 / "
-        "row 6, column created_at: created_at: unrecognised date '2025-13-45'",
-        "✗ 第 7 行，列 留资时间（created_at）：线索·created_at：无法识别的日期「昨天」 / "
-        "row 7, column created_at: created_at: unrecognised date '昨天'",
-        "✗ 第 7 行，列 联系电话（phone）：线索·phone：无效的电话号码「12345」 / "
-        "row 7, column phone: phone: invalid phone number '12345'",
-        "✗ 第 7 行，列 客户姓名（customer_name）：customer_name：必填项为空 / "
-        "row 7, column customer_name: required value customer_name is empty",
+        f"✗ 第 6 行「留资时间」：无法识别的日期「2025-13-45」。{date_hint} / "
+        "row 6, column '留资时间': unrecognised date '2025-13-45'",
+        f"✗ 第 7 行「留资时间」：无法识别的日期「昨天」。{date_hint} / "
+        "row 7, column '留资时间': unrecognised date '昨天'",
+        "✗ 第 7 行「联系电话」：无效的电话号码「12345」。手机号应为 11 位数字，如 13800138000；座机请带区号，"
+        "如 021-12345678 / row 7, column '联系电话': invalid phone number '12345'",
+        "✗ 第 7 行「客户姓名」：必填项为空。此项必须填写 / row 7, column '客户姓名': required value is empty",
     ]
+    for internal in ("created_at", "_", "['"):  # no internal names, no Python lists
+        assert internal not in "\n".join(failures)
     assert "结论 / result: 有问题，见上 / problems found, see above" in text
 
 
@@ -96,3 +98,29 @@ def test_one_bad_file_among_good_ones_fails_the_check(tmp_path: Path) -> None:
     assert code == 1
     assert f"文件 / file: {missing}\n  文件不存在或不是文件 / no such file" in text
     assert "sheet '线索': leads; 2 rows in, 2 would load, 0 rejected" in text
+
+
+def test_a_value_outside_the_list_names_the_allowed_values_in_chinese(tmp_path: Path) -> None:
+    path = ss.write_openpyxl(tmp_path / "跟进.xlsx", {"跟进": [
+        FOLLOWUPS_HEADER, ["L1", "S1", "2025-03-05 10:00", "打不通"],
+    ]})
+    code, text = _run([path])
+    assert code == 1
+    (line,) = [line.strip() for line in text.splitlines() if line.strip().startswith("✗")]
+    allowed = "已接通、未接通、预约到店、已到店、已试驾、已报价、下订、战败、暂不考虑"
+    assert line == (f"✗ 第 2 行「跟进结果」：不是允许的取值「打不通」。请从以下取值中选一个：{allowed} / "
+                    f"row 2, column '跟进结果': not one of {allowed}: '打不通'")
+
+
+def test_no_recognised_header_lists_per_kind_what_it_needs_and_what_was_found(tmp_path: Path) -> None:
+    path = ss.write_openpyxl(tmp_path / "导出.xlsx", {"Sheet1": [
+        ["客户姓名", "联系电话", "门店", "车型"], ["张三", "13800138000", "浦东店", "轩逸"],
+    ]})
+    code, text = _run([path])
+    assert code == 1
+    assert "找不到可识别的表头" in text
+    assert ("线索（leads）需要：线索编号、留资时间、客户姓名、联系电话、门店、销售顾问工号；"
+            "找到：客户姓名、联系电话、门店；缺少：线索编号、留资时间、销售顾问工号") in text
+    assert ("跟进记录（followups）需要：销售顾问工号、跟进时间，以及 线索编号 或 联系电话；"
+            "找到：联系电话；缺少：销售顾问工号、跟进时间") in text
+    assert "顾问名单（advisors）需要：顾问编号、姓名、门店、岗位；找到：门店；缺少：顾问编号、姓名、岗位" in text

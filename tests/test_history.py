@@ -122,11 +122,11 @@ def test_archiving_the_same_name_twice_keeps_both(tmp_path: Path) -> None:
 
 def test_quarantine_keeps_the_file_and_says_why(tmp_path: Path) -> None:
     bad = tmp_path / "坏文件.xlsx"
-    bad.write_bytes(b"not a workbook")
+    bad.write_bytes(b"\x00\x01\x02 not a workbook")
     load = load_file(bad)
     assert load.status == "quarantined"
     moved = quarantine(bad, tmp_path / "quarantine", load.why)
-    assert moved.read_bytes() == b"not a workbook"
+    assert moved.read_bytes() == b"\x00\x01\x02 not a workbook"
     why = (tmp_path / "quarantine" / "坏文件.xlsx.why.txt").read_text(encoding="utf-8")
     assert why.strip() == load.why and "不是 Excel" in why and "not an Excel" in why
 

@@ -153,11 +153,14 @@ def test_bad_rows_rejected_with_every_reason_and_good_rows_load(tmp_path: Path, 
     assert set(zip(sheet.rejects[ROW], sheet.rejects["column"], strict=True)) == REJECT_FAILURES
     keys = zip(sheet.rejects[ROW], sheet.rejects["column"], strict=True)
     reasons = dict(zip(keys, sheet.rejects["reason_en"], strict=True))
-    assert reasons[(3, "created_at")] == "created_at: unrecognised date '2025-13-45'"
-    assert reasons[(4, "phone")] == "phone: invalid phone number '12345'"
-    assert reasons[(5, "customer_name")] == "required value customer_name is empty"
-    assert reasons[(6, "created_at")] == "created_at: unrecognised date '昨天'"
-    assert reasons[(6, "phone")] == "phone: invalid phone number 'abc'"
+    assert reasons[(3, "created_at")] == "unrecognised date '2025-13-45'"
+    assert reasons[(4, "phone")] == "invalid phone number '12345'"
+    assert reasons[(5, "customer_name")] == "required value is empty"
+    assert reasons[(6, "created_at")] == "unrecognised date '昨天'"
+    assert reasons[(6, "phone")] == "invalid phone number 'abc'"
+    hints = dict(zip(zip(sheet.rejects[ROW], sheet.rejects["column"], strict=True), sheet.rejects["hint"], strict=True))
+    assert hints[(4, "phone")] == "手机号应为 11 位数字，如 13800138000；座机请带区号，如 021-12345678"
+    assert hints[(5, "customer_name")] == "此项必须填写"
 
 
 @pytest.mark.parametrize("producer", ["openpyxl-xlsx", "xlsxwriter-xlsx", "xls"])

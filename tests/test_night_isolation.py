@@ -171,10 +171,10 @@ def test_a_file_that_cannot_be_archived_goes_to_quarantine_and_the_others_are_ar
     loads = [ingest.load_file(drop / n) for n in ("a.csv", "b.csv")]
     real = archive.archive
 
-    def refuse_a(path: Path, root: Path, as_of: date) -> Path:
+    def refuse_a(path: Path, root: Path, as_of: date, journal: Path | None = None) -> Path:
         if path.name == "a.csv":
             raise PermissionError(13, "Permission denied")
-        return real(path, root, as_of)
+        return real(path, root, as_of, journal)
 
     monkeypatch.setattr(archive, "archive", refuse_a)
     failed = steps.move_originals.fn(loads, Folders.beside(drop), AS_OF)

@@ -161,10 +161,12 @@ def test_a_web_page_saved_as_xls(tmp_path: Path) -> None:
     assert "不是真正的 Excel 工作簿" in _refused(path)
 
 
-def test_text_that_is_no_workbook(tmp_path: Path) -> None:
+def test_text_under_a_workbook_name_is_read_as_csv(tmp_path: Path) -> None:
+    """Issue #13: read by content (SPEC §2) — CSV text saved as .xlsx is CSV, not a damaged workbook."""
     path = tmp_path / "leads.xlsx"
     path.write_text("线索编号,客户姓名\nL1,张三\n", encoding="utf-8")
-    assert _refused(path).startswith("无法打开：不是 Excel 工作簿")
+    (sheet,) = read_sheets(path)
+    assert sheet.cells.rows() == [("线索编号", "客户姓名"), ("L1", "张三")]
 
 
 def test_unsupported_suffix(tmp_path: Path) -> None:

@@ -43,7 +43,7 @@ def test_without_settings_the_layout_is_todays() -> None:
     assert (folders.archive, folders.quarantine, folders.history) == (
         Path("data/archive"), Path("data/quarantine"), Path("data/history"))
     assert (s.timezone, s.policy, s.settle_seconds, s.schedule, s.dask_address) == (
-        "Asia/Shanghai", None, 60.0, "0 2 * * *", None)
+        "Asia/Shanghai", None, 5.0, "0 2 * * *", None)
     assert s.config is None
 
 

@@ -1,0 +1,86 @@
+"""The ops email (issue #13): one short message per night to the `ops_email` address — files loaded, held,
+duplicate and quarantined (with why), rows rejected per file with the rejects workbooks attached, and the
+night's warnings. Nothing is sent when the night is clean, unless `ops_email_always` asks for it."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
+from datetime import date
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+
+from genjin import mail
+from reports.email_message import XLSX, Recipient, new_message
+from reports.templating import render
+from schemas.columns import KIND_BY_NAME
+
+OPS_EMAIL = "GENJIN_OPS_EMAIL"
+OPS_EMAIL_ALWAYS = "GENJIN_OPS_EMAIL_ALWAYS"
+STATUS_ZH = {"loaded": "已载入", "duplicate": "重复，未载入", "quarantined": "已隔离"}
+TRUE = ("1", "true", "yes", "y", "是")
+
+
+def is_clean(files: Sequence[Mapping[str, Any]], held: Sequence[Mapping[str, Any]],
+             warnings: Sequence[Mapping[str, Any]]) -> bool:
+    """Nothing for ops to act on: every file loaded whole, none held, no warning."""
+    return not held and not warnings and all(f["status"] == "loaded" and not f["rows_rejected"] for f in files)
+
+
+def _kind_zh(kind: str | None) -> str:
+    return "、".join(KIND_BY_NAME[k].label if k in KIND_BY_NAME else k for k in (kind or "").split(",") if k) or "—"
+
+
+def ops_message(files: Sequence[Mapping[str, Any]], held: Sequence[Mapping[str, Any]],
+                warnings: Sequence[Mapping[str, Any]], rejects: Sequence[Path], to: Recipient, as_of: date,
+                sender: str) -> EmailMessage:
+    rows = [dict(f, why=f.get("why", ""), kind_zh=_kind_zh(f.get("kind")),
+                 status_zh=STATUS_ZH.get(f["status"], f["status"])) for f in files]
+    counts = {s: sum(1 for f in files if f["status"] == s) for s in STATUS_ZH}
+    rejected = sum(f["rows_rejected"] for f in files)
+    context = {
+        "as_of": as_of.isoformat(), "files": rows, "held": list(held), "warnings": list(warnings),
+        "counts": counts, "rejected": rejected, "attachments": [p.name for p in rejects],
+        "rejected_files": [f for f in rows if f["rows_rejected"]],
+        "clean": is_clean(files, held, warnings),
+    }
+    parts = [f"{len(files)} 个文件", f"{len(held)} 个暂缓", f"{counts['duplicate']} 个重复",
+             f"{counts['quarantined']} 个隔离", f"{rejected} 行被拒", f"{len(warnings)} 条提醒"]
+    subject = f"【genjin 运行情况】{as_of.isoformat()} · " + " · ".join(parts)
+    msg = new_message("ops", to, subject, as_of, sender)
+    msg.set_content(render("ops_email.txt.j2", **context))
+    msg.add_alternative(render("ops_email.html.j2", **context), subtype="html")
+    for path in rejects:
+        msg.add_attachment(path.read_bytes(), maintype=XLSX[0], subtype=XLSX[1], filename=path.name)
+    return msg
+
+
+def deliver_ops(files: Sequence[Mapping[str, Any]], held: Sequence[Mapping[str, Any]],
+                warnings: Sequence[Mapping[str, Any]], rejects: Sequence[Path], run_dir: Path, as_of: date,
+                ledger_path: Path | None, send: bool, env: Mapping[str, str], *,
+                transport: mail.Transport | None = None) -> dict[str, Any]:
+    """The ops email to `outbox/ops.eml`, and with `send` over SMTP (once per night: the sent ledger).
+    Returns run.json's `emails.ops`: {to, written, sent, failed} or {to, skipped: why}."""
+    address = (env.get(OPS_EMAIL) or "").strip()
+    if not address:
+        return {"to": None, "skipped": "no ops_email setting"}
+    if not mail.is_address(address):
+        return {"to": address, "skipped": "ops_email is not an email address"}
+    always = (env.get(OPS_EMAIL_ALWAYS) or "").strip().lower() in TRUE
+    if is_clean(files, held, warnings) and not always:
+        return {"to": address, "skipped": "clean night"}
+    if send and transport is None:
+        transport, sender = mail.transport_from_env(env)
+    else:
+        sender = mail.mail_from(env)
+    # the night's state is in the key: a re-run that finds the same is not mailed again, one that finds more is
+    state = json.dumps([files, held, warnings], ensure_ascii=False, sort_keys=True, default=str)
+    to = Recipient(f"ops-{hashlib.sha256(state.encode()).hexdigest()[:12]}", "genjin 运维 / ops", address)
+    item = mail.Outgoing("ops", to.advisor_id, address, as_of,
+                         ops_message(files, held, warnings, rejects, to, as_of, sender), "ops.eml")
+    result = mail.dispatch([item], mail.OutboxFolder(run_dir / "outbox"), transport if send else None,
+                           mail.SentLedger(ledger_path) if send and ledger_path else None)
+    return {"to": address, "written": result.written, "sent": result.sent, "already_sent": result.already_sent,
+            "failed": result.failed}
