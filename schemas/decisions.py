@@ -19,6 +19,7 @@ def prepare(raw: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
             "column": "decision",
             "reason_zh": "未填写决定（改派/战败/勿扰/保持），本行不生效",
             "reason_en": "no decision filled in (reassign/lost/do not contact/keep): nothing changes",
+            "hint": "在「决定」列的下拉框里选 改派、战败、勿扰 或 保持，再把工作簿放回投放目录",
         },
         schema=REJECT_SCHEMA,
     )

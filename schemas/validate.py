@@ -27,6 +27,8 @@ HINTS = {  # per parse kind: what the cell should hold (schemas/parsing.py reads
     Parse.GRADE: "请填 S、A、B、C、D（本田体系可用 O、H）中的一个",
     Parse.ROLE: "请填 销售顾问、服务顾问 或 经理",
     Parse.VIN: "车架号应为 17 位字母和数字（不含 I、O、Q）",
+    Parse.DECISION: "请在下拉框里选 改派、战败、勿扰 或 保持",
+    Parse.ADVISOR_REF: "请填顾问工号，如 S002（可带姓名：S002 李四），或从下拉框里选",
 }
 REQUIRED_HINT = "此项必须填写"
 

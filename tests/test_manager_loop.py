@@ -207,11 +207,13 @@ def test_decisions_dropped_back_hold_the_next_night(store: History, policy, tmp_
         told = steps.refused_decisions.fn(night, NIGHT2, run_dir)
     assert told.select("customer_name", "decision").rows() == [("吴先生", "reassign")]
     rejects = openpyxl.load_workbook(run_dir / "rejects" / "M1.xlsx.rejects.xlsx").worksheets[0]
+    assert rejects.title == f"待决定 {NIGHT1:%m-%d}"  # named after the sheet the manager filled in
     cells = [[c.value for c in row] for row in rejects.iter_rows()]
-    # L3 was the workbook's fifth row (after L4, L5, L6); its cells follow the reasons
-    assert cells[1][:5] == [f"待决定 {NIGHT1:%m-%d}", 5, "new_advisor_id", "接手顾问 S9 不在顾问名单",
-                            "advisor S9 is not in the roster"]
-    assert "S9" in cells[1] and "改派" in cells[1]  # the decision as the manager filled it in
+    # under the title and header rows; L3 was the workbook's fifth row (after L4, L5, L6); the column at fault
+    # by the review workbook's header; its cells follow the reasons, the English reason last
+    assert cells[2][:4] == [5, "拒绝，未载入", "改派给", "接手顾问 S9 不在顾问名单"]
+    assert cells[2][-1] == "advisor S9 is not in the roster"
+    assert "S9" in cells[2] and "改派" in cells[2]  # the decision as the manager filled it in
 
 
 @pytest.mark.slow  # the KPI report draws its charts (matplotlib): ~20 s on a busy machine
