@@ -16,6 +16,7 @@ from genjin import prefect_env, progress
 from genjin.folders import Folders
 from genjin.robots import RobotConfig
 from genjin.settings import add_flags
+from transforms.labels import TASK_LABELS
 
 TIMEZONE = ZoneInfo("Asia/Shanghai")  # the default; `run` and `serve` use the `timezone` setting
 STATUS_ZH = {"loaded": "已载入", "duplicate": "重复", "quarantined": "已隔离"}
@@ -99,9 +100,14 @@ def _print_summary(summary: dict[str, Any], run_dir: Path) -> None:
     tasks = summary["tasks"]
     print(f"\n任务 / tasks: {tasks['total']:,}（逾期 overdue {tasks['overdue']:,}，"
           f"转交 orphaned {tasks['orphaned']:,}，顾问 advisors {tasks['advisors']}）")
-    by_type = [(task_type, n) for task_type, n in tasks["by_type"].items()]
+    by_type = [(f"{TASK_LABELS.get(task_type, task_type)} {task_type}", n) for task_type, n in tasks["by_type"].items()]
     for line in progress.table(("任务类型 task type", "任务 tasks"), by_type, right=(1,)):
         print(f"  {line}")
+    plan = summary.get("plan")
+    if plan:
+        print(f"今日计划 / today's plans: {plan['customers_in_plan']:,} 位客户 customers"
+              f"（待安排 waiting {plan['customers_waiting']:,}，交经理决定 stale {plan['customers_stale']:,}，"
+              f"顺延超限 escalated {plan['customers_escalated']:,}）")
     emails = summary["emails"]
     failed = ", ".join(f["to"] for f in emails.get("failed", []))
     print(f"\n邮件 / emails: {emails['written']} written to outbox, {emails.get('sent', 0)} sent"
@@ -114,7 +120,8 @@ def _print_summary(summary: dict[str, Any], run_dir: Path) -> None:
                  f"written to outbox/ops.eml, {ops.get('sent', 0)} sent"
                  + (f"; FAILED 发送失败: {ops['failed'][0]['error']}" if ops.get("failed") else "")))
     print(f"\n输出 / outputs: {run_dir.resolve()}")
-    for name in ("worklist.csv", "worklists/", "report.html", "outbox/", "rejects/", "run.json"):
+    outputs = ("worklist.csv", "worklists/", "report.html", "reports/", "reviews/", "outbox/", "rejects/", "run.json")
+    for name in outputs:
         if (run_dir / name.rstrip("/")).exists():
             print(f"  {run_dir / name}")
 

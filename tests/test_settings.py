@@ -217,8 +217,10 @@ timezone = "Asia/Shanghai"
         assert line.split()[1:5] == [f["kind"], f"{f['rows_in']:,}", f"{f['rows_loaded']:,}", f"{f['rows_rejected']:,}"]
     [total] = [line for line in out.splitlines() if line.startswith("  合计 total")]
     assert total.split()[2:5] == [f"{rows_in:,}", f"{loaded:,}", f"{rejected:,}"]
-    for task_type, n in run["tasks"]["by_type"].items():
-        assert re.search(rf"^  {task_type} +{n:,}$", out, flags=re.M)
+    for task_type, n in run["tasks"]["by_type"].items():  # each type in the dealership's words, then its code
+        assert re.search(rf"^  \S+ {task_type} +{n:,}$", out, flags=re.M)
+    if "first_contact" in run["tasks"]["by_type"]:
+        assert "  首次联系 first_contact " in out
     assert str(night / "worklist.csv") in out
     for noise in ("Traceback", "ERROR", "Warning", "INFO", "stage="):  # nothing else from Prefect or genjin
         assert noise not in proc.stdout + proc.stderr
