@@ -18,6 +18,8 @@ import re
 import phonenumbers
 import polars as pl
 
+from schemas.parsing import valid_number
+
 MOBILE = r"^\+861\d{10}$"
 
 
@@ -26,11 +28,8 @@ def display_phone(phone: str | None) -> str:
     if not phone:
         return ""
     text = phone.strip()
-    try:
-        number = phonenumbers.parse(text, "CN")
-    except phonenumbers.NumberParseException:
-        return text
-    if not phonenumbers.is_valid_number(number):
+    number = valid_number(text)
+    if number is None:
         return text
     if number.country_code == 86:
         national = str(number.national_number)

@@ -78,14 +78,18 @@ def parse_date(col: str) -> pl.Expr:
     return parse_datetime(col).dt.date().alias(col)
 
 
-def _phone_e164(text: str) -> str | None:
+def valid_number(text: str) -> phonenumbers.PhoneNumber | None:
+    """`text` as a valid phone number (a Chinese one when it has no country code), else None."""
     try:
         number = phonenumbers.parse(text, "CN")
     except phonenumbers.NumberParseException:
         return None
-    if not phonenumbers.is_valid_number(number):
-        return None
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    return number if phonenumbers.is_valid_number(number) else None
+
+
+def _phone_e164(text: str) -> str | None:
+    number = valid_number(text)
+    return None if number is None else phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
 def _phones(cleaned: pl.Series) -> pl.Series:
