@@ -274,6 +274,13 @@ class Review(_Strict):
     min_cases: int = Field(default=10, ge=1)  # a rate from fewer cases is shown grey and not judged
 
 
+TASK_TYPES = (  # SPEC §6: the names a policy may key per task type ([plan.stale_after_days], urgency classes)
+    "complaint", "first_contact", "followup", "delivery_confirm", "post_delivery_d1", "post_delivery_d3",
+    "post_delivery_d7", "post_delivery_d30", "post_service_revisit", "first_maintenance", "win_back", "care_call",
+    "trade_in", "birthday", "anniversary",
+)
+
+
 class UrgencyClass(_Strict):
     """One step of the advisor's daily plan (issue #15). A task belongs to the first class it matches: its
     task type is listed (or the class lists none), and, with `closes_within_days`, its window (open_until)
@@ -308,6 +315,10 @@ class Plan(_Strict):
             raise ValueError("plan.urgency: the last class must take every task (no task_types, no closes_within_days)")
         if len({c.name for c in self.urgency}) != len(self.urgency):
             raise ValueError("plan.urgency: class names must be unique")
+        named = [*self.stale_after_days, *(t for c in self.urgency for t in c.task_types)]
+        unknown = sorted({t for t in named if t not in TASK_TYPES})
+        if unknown:
+            raise ValueError(f"plan: unknown task type(s) {', '.join(unknown)}; known: {', '.join(TASK_TYPES)}")
         if any(v < 0 for v in [*self.default_capacity.values(), *self.stale_after_days.values()]):
             raise ValueError("plan: capacities and stale_after_days must be 0 or more")
         return self

@@ -143,6 +143,7 @@ def bad_policy(tmp_path: Path, old: str, new: str) -> Path:
         ("due_hours = { S = 1, A = 1, B = 24, C = 24, D = 48 }", "due_hours = { S = 1 }", "due_hours"),
         ("stage_interval_days = {", "sequence_days = [1, 0]\nstage_interval_days = {", "sequence_days"),
         ('order = ["S", "A", "B", "C", "D"]', 'order = ["S", "A", "B", "C"]', "grades.order"),
+        ("followup = 30  ", "folowup = 30  ", "folowup"),  # a misspelt task type in [plan.stale_after_days]
     ],
 )
 def test_a_bad_policy_names_the_key(tmp_path, old, new, named):
