@@ -26,7 +26,7 @@ def night_warnings(worklist: pl.DataFrame, advisors: pl.DataFrame) -> list[dict[
             "code": "no_roster", "store": None, "count": worklist.height,
             "zh": f"没有顾问名单：{worklist.height} 条任务无法分给顾问，全部归入 {UNASSIGNED}.xlsx，"
                   "没有发出顾问邮件和经理日报。请把顾问名单（工号、姓名、门店、岗位、邮箱）放入投放目录。",
-            "en": f"no advisor roster: {worklist.height} tasks could not be given to advisors and all went to "
+            "en": f"no advisor roster: {_tasks(worklist.height)} could not be given to advisors and all went to "
                   f"{UNASSIGNED}.xlsx; no advisor email or manager digest was written. Drop the roster "
                   "(advisor id, name, store, role, email) into the drop folder.",
         })
@@ -41,7 +41,7 @@ def night_warnings(worklist: pl.DataFrame, advisors: pl.DataFrame) -> list[dict[
             "zh": f"门店「{store}」没有在职经理：离职或不在名单的顾问的任务无人接手，也没有经理日报"
                   f"（该店今晚 {n} 条任务）。请在顾问名单中补上该店的经理（岗位：经理，在职：是）。",
             "en": f"store '{store}' has no active manager: work of departed or unknown advisors has nobody to go "
-                  f"to and no digest is written ({n} tasks tonight). Add its manager to the roster "
+                  f"to and no digest is written ({_tasks(n)} tonight). Add its manager to the roster "
                   "(role manager, active yes).",
         })
     known = roster["advisor_id"].implode()
@@ -62,7 +62,12 @@ def night_warnings(worklist: pl.DataFrame, advisors: pl.DataFrame) -> list[dict[
             "code": "unknown_advisor", "store": row["store"], "count": row["count"],
             "zh": f"门店「{where}」：{row['count']} 条任务的顾问 {ids} 不在顾问名单中{lost}。"
                   "请检查工号是否写错，或把这些顾问加入名单。",
-            "en": f"store '{where}': {row['count']} tasks belong to advisors not in the roster ({ids}){lost_en}. "
+            "en": f"store '{where}': {_tasks(row['count'])} belong{'s' if row['count'] == 1 else ''} to advisors not "
+                  f"in the roster ({ids}){lost_en}. "
                   "Check the advisor ids, or add them to the roster.",
         })
     return found
+
+
+def _tasks(n: int) -> str:
+    return f"{n} task" if n == 1 else f"{n} tasks"
