@@ -8,7 +8,6 @@ from typing import Any
 import polars as pl
 
 from transforms.assign import UNASSIGNED
-from transforms.routing import store_managers
 
 SHOWN_IDS = 8  # advisor ids listed in one warning; the rest are counted
 
@@ -32,7 +31,8 @@ def night_warnings(worklist: pl.DataFrame, advisors: pl.DataFrame) -> list[dict[
                   "(advisor id, name, store, role, email) into the drop folder.",
         })
         return found
-    managed = set(store_managers(roster.lazy()).collect()["store"].drop_nulls())  # the one routing rule
+    active = pl.col("active").fill_null(True)
+    managed = set(roster.filter(active & (pl.col("role") == "manager"))["store"].drop_nulls())
     stores = sorted({*roster["store"].drop_nulls(), *worklist["store"].drop_nulls()} - managed)
     for store in stores:
         n = worklist.filter(pl.col("store") == store).height
