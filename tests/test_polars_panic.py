@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -110,10 +111,8 @@ def test_genjin_tasks_on_a_two_chunk_grade(policy):
 
 def test_worklist_from_a_two_chunk_night(policy):
     night = minimal_night(policy)
-    chunked = Night(night.inputs, night.ident, night.followups, night.sales, two_chunk_leads(night).lazy(),
-                    night.customers)
-    rechunked = Night(night.inputs, night.ident, night.followups, night.sales,
-                      two_chunk_leads(night).rechunk().lazy(), night.customers)
+    chunked = replace(night, leads=two_chunk_leads(night).lazy())
+    rechunked = replace(night, leads=two_chunk_leads(night).rechunk().lazy())
     got = worklist_from(chunked, policy, AS_OF)
     assert got.equals(worklist_from(rechunked, policy, AS_OF))
     assert {"L2", "L3"} <= set(got["ref"].to_list())  # the new leads' first_contact tasks
