@@ -53,8 +53,10 @@ def hot_leads(night: Night, policy: Policy, now: datetime) -> pl.LazyFrame:
 def advisor_alerts(hot: pl.LazyFrame, advisors: pl.LazyFrame) -> pl.LazyFrame:
     """Each hot lead to whoever works it: its advisor, or (advisor gone) their manager."""
     routed = assign(hot, advisors).drop("orphaned", "original_advisor_id")
-    return routed.with_columns(pl.lit("advisor").alias("kind"), pl.col("advisor_id").alias("recipient_id")).select(
-        ALERT_COLUMNS
+    return (
+        routed.with_columns(pl.lit("advisor").alias("kind"), pl.col("advisor_id").alias("recipient_id"))
+        .select(ALERT_COLUMNS)
+        .sort("call_by", "lead_id")  # joins do not keep the hot leads' order
     )
 
 
@@ -66,6 +68,7 @@ def manager_alerts(hot: pl.LazyFrame, advisors: pl.LazyFrame, now: datetime) -> 
         .filter(pl.col("recipient_id") != UNASSIGNED)
         .with_columns(pl.lit("manager").alias("kind"))
         .select(ALERT_COLUMNS)
+        .sort("call_by", "lead_id")  # joins do not keep the hot leads' order
     )
 
 
