@@ -142,7 +142,7 @@ def generate_data(args: argparse.Namespace, work: Path, as_of: date) -> str:
     drop = work / "group" / "drop"
     t = time.perf_counter()
     if not args.group:
-        from genjin.sample_data import generate
+        from demo.sample_data import generate
 
         generate(drop, as_of=as_of, seed=args.seed, size=args.size)
         shutil.copytree(drop, work / "pristine")
@@ -179,7 +179,7 @@ def next_night(args: argparse.Namespace, work: Path) -> int:
 
 def every_task_policy(target: Path) -> Path:
     """The shipped policy with a plan that holds every open task: what advisors received before issue #15."""
-    from genjin.policy import DEFAULT_POLICY
+    from policy.model import DEFAULT_POLICY
 
     text = DEFAULT_POLICY.read_text(encoding="utf-8")
     start = text.index("[plan.stale_after_days]")
@@ -194,8 +194,8 @@ def every_task_policy(target: Path) -> Path:
 
 
 def night(drop: Path, out: Path, as_of: date, policy_file: Path | None = None) -> tuple[float, dict]:
+    from adapters.folders import Folders
     from flows.nightly import nightly
-    from genjin.folders import Folders
 
     start = time.perf_counter()
     result = nightly(folders=Folders.beside(drop, out), as_of=as_of, settle_seconds=0, policy_file=policy_file)

@@ -38,10 +38,10 @@ AS_OF = date(2026, 11, 23)
 def prepare(work: Path, size: int, seed: int) -> int:
     """Drop folder → history → worklist.parquet and the advisors' workbooks under `work`."""
     sys.path.insert(0, str(ROOT))
-    from genjin.history import History
-    from genjin.ingest import load_file
-    from genjin.policy import load_policy
-    from genjin.sample_data import generate
+    from adapters.history import History
+    from adapters.ingest import load_file
+    from demo.sample_data import generate
+    from policy.model import load_policy
     from reports.workbook import write_advisor_workbook
     from transforms.night import prepare as night_state
     from transforms.plan import advisor_plans, plan_night
@@ -87,8 +87,8 @@ def worker(code: Path, work: Path, repeat: int) -> None:
     sys.path.insert(0, str(code))
     import polars as pl
 
-    from genjin.history import History
-    from genjin.policy import load_policy
+    from adapters.history import History
+    from policy.model import load_policy
     from reports import html_report
     from reports.email_message import deliver
 

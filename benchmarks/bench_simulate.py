@@ -24,11 +24,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from genjin.history import History  # noqa: E402
-from genjin.ingest import load_new_file  # noqa: E402
-from genjin.policy import DEFAULT_POLICY, load_policy  # noqa: E402
-from genjin.sample_data import generate  # noqa: E402
-from genjin.simulate import replay, write  # noqa: E402
+from adapters.history import History  # noqa: E402
+from adapters.ingest import load_new_file  # noqa: E402
+from demo.sample_data import generate  # noqa: E402
+from flows.simulate import replay, write  # noqa: E402
+from policy.model import DEFAULT_POLICY, load_policy  # noqa: E402
 from reports.simulate_report import write_simulate_outputs  # noqa: E402
 
 CHANGES = (

@@ -4,7 +4,7 @@
     .venv/bin/python benchmarks/group_data.py /tmp/g --scale 0.01               # 1% of every count
     .venv/bin/python benchmarks/group_data.py /tmp/n1 --increment-of /tmp/genjin-group --tag N1
 
-`genjin/sample_data.py` builds every lead as a Python object (realistic, planted cases, but ~10k rows/s); this
+`demo/sample_data.py` builds every lead as a Python object (realistic, planted cases, but ~10k rows/s); this
 module draws whole columns with a seeded `numpy.random.Generator` and shapes the cells with Polars expressions,
 so that 100 stores / 1,000 advisors / 1M leads / 3M follow-ups / 200k orders / 1M repair orders take minutes.
 Vocabularies, headers and value formats are sample_data's, so genjin reads both the same way.
@@ -49,7 +49,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from genjin.sample_data import (  # noqa: E402
+from demo.sample_data import (  # noqa: E402
     ADVISOR_HEADERS,
     BUDGET_WEIGHTS,
     BUDGETS,

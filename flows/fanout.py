@@ -12,7 +12,7 @@ from prefect import unmapped
 from prefect.context import FlowRunContext
 
 from flows import steps
-from genjin.policy import Policy
+from policy.model import Policy
 from transforms import partition
 from transforms.frames import Inputs
 from transforms.night import Night

@@ -16,13 +16,13 @@ from typing import Any
 import polars as pl
 from prefect import flow
 
+from adapters import pickup
+from adapters.folders import Folders
+from adapters.history import History
+from adapters.robots import RobotConfig
+from flows.alert_delivery import deliver_alerts
 from flows.steps import io_step, step
-from genjin import pickup
-from genjin.alert_delivery import deliver_alerts
-from genjin.folders import Folders
-from genjin.history import History
-from genjin.policy import Policy, load_policy
-from genjin.robots import RobotConfig
+from policy.model import Policy, load_policy
 from transforms.alerts import advisor_alerts, hot_leads, is_quiet, manager_alerts
 from transforms.frames import ENGINE
 from transforms.night import prepare

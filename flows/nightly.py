@@ -12,13 +12,13 @@ from typing import Any
 
 from prefect import Flow, flow, unmapped
 
+from adapters import dropfolder, mail, publish
+from adapters.folders import Folders
+from adapters.history import History
+from adapters.robots import RobotConfig
 from flows import fanout, steps
-from genjin import dropfolder, mail, publish
-from genjin.folders import Folders
-from genjin.history import History
-from genjin.policy import load_policy
 from genjin.progress import Progress, read_counts, store_counts, worklist_counts, write_counts
-from genjin.robots import RobotConfig
+from policy.model import load_policy
 
 
 @dataclass(frozen=True)
@@ -39,7 +39,7 @@ class InjectedFailure(RuntimeError):
 
 
 def crash_point(name: str) -> None:
-    """Test hook, for tests/test_idempotency.py only: with GENJIN_TEST_CRASH_AT=<name> in the environment the
+    """Test hook, for tests/flows/test_idempotency.py only: with GENJIN_TEST_CRASH_AT=<name> in the environment the
     process kills itself with SIGKILL here, as a power cut or `kill -9` would — or, with
     GENJIN_TEST_CRASH_MODE=raise, the night fails here with an error, as a full disk would. Points (in run
     order): after_read, after_rows (the night's rows appended, no ledger rows yet), after_ledger (ledger rows
@@ -58,8 +58,8 @@ def nightly(folders: Folders, as_of: date, policy_file: Path | None = None,
             robots: Mapping[str, RobotConfig] | None = None) -> RunResult:
     """One night. Safe to run again for the same as-of, and after a run killed at any point: the night's files
     are the drop folder's plus those already moved for this night, the ledger keeps rows from being recorded
-    twice, and the outputs are built aside and swapped in whole (genjin/publish.py). The caller holds the
-    run lock (genjin/lock.py; `genjin run` does)."""
+    twice, and the outputs are built aside and swapped in whole (adapters/publish.py). The caller holds the
+    run lock (adapters/lock.py; `genjin run` does)."""
     clock = Progress()  # each stage's duration (run.json) and counts (one `genjin` log record per stage)
     policy = load_policy(policy_file)
     history = History(folders.history)

@@ -20,12 +20,12 @@ from zoneinfo import ZoneInfo
 from prefect import flow
 from prefect.runtime import flow_run
 
+from adapters.folders import Folders
+from adapters.lock import Busy, run_lock
+from adapters.robots import RobotConfig
 from flows.intraday import intraday
 from flows.nightly import nightly_on
-from genjin.folders import Folders
-from genjin.lock import Busy, run_lock
 from genjin.progress import to_run_logs
-from genjin.robots import RobotConfig
 from genjin.settings import opening_hours
 
 DEFAULT_TIMEZONE = "Asia/Shanghai"

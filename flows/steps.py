@@ -13,13 +13,13 @@ import polars as pl
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
-from genjin import archive, dropfolder, duplicates, failures, pickup
-from genjin.alert_delivery import post_summaries
-from genjin.folders import Folders
-from genjin.history import NIGHT, History
-from genjin.ingest import SOURCE, FileLoad, load_new_file, quarantine
-from genjin.policy import Policy
-from genjin.robots import RobotConfig
+from adapters import archive, dropfolder, duplicates, failures, pickup
+from adapters.folders import Folders
+from adapters.history import NIGHT, History
+from adapters.ingest import SOURCE, FileLoad, load_new_file, quarantine
+from adapters.robots import RobotConfig
+from flows.alert_delivery import post_summaries
+from policy.model import Policy
 from reports.digest import Morning
 from reports.email_message import deliver
 from reports.html_report import write_kpi_outputs
@@ -262,7 +262,7 @@ def write_outbox(worklist: pl.DataFrame, advisors: pl.DataFrame, workbooks: dict
                  policy: Policy | None = None, morning: Morning | None = None) -> dict[str, Any]:
     """Each advisor's worklist email and each manager's digest, written to outbox/ as .eml; with `send`,
     also sent over SMTP (settings from GENJIN_SMTP_* in the environment) unless the sent ledger at
-    `ledger_path` (`genjin.mail.ledger_path(folders.history)`) says it went out already.
+    `ledger_path` (`adapters.mail.ledger_path(folders.history)`) says it went out already.
     Returns run.json's `emails` block."""
     return deliver(worklist, advisors, workbooks, run_dir, as_of, ledger_path, send, os.environ, policy=policy,
                    morning=morning)

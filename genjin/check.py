@@ -11,8 +11,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TextIO
 
-from genjin.failures import is_contained, one_line
-from genjin.ingest import FileLoad, SheetLoad, load_file
+from adapters.failures import is_contained, one_line
+from adapters.ingest import FileLoad, SheetLoad, load_file
 from schemas.columns import KIND_BY_NAME
 from schemas.validate import ROW
 
@@ -72,7 +72,7 @@ def _check_one(path: Path) -> tuple[list[str], bool]:
         return [f"文件 / file: {path}", "  文件不存在或不是文件 / no such file"], True
     try:
         load = load_file(path)
-    except BaseException as err:  # a Rust panic too (genjin/failures.py): the other files are still checked
+    except BaseException as err:  # a Rust panic too (adapters/failures.py): the other files are still checked
         if not is_contained(err):
             raise
         return [f"文件 / file: {path}", f"  检查时出错 / the check failed: {one_line(err)}"], True

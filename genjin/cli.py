@@ -12,9 +12,9 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from adapters.folders import Folders
+from adapters.robots import RobotConfig
 from genjin import prefect_env, progress
-from genjin.folders import Folders
-from genjin.robots import RobotConfig
 from genjin.settings import add_flags
 from transforms.labels import TASK_LABELS
 
@@ -141,8 +141,8 @@ def _run(folders: Folders, as_of: date, policy: Path | None, settle_seconds: flo
          send: bool = False, wait_seconds: float = 0.0, dask_address: str | None = None,
          robots: Mapping[str, RobotConfig] | None = None) -> int:
     """One night over `folders`; mail settings from the environment (`main` puts genjin.toml's there)."""
-    from genjin.mail import MailConfigError, SmtpSettings
-    from genjin.policy import PolicyError, load_policy
+    from adapters.mail import MailConfigError, SmtpSettings
+    from policy.model import PolicyError, load_policy
 
     if send:
         try:
@@ -159,8 +159,8 @@ def _run(folders: Folders, as_of: date, policy: Path | None, settle_seconds: flo
     except PolicyError as err:
         print(err, file=sys.stderr)
         return 2
+    from adapters.lock import Busy, run_lock
     from flows.nightly import nightly_on
-    from genjin.lock import Busy, run_lock
 
     try:
         night = nightly_on(dask_address)  # a Dask cluster's workers, or this machine
@@ -184,9 +184,9 @@ def _run(folders: Folders, as_of: date, policy: Path | None, settle_seconds: flo
 
 def _simulate(settings: Any, proposed: Path | None, first: date | None, last: date | None) -> int:
     """`genjin simulate`: both policies checked before anything runs; outputs under OUT/simulate/ only."""
-    from genjin.history import History
-    from genjin.policy import PolicyError, load_policy
-    from genjin.simulate import SimulateError, night_range, replay, write
+    from adapters.history import History
+    from flows.simulate import SimulateError, night_range, replay, write
+    from policy.model import PolicyError, load_policy
     from reports.simulate_report import headline_lines, write_simulate_outputs
 
     if proposed is None:
@@ -241,7 +241,7 @@ def main(argv: list[str] | None = None) -> int:
 
         return check(args.files, sys.stdout)
     if args.command == "demo":
-        from genjin.sample_data import generate
+        from demo.sample_data import generate
 
         as_of = args.as_of or today()
         prefect_env.configure((args.dir / ".prefect").resolve())

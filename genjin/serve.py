@@ -84,7 +84,7 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
     if not settings.drop.is_dir():
         print(f"投放目录不存在 / drop folder not found: {settings.drop}", file=sys.stderr)
         return 2
-    from genjin.policy import PolicyError, load_policy
+    from policy.model import PolicyError, load_policy
 
     try:
         load_policy(settings.policy)

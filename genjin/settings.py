@@ -22,8 +22,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr, ValidationError, field_validator
 
-from genjin.folders import Folders
-from genjin.robots import RobotConfig
+from adapters.folders import Folders
+from adapters.robots import RobotConfig
 
 CONFIG_NAME = "genjin.toml"
 CONFIG_ENV = "GENJIN_CONFIG"
@@ -174,7 +174,7 @@ class Settings(BaseModel):
         return Folders(self.drop, self.archive, self.quarantine, self.history, self.out)
 
     def mail_env(self) -> dict[str, str]:
-        """The mail settings under their environment names, for `genjin.mail.SmtpSettings.from_env` and for
+        """The mail settings under their environment names, for `adapters.mail.SmtpSettings.from_env` and for
         the flow's outbox step, which read `GENJIN_SMTP_*` / `GENJIN_MAIL_FROM` / `GENJIN_OPS_EMAIL*`. Holds the
         password."""
         values = {f: getattr(self, f) for f in ("smtp_host", "smtp_port", "smtp_security", "smtp_user", "mail_from",

@@ -11,8 +11,8 @@ from typing import Any
 
 import polars as pl
 
-from genjin import mail
-from genjin.robots import GroupMessage, national_mobile
+from adapters import mail
+from adapters.robots import GroupMessage, national_mobile
 from reports.digest import mask_phone
 from reports.email_message import Recipient, new_message
 from reports.templating import render

@@ -37,7 +37,7 @@ KEEP = MAX_CELL - 80  # what an over-long cell keeps; the marker takes fewer tha
 def truncation_marker(length: int | pl.Expr) -> str | pl.Expr:
     template = "…〔已截断，原文共 {} 字 / truncated, {} characters in all〕"
     if isinstance(length, pl.Expr):
-        return format_text(template, length, length)  # pl.format panics in Polars 2.1 (tests/test_polars_panic.py)
+        return format_text(template, length, length)  # pl.format panics in Polars 2.1 (test_polars_panic.py)
     return template.format(length, length)
 
 

@@ -16,9 +16,9 @@ from typing import Any
 
 import polars as pl
 
-from genjin import mail
-from genjin.archive import safe_name
-from genjin.failures import is_contained
+from adapters import mail
+from adapters.archive import safe_name
+from adapters.failures import is_contained
 from reports.email_message import Recipient, by_advisor, new_message
 from reports.kpi_json import store_report_path
 from reports.phones import mask_phone
@@ -259,7 +259,7 @@ def digest_mail(worklist: pl.DataFrame, roster: pl.DataFrame, without_email: Col
         try:
             context = _context(head, work, roster, names, without_email, as_of, kpis is not None, morning)
             items.append(digest_message(to, context, kpis, as_of, sender, morning.reviews.get(head.advisor_id)))
-        except BaseException as err:  # this manager's digest only (genjin/failures.py)
+        except BaseException as err:  # this manager's digest only (adapters/failures.py)
             if not is_contained(err):
                 raise
             (failed if failed is not None else []).append({"to": address, "error": mail.not_made(err)})

@@ -1,7 +1,7 @@
 """The advisor's morning email — multipart plain text + HTML, today's plan in the body (issue #15: the customers
 the advisor can reach today, most urgent first, each with why; how many more wait), the workbook attached
 (SPEC §9) — and `deliver`, which builds the night's emails and digests and hands them to the
-outbox and, with `--send`, to the mail server (genjin/mail.py)."""
+outbox and, with `--send`, to the mail server (adapters/mail.py)."""
 
 from __future__ import annotations
 
@@ -18,10 +18,10 @@ from typing import Any
 
 import polars as pl
 
-from genjin import mail
-from genjin.archive import safe_name
-from genjin.failures import is_contained
-from genjin.policy import Policy, load_policy
+from adapters import mail
+from adapters.archive import safe_name
+from adapters.failures import is_contained
+from policy.model import Policy, load_policy
 from reports.cells import safe_text
 from reports.phones import display_phone, tel_href
 from reports.templating import render
@@ -141,7 +141,7 @@ def deliver(worklist: pl.DataFrame, advisors: pl.DataFrame, workbooks: Mapping[s
     from reports.digest import digest_mail  # the digest builds on this module
 
     if send and ledger_path is None:
-        raise ValueError("deliver(send=True) needs the sent ledger's path (genjin.mail.ledger_path(history))")
+        raise ValueError("deliver(send=True) needs the sent ledger's path (adapters.mail.ledger_path(history))")
     roster = latest_roster(advisors)
     if send and transport is None:
         transport, sender = mail.transport_from_env(env)

@@ -15,7 +15,7 @@ from typing import Any
 
 import polars as pl
 
-from genjin.policy import Policy
+from policy.model import Policy
 from reports import charts
 from reports.charts import Chart, Panel, Target
 from reports.kpi_json import KPIS_JSON, read_earlier_kpis, store_report_path, write_kpis_json

@@ -9,7 +9,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from genjin.archive import safe_name
+from adapters.archive import safe_name
 
 KPIS_JSON = "kpis.json"
 STORE_REPORTS = "reports"  # OUT/<as-of>/reports/<store>.html: one store's report, for its manager's digest

@@ -12,7 +12,7 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
-from genjin import mail
+from adapters import mail
 from reports.email_message import XLSX, Recipient, new_message
 from reports.templating import render
 from schemas.columns import KIND_BY_NAME

@@ -16,7 +16,7 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from genjin.ingest import SheetLoad
+from adapters.ingest import SheetLoad
 from reports.cells import safe_text, set_text_safe
 from schemas.columns import DECISIONS, KIND_BY_NAME
 from schemas.validate import REJECT_SCHEMA, ROW, SHEET

@@ -9,7 +9,7 @@ from typing import Any
 
 import polars as pl
 
-from genjin.ingest import FileLoad
+from adapters.ingest import FileLoad
 from transforms.plan import PLAN_COLUMNS, plan_counts
 
 
@@ -48,7 +48,7 @@ def summary(as_of: date, files: list[dict[str, Any]], worklist: pl.DataFrame, em
             durations: dict[str, float], failures: list[dict[str, Any]] | None = None,
             held: list[dict[str, Any]] | None = None,
             warnings: list[dict[str, Any]] | None = None) -> dict[str, Any]:
-    """`failures`: what failed for one file or one advisor while the night went on (genjin/failures.py);
+    """`failures`: what failed for one file or one advisor while the night went on (adapters/failures.py);
     `held`: files left for the next night; `warnings`: transforms.warnings. `not_worked`: per advisor, the
     rows of the night's returned worklists left empty (schemas/returned_worklist.py)."""
     not_worked: dict[str, int] = {}

@@ -14,11 +14,10 @@ from typing import Any
 
 import polars as pl
 
-from genjin.simulate import POLICY_NAMES, Replay
 from reports import charts
 from reports.templating import render
 from transforms.labels import STAGE_LABELS, TASK_LABELS
-from transforms.replay import COUNTS, GROUP, RATES
+from transforms.replay import COUNTS, GROUP, POLICY_NAMES, RATES, Replay
 
 HTML, JSON = "simulate.html", "simulate.json"
 POLICY_LABELS = {"current": "现行策略", "proposed": "拟用策略"}

@@ -6,7 +6,7 @@ Written with xlsxwriter (issue #8: openpyxl's per-cell style objects were most o
 each cell style is a Format made once per workbook (`_Formats`), and every string goes through `write_string`,
 so text starting with `=`, `+`, `-` or `@` is stored as text, never as a formula (../shared/PITFALLS.md).
 docProps/core.xml gets `created` = `modified` = the time of writing in UTC, as openpyxl stamped it on save: a
-returned workbook's `modified` is when it was filled in (schemas/returned_worklist.py, genjin.readers.file_time)."""
+returned workbook's `modified` is when it was filled in (schemas/returned_worklist.py, adapters.readers.file_time)."""
 
 from __future__ import annotations
 
@@ -117,7 +117,7 @@ def row_height(record: Mapping[str, Any]) -> float:
 
 @cache
 def shipped_talk_tracks() -> dict[str, str]:
-    from genjin.policy import load_policy
+    from policy.model import load_policy
 
     return load_policy().talk_tracks
 

@@ -13,14 +13,14 @@ from typing import Any
 
 import polars as pl
 
-from genjin.failures import failure, is_contained
+from adapters.failures import failure, is_contained
 from reports.workbook import write_advisor_workbook
 
 Job = tuple[str, pl.DataFrame, Path]  # advisor_id, their rows (transforms.views.per_customer), where to write
 MIN_PER_PROCESS = 100  # below this many workbooks a process's start-up (~1 s of imports) costs more than it saves
 
 
-Failed = list[dict[str, Any]]  # genjin.failures.failure entries
+Failed = list[dict[str, Any]]  # adapters.failures.failure entries
 
 
 def _write_all(jobs: Sequence[Job], as_of: date, talk_tracks: Mapping[str, str] | None) -> tuple[dict[str, Path],

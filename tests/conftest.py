@@ -13,7 +13,7 @@ import pytest
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("DO_NOT_TRACK", "1")
 
-from genjin.policy import Policy, load_policy
+from policy.model import Policy, load_policy
 from schemas.columns import KIND_BY_NAME
 from schemas.validate import ROW, SHEET, parse
 from transforms.frames import Inputs

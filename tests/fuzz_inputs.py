@@ -3,7 +3,7 @@ every kind, then mutated — control characters, emoji, 40,000-character cells, 
 re-encoded and ragged CSVs, truncated bytes, flipped bytes, deleted zip members, odd and over-long names, empty
 and hidden sheets. The same seed gives the same folder, byte for byte (file times aside).
 
-Used by tests/test_fuzz_night.py; by hand: `python -m tests.fuzz_inputs DIR --seed N --files K`."""
+Used by tests/flows/test_night_isolation.py; by hand: `python -m tests.fuzz_inputs DIR --seed N --files K`."""
 
 from __future__ import annotations
 

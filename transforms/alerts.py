@@ -20,7 +20,7 @@ from datetime import datetime, time, timedelta
 
 import polars as pl
 
-from genjin.policy import PIPELINE_STAGES, Policy
+from policy.model import PIPELINE_STAGES, Policy
 from transforms.assign import UNASSIGNED, assign, with_manager
 from transforms.night import Night
 from transforms.tasks_pipeline import call_by

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 
 import polars as pl
 
-from genjin.policy import Calendar
+from policy.model import Calendar
 
 
 def _longest_closed_run(calendar: Calendar) -> int:

@@ -59,7 +59,7 @@ def latest_per_key(inputs: Inputs) -> Inputs:
 
 # Polars' in-memory engine for every collect of the transforms: at group scale (issue #8, 5M rows) it ran these
 # joins, sorts and group-bys faster than the streaming engine, at a lower peak; and Polars 2.1's streaming engine
-# panicked on one worklist plan (`assertion failed: i < self.len()`, a store's part in tests/test_dask_fanout.py)
+# panicked on one worklist plan (`assertion failed: i < self.len()`, a store's part in tests/flows/test_dask_fanout.py)
 ENGINE = "in-memory"
 
 
@@ -68,7 +68,7 @@ def format_text(template: str, *args: str | pl.Expr) -> pl.Expr:
     null where an argument is null; a str argument is a column name). Polars 2.1.0's `pl.format` panics
     (`assertion failed: i < self.len()`, polars-arrow binview/mod.rs) when one argument column has an empty
     chunk beside a non-empty one — a two-chunk column filtered so that one chunk keeps no row — and another
-    argument has a different chunk layout (see tests/test_polars_panic.py); `concat_str` of the same pieces
+    argument has a different chunk layout (see tests/transforms/test_polars_panic.py); `concat_str` of the same pieces
     does not."""
     pieces = template.split("{}")
     if len(pieces) != len(args) + 1:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from genjin.policy import Policy
+from policy.model import Policy
 
 _CN_NUMBERS = {"一": "1", "二": "2", "两": "2", "三": "3", "四": "4", "五": "5", "六": "6", "七": "7",
                "八": "8", "九": "9", "十": "10", "半": "0.5"}

@@ -21,7 +21,7 @@ from typing import Literal
 
 import polars as pl
 
-from genjin.policy import Policy
+from policy.model import Policy
 from transforms.frames import ENGINE, Inputs, format_text
 from transforms.grades import lead_grades
 from transforms.night import Night, prepare

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 
 import polars as pl
 
-from genjin.policy import Policy
+from policy.model import Policy
 from schemas.returned_worklist import RETURNED
 
 CHASE = ("complaint", "first_contact", "hot_overdue")

@@ -9,7 +9,7 @@ from datetime import date
 
 import polars as pl
 
-from genjin.policy import Policy
+from policy.model import Policy
 from transforms import decisions
 from transforms.customers import Identity, identify
 from transforms.frames import ENGINE, Inputs, known_on, latest_per_key
@@ -49,7 +49,7 @@ def prepare(inputs: Inputs, policy: Policy, as_of: date) -> Night:
         followups_to_leads(ident.followups, ident.leads), orders_to_leads(ident.sales, ident.leads)
     ], engine=ENGINE)
     # not rechunked: the panic a two-chunk `grade` column caused here (issue #12) was Polars 2.1.0's `pl.format`,
-    # which every task reason now avoids (`transforms.frames.format_text`; tests/test_polars_panic.py)
+    # which every task reason now avoids (`transforms.frames.format_text`; tests/transforms/test_polars_panic.py)
     leads = lead_state(ident.leads, followups.lazy(), sales.lazy(), policy, as_of).collect(engine=ENGINE)
     customers = (
         customer_state(ident.customers, leads.lazy(), sales.lazy(), policy, as_of)

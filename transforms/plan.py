@@ -14,7 +14,7 @@
   advisor's role, else `fallback_capacity` for an advisor the roster does not list.
 - `carried_nights`: how many nights the task has been waiting: 0 the first night it is listed; on a later night,
   the previous plan's count plus the nights since that plan (`previous`: the last stored plan before D, see
-  genjin/history.py). A task done (gone from the worklist) leaves; if it comes back it starts again at 0.
+  adapters/history.py). A task done (gone from the worklist) leaves; if it comes back it starts again at 0.
 - `escalated`: `carried_nights` > `[plan] escalate_after_nights`: the manager is told (the task stays in the
   advisor's queue).
 """
@@ -25,14 +25,14 @@ from datetime import date
 
 import polars as pl
 
-from genjin.policy import Policy, UrgencyClass
+from policy.model import Policy, UrgencyClass
 from transforms.frames import ENGINE
 from transforms.night import Night
 from transforms.rfm import segment_owners
 from transforms.views import per_customer
 
 PLAN_COLUMNS = ("in_plan", "plan_rank", "carried_nights", "escalated", "stale", "urgency")
-# what a night's stored plan holds (genjin/history.py `plans`), enough to count the next night's carried nights
+# what a night's stored plan holds (adapters/history.py `plans`), enough to count the next night's carried nights
 PLAN_KEY = ("task_type", "ref")
 STORED_COLUMNS = ("advisor_id", "customer_id", *PLAN_KEY, *PLAN_COLUMNS)
 PREVIOUS_SCHEMA = {"night": pl.Date, "task_type": pl.String, "ref": pl.String, "carried_nights": pl.Int64}

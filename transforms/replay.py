@@ -1,6 +1,6 @@
 """What a replay of past nights measures (issue #19, `genjin simulate`): the same nights' worklists, built by the
 nightly transforms under two policies, counted per night, store and advisor, and scored against the touches
-advisors actually logged. Pure functions of frames: the nights are built by the caller (genjin/simulate.py).
+advisors actually logged. Pure functions of frames: the nights are built by the caller (flows/simulate.py).
 
 `worklists` below is every night's worklist under every policy (WORKLIST_COLUMNS and the working columns of
 `transforms.worklist.worklist_from`), with a `night` (date) and a `policy` (name) column.
@@ -26,6 +26,7 @@ Measures (`COUNTS`; per night, then averaged over the nights, rates pooled over 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 import polars as pl
@@ -38,6 +39,21 @@ RATES = {"on_time_rate": ("on_time", "due_scored"), "first_contact_rate": ("firs
 TASK_KEY = ("task_type", "ref", "due_date")
 LONG_SCHEMA = {"night": pl.Date, "policy": pl.String, "dimension": pl.String, "member": pl.String,
                "key": pl.String, "value": pl.Float64}
+POLICY_NAMES = ("current", "proposed")
+
+
+@dataclass(frozen=True)
+class Replay:
+    first: date
+    last: date
+    nights: list[date]
+    policy_files: dict[str, str]  # current / proposed → the file shown to the reader
+    changes: list[tuple[str, object, object]]  # key, current value, proposed value
+    measures: pl.DataFrame  # transforms.replay.LONG_SCHEMA, every night
+    summary: pl.DataFrame  # transforms.replay.summarise
+    advisors: pl.DataFrame  # advisor_id, name, store, role, daily_capacity (the roster as of the last night)
+    seconds: float
+
 
 
 def task_units(worklists: pl.DataFrame, last: date) -> pl.DataFrame:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from genjin.policy import Policy
+from policy.model import Policy
 from transforms.plan import capacities as plan_capacities
 from transforms.plan import waiting_counts
 from transforms.routing import MANAGER, active, route

@@ -12,7 +12,7 @@ from datetime import date
 
 import polars as pl
 
-from genjin.policy import Policy
+from policy.model import Policy
 from transforms.customers import identify
 from transforms.frames import ENGINE, Inputs, known_on, latest_per_key
 from transforms.links import followups_to_leads, orders_to_leads

@@ -9,7 +9,7 @@ from datetime import date
 
 import polars as pl
 
-from genjin.policy import Policy
+from policy.model import Policy
 from transforms.grades import lead_grades
 
 

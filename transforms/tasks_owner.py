@@ -11,7 +11,7 @@ from datetime import date
 
 import polars as pl
 
-from genjin.policy import Policy
+from policy.model import Policy
 from transforms.frames import format_text
 from transforms.task_frame import task_frame
 from transforms.tasks_aftersales import last_touch_dates, service_advisors

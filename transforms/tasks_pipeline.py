@@ -6,7 +6,7 @@ from datetime import date
 
 import polars as pl
 
-from genjin.policy import PIPELINE_STAGES, Policy
+from policy.model import PIPELINE_STAGES, Policy
 from transforms.frames import format_text
 from transforms.labels import STAGE_LABELS
 from transforms.task_frame import task_frame

@@ -6,7 +6,7 @@ from datetime import date
 
 import polars as pl
 
-from genjin.policy import Policy
+from policy.model import Policy
 from transforms.assign import assign
 from transforms.calendar import on_open_days
 from transforms.decisions import in_effect, reassign
