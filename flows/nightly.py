@@ -17,7 +17,7 @@ from adapters.folders import Folders
 from adapters.history import History
 from adapters.robots import RobotConfig
 from flows import fanout, steps
-from genjin.progress import Progress, read_counts, store_counts, worklist_counts, write_counts
+from flows.progress import Progress, read_counts, store_counts, worklist_counts, write_counts
 from policy.model import load_policy
 
 

@@ -4,7 +4,7 @@ Its parameters are plain strings (drop, out, archive, quarantine, history, polic
 trip through the Prefect server; archive, quarantine and history left out sit beside the drop folder. `as_of` is
 the flow run's *scheduled* start time as a date in `timezone` (Asia/Shanghai by default), so a run that starts
 late, or is retried after midnight, still processes the night it was scheduled for; a string `as_of` (YYYY-MM-DD)
-overrides it for a backfill. The stage records of genjin.progress go to the run's logs.
+overrides it for a backfill. The stage records of flows.progress go to the run's logs.
 
 `intraday_scheduled` is the second deployment (issue #18): every `intraday_minutes` within the opening hours it
 takes the day's lead and follow-up files and sends the alerts they call for (flows/intraday.py).
@@ -25,8 +25,8 @@ from adapters.lock import Busy, run_lock
 from adapters.robots import RobotConfig
 from flows.intraday import intraday
 from flows.nightly import nightly_on
-from genjin.progress import to_run_logs
-from genjin.settings import opening_hours
+from flows.progress import to_run_logs
+from policy.model import opening_hours
 
 DEFAULT_TIMEZONE = "Asia/Shanghai"
 LOCK_WAIT_SECONDS = 600.0  # a scheduled night waits this long for a run started by hand, then fails visibly

@@ -14,7 +14,8 @@ from zoneinfo import ZoneInfo
 
 from adapters.folders import Folders
 from adapters.robots import RobotConfig
-from genjin import prefect_env, progress
+from flows import progress
+from genjin import prefect_env
 from genjin.settings import add_flags
 from transforms.labels import TASK_LABELS
 

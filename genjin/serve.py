@@ -71,7 +71,7 @@ def _reachable(url: str) -> str | None:
 
 def serve(args: argparse.Namespace, settings: Settings) -> int:
     """Check the settings (time zone checked by genjin/settings.py), then serve until interrupted (Ctrl-C pauses
-    the schedule). The runs' stage records go to their Prefect run logs (genjin.progress.to_run_logs)."""
+    the schedule). The runs' stage records go to their Prefect run logs (flows.progress.to_run_logs)."""
     os.environ.setdefault("PREFECT_LOGGING_TO_API_ENABLED", "true")  # a real server: keep the runs' logs there
     prefect_env.configure(Path.home() / ".genjin" / "prefect")
     from prefect.schedules import Cron

@@ -15,7 +15,6 @@ import os
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import time
 from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -24,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr, Valid
 
 from adapters.folders import Folders
 from adapters.robots import RobotConfig
+from policy.model import opening_hours
 
 CONFIG_NAME = "genjin.toml"
 CONFIG_ENV = "GENJIN_CONFIG"
@@ -201,12 +201,6 @@ class Settings(BaseModel):
                 shown = "-" if value is None else str(value)
             found.append((s.field, shown, self._sources.get(s.field, "default")))
         return found
-
-
-def opening_hours(text: str) -> tuple[time, time]:
-    """`08:30-21:00` → (08:30, 21:00); raises ValueError."""
-    opens, _, closes = text.strip().partition("-")
-    return time.fromisoformat(opens.strip()), time.fromisoformat(closes.strip())
 
 
 def config_file(flag: Path | None, env: Mapping[str, str]) -> Path | None:

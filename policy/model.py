@@ -395,3 +395,9 @@ def differences(current: Policy, proposed: Policy) -> list[tuple[str, object, ob
     with the current and the proposed value (None where one side has no such key); `talk_tracks` left out."""
     a, b = (_flat(p.model_dump(mode="json", exclude={"talk_tracks"})) for p in (current, proposed))
     return [(key, a.get(key), b.get(key)) for key in sorted(a.keys() | b.keys()) if a.get(key) != b.get(key)]
+
+
+def opening_hours(text: str) -> tuple[time, time]:
+    """`08:30-21:00` → (08:30, 21:00); raises ValueError."""
+    opens, _, closes = text.strip().partition("-")
+    return time.fromisoformat(opens.strip()), time.fromisoformat(closes.strip())

@@ -123,7 +123,7 @@ def test_serve_runs_the_nightly_deployment_on_a_real_server(server: str, tmp_pat
 
             done = _until("the flow run", finished, 60, [serve])
 
-            def stage_logs() -> list[str] | None:  # genjin.progress.to_run_logs: one record per stage
+            def stage_logs() -> list[str] | None:  # flows.progress.to_run_logs: one record per stage
                 logs = api.post("/logs/filter", json={"limit": 200}).raise_for_status().json()
                 found = [log["message"] for log in logs if log["message"].startswith("stage=")]
                 return found if len(found) == 4 else None

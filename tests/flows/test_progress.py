@@ -1,4 +1,4 @@
-"""Per-stage progress (genjin/progress.py, issue #8): one structured `genjin` record per stage, a line per stage
+"""Per-stage progress (flows/progress.py, issue #8): one structured `genjin` record per stage, a line per stage
 on the terminal, aligned tables."""
 
 from __future__ import annotations
@@ -8,8 +8,8 @@ import logging
 import polars as pl
 import pytest
 
-from genjin import progress
-from genjin.progress import Progress
+from flows import progress
+from flows.progress import Progress
 
 FILES = [  # run.json's `files`, by hand
     {"name": "线索.xlsx", "status": "loaded", "rows_in": 10, "rows_loaded": 8, "rows_rejected": 2},
