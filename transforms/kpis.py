@@ -26,6 +26,7 @@ from transforms.frames import ENGINE, Inputs, format_text
 from transforms.grades import lead_grades
 from transforms.night import Night, prepare
 from transforms.rfm import segment_owners
+from transforms.stages import live_order
 from transforms.tasks_aftersales import is_complaint, service_advisors
 from transforms.tasks_pipeline import call_by
 from transforms.worklist import worklist_from
@@ -326,7 +327,7 @@ def build_facts(inputs: Inputs, policy: Policy, as_of: date, worklist: pl.DataFr
         )
     )
 
-    live = ~pl.col("status").fill_null("").is_in(policy.stages.cancelled_order_statuses)
+    live = live_order(policy)
     lead_side = leads.select(
         pl.col("lead_id").alias("lead_ref"), "created_on", "source",
         pl.col("referrer_phone").alias("lead_referrer"),

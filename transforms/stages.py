@@ -36,8 +36,13 @@ def _followup_facts(followups: pl.LazyFrame, policy: Policy, as_of: date) -> pl.
     )
 
 
+def live_order(policy: Policy) -> pl.Expr:
+    """An order that counts: its CRM status is not one of the policy's cancelled statuses (a blank one counts)."""
+    return ~pl.col("status").fill_null("").is_in(policy.stages.cancelled_order_statuses)
+
+
 def _order_facts(sales: pl.LazyFrame, policy: Policy) -> pl.LazyFrame:
-    live = ~pl.col("status").fill_null("").is_in(policy.stages.cancelled_order_statuses)
+    live = live_order(policy)
     return (
         sales.filter(pl.col("lead_ref").is_not_null() & (live | pl.col("delivered_at").is_not_null()))
         .group_by("lead_ref")
@@ -82,7 +87,7 @@ def customer_state(customers: pl.LazyFrame, leads: pl.LazyFrame, sales: pl.LazyF
                    policy: Policy, as_of: date) -> pl.LazyFrame:
     """Customer stage and grade: owner if any delivery is old enough (or service-only), won if any live order,
     else the stage and grade of the customer's latest lead."""
-    live = ~pl.col("status").fill_null("").is_in(policy.stages.cancelled_order_statuses)
+    live = live_order(policy)
     owner_since = (pl.lit(as_of) - pl.col("delivered_at").dt.date()).dt.total_days()
     orders = sales.group_by("customer_id").agg(
         (owner_since >= policy.stages.owner_after_delivery_days).any().alias("any_owner"),

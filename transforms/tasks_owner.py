@@ -13,19 +13,16 @@ import polars as pl
 
 from policy.model import Policy
 from transforms.frames import format_text
+from transforms.stages import live_order
 from transforms.task_frame import task_frame
 from transforms.tasks_aftersales import last_touch_dates, service_advisors
-
-
-def _live(policy: Policy) -> pl.Expr:
-    return ~pl.col("status").fill_null("").is_in(policy.stages.cancelled_order_statuses)
 
 
 def delivery_confirm(sales: pl.LazyFrame, policy: Policy, as_of: date) -> pl.LazyFrame:
     """Per order with a planned delivery date, not delivered and not cancelled: due the day(s) before it."""
     rule = policy.tasks.delivery_confirm
     planned = pl.col("planned_delivery_at").dt.date()
-    rows = sales.filter(planned.is_not_null() & pl.col("delivered_at").is_null() & _live(policy))
+    rows = sales.filter(planned.is_not_null() & pl.col("delivered_at").is_null() & live_order(policy))
     reason = format_text(
         "{} 计划 {} 交车，确认时间和证件", pl.col("model").fill_null("新车"), planned.dt.strftime("%m-%d")
     )
