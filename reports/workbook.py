@@ -115,13 +115,6 @@ def row_height(record: Mapping[str, Any]) -> float:
     return LINE_HEIGHT * lines + 3
 
 
-@cache
-def shipped_talk_tracks() -> dict[str, str]:
-    from policy.model import load_policy
-
-    return load_policy().talk_tracks
-
-
 Style = tuple[tuple[str, Any], ...]  # xlsxwriter format properties, sorted: hashable
 
 
@@ -260,17 +253,15 @@ def _talk_track_sheet(ws: Worksheet, formats: _Formats, rows: pl.DataFrame, talk
     ws.fit_to_pages(1, 0)
 
 
-def write_advisor_workbook(rows: pl.DataFrame, as_of: date, path: Path,
-                           talk_tracks: Mapping[str, str] | None = None) -> Path:
+def write_advisor_workbook(rows: pl.DataFrame, as_of: date, path: Path, talk_tracks: Mapping[str, str]) -> Path:
     """`rows` is `transforms.views.per_customer` filtered to one advisor; `talk_tracks` is the policy's
-    (`Policy.talk_tracks`; the shipped policy's when not given)."""
-    tracks = shipped_talk_tracks() if talk_tracks is None else talk_tracks
+    (`Policy.talk_tracks`)."""
     # in_memory: no temporary files (creating and deleting a dozen a workbook cost more than the writing), and
     # nothing on disk until close(): a failure leaves no half-written workbook
     wb = Workbook(str(path), {"in_memory": True})
     wb.set_properties({"author": "genjin", "created": datetime.now(UTC)})  # also written as `modified`
     formats = _Formats(wb)
     _worklist_sheet(wb.add_worksheet(f"跟进清单 {as_of:%m-%d}"), formats, rows)
-    _talk_track_sheet(wb.add_worksheet("话术提示"), formats, rows, tracks)
+    _talk_track_sheet(wb.add_worksheet("话术提示"), formats, rows, talk_tracks)
     wb.close()
     return path

@@ -23,8 +23,7 @@ MIN_PER_PROCESS = 100  # below this many workbooks a process's start-up (~1 s of
 Failed = list[dict[str, Any]]  # adapters.failures.failure entries
 
 
-def _write_all(jobs: Sequence[Job], as_of: date, talk_tracks: Mapping[str, str] | None) -> tuple[dict[str, Path],
-                                                                                                  Failed]:
+def _write_all(jobs: Sequence[Job], as_of: date, talk_tracks: Mapping[str, str]) -> tuple[dict[str, Path], Failed]:
     """Each job's workbook; one that fails is left out and said why, and the others are written."""
     written, failed = {}, []
     for advisor_id, rows, path in jobs:
@@ -48,7 +47,7 @@ def worker_count(jobs: int, cpus: int | None = None) -> int:
     return max(1, min(cpus or os.cpu_count() or 1, jobs // MIN_PER_PROCESS))
 
 
-def write_advisor_workbooks(jobs: Sequence[Job], as_of: date, talk_tracks: Mapping[str, str] | None = None,
+def write_advisor_workbooks(jobs: Sequence[Job], as_of: date, talk_tracks: Mapping[str, str],
                             workers: int | None = None, failed: Failed | None = None) -> dict[str, Path]:
     """Each job's workbook; `workers` processes (default: `worker_count`). Returns advisor_id → path, in the
     order of `jobs`, for those written; the advisors whose workbook failed are appended to `failed`.

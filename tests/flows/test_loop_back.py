@@ -14,6 +14,7 @@ import openpyxl
 from adapters.history import History
 from adapters.ingest import load_file
 from adapters.readers import file_time
+from policy.model import load_policy
 from reports.workbook import write_advisor_workbook
 from transforms.night import prepare
 from transforms.plan import advisor_plans, plan_night
@@ -83,7 +84,7 @@ def test_a_filled_in_workbook_becomes_tomorrows_follow_ups(tmp_path: Path, polic
     assert night1["in_plan"].all()
 
     plan = advisor_plans(night1, policy)  # what the flow writes
-    returned = write_advisor_workbook(plan, NIGHT1, tmp_path / "S1.xlsx")
+    returned = write_advisor_workbook(plan, NIGHT1, tmp_path / "S1.xlsx", load_policy().talk_tracks)
     phones = [row[3] for row in openpyxl.load_workbook(returned).active.iter_rows(min_row=2, values_only=True)]
     assert sorted(phones) == ["138 0013 8001", "138 0013 8002", "138 0013 8003"]  # as advisors write them
     _fill_in(returned)

@@ -97,7 +97,7 @@ def test_no_writer_turns_text_into_a_formula_or_loses_it(tmp_path: Path) -> None
     policy = load_policy()
     plan = advisor_plans(plan_worklist(worklist, pl.DataFrame({"advisor_id": ["A1"], "role": ["sales"]}), policy,
                                        AS_OF), policy)  # today's plan, as the flow hands it to the writers
-    book = write_advisor_workbook(plan, AS_OF, tmp_path / "A1.xlsx")
+    book = write_advisor_workbook(plan, AS_OF, tmp_path / "A1.xlsx", policy.talk_tracks)
     cells = _cells(book)
     assert all(c.data_type != "f" for c in cells)
     values = [str(c.value) for c in cells if c.value is not None]

@@ -12,6 +12,7 @@ import polars as pl
 import pytest
 
 from adapters.readers import LOCAL_TIME, file_time, read_sheets
+from policy.model import load_policy
 from reports.workbook import COLUMNS, write_advisor_workbook
 from schemas.header import find_header
 from schemas.vocab import CHANNELS, OUTCOMES
@@ -196,11 +197,9 @@ def test_the_talk_track_sheet_puts_todays_task_types_first(book: openpyxl.Workbo
     assert ws["C5"].data_type == "s"
 
 
-def test_without_talk_tracks_the_shipped_policy_hints_are_used(tmp_path: Path) -> None:
-    from policy.model import load_policy
-
+def test_the_shipped_policy_hints_fill_the_talk_track_sheet(tmp_path: Path) -> None:
     shipped = load_policy().talk_tracks
-    ws = openpyxl.load_workbook(write_advisor_workbook(ROWS, AS_OF, tmp_path / "S1.xlsx"))["话术提示"]
+    ws = openpyxl.load_workbook(write_advisor_workbook(ROWS, AS_OF, tmp_path / "S1.xlsx", shipped))["话术提示"]
     rows = list(ws.iter_rows(min_row=2, values_only=True))
     assert {r[0]: r[2] for r in rows} == {TASK_LABELS[t]: text for t, text in shipped.items()}
     assert len(shipped) == 15  # every task type of SPEC §6

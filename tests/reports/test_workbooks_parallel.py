@@ -12,6 +12,7 @@ from reports.workbooks_parallel import worker_count, write_advisor_workbooks
 from transforms.views import per_customer
 
 AS_OF = date(2026, 11, 23)
+TRACKS = {"followup": "先问候，再确认需求，约定下次联系。"}
 
 
 def _worklist(advisors: int) -> pl.DataFrame:
@@ -39,8 +40,8 @@ def test_processes_write_what_one_process_writes(tmp_path):
         folder.mkdir()
         return [(a, g, folder / f"{a}.xlsx") for (a,), g in rows.group_by("advisor_id", maintain_order=True)]
 
-    one = write_advisor_workbooks(jobs(tmp_path / "one"), AS_OF, workers=1)
-    two = write_advisor_workbooks(jobs(tmp_path / "two"), AS_OF, workers=2)
+    one = write_advisor_workbooks(jobs(tmp_path / "one"), AS_OF, TRACKS, workers=1)
+    two = write_advisor_workbooks(jobs(tmp_path / "two"), AS_OF, TRACKS, workers=2)
     assert list(two) == list(one) == [f"A{a:02}" for a in range(5)]
     for advisor_id, path in two.items():
         assert path == tmp_path / "two" / f"{advisor_id}.xlsx"

@@ -12,6 +12,7 @@ import openpyxl
 from adapters.history import History
 from adapters.ingest import load_file
 from genjin.check import check
+from policy.model import load_policy
 from reports.workbook import write_advisor_workbook
 from tests.flows.test_loop_back import ROSTER, _saved_at, _xlsx
 from transforms.views import per_customer
@@ -37,7 +38,7 @@ def _returned(tmp_path: Path, policy) -> Path:
     for order, path in enumerate([_xlsx(tmp_path / "roster.xlsx", ROSTER), _xlsx(tmp_path / "leads.xlsx", LEADS)]):
         history.record(load_file(path), NIGHT, order)
     worklist = build_worklist(history.inputs(NIGHT), policy, NIGHT)
-    path = write_advisor_workbook(per_customer(worklist), NIGHT, tmp_path / "S1.xlsx")
+    path = write_advisor_workbook(per_customer(worklist), NIGHT, tmp_path / "S1.xlsx", load_policy().talk_tracks)
     wb = openpyxl.load_workbook(path)
     ws = wb.worksheets[0]
     header = [c.value for c in ws[1]]
