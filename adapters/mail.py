@@ -1,9 +1,11 @@
 """Mail delivery (SPEC §9): a small `Transport` interface — SMTP for real, a folder of `.eml` files for the
 outbox — and the sent ledger that keeps a re-run from sending the same message twice.
 
-SMTP settings come from the environment only (`GENJIN_SMTP_*`, `GENJIN_MAIL_FROM`). The password is never
-logged, never part of a repr and never part of an error message: every failure becomes a `SendError`
-whose text is safe to log and to write into run.json.
+The mail settings travel as a typed value, `MailSettings` (genjin.toml's `[mail]` or `GENJIN_*`, read by
+genjin/settings.py), without the password: a flow parameter is stored by the Prefect server. The password is
+read from the environment (`GENJIN_SMTP_PASSWORD`) only when an SMTP transport is made, and is never logged,
+never part of a repr and never part of an error message: every failure becomes a `SendError` whose text is
+safe to log and to write into run.json.
 """
 
 from __future__ import annotations
@@ -83,6 +85,72 @@ class Transport(Protocol):
 
 # --- settings ---------------------------------------------------------------------------------------------
 
+PASSWORD_ENV = "GENJIN_SMTP_PASSWORD"
+ENV_NAMES = {"host": "GENJIN_SMTP_HOST", "port": "GENJIN_SMTP_PORT", "security": "GENJIN_SMTP_SECURITY",
+             "user": "GENJIN_SMTP_USER", "sender": "GENJIN_MAIL_FROM", "ops_email": "GENJIN_OPS_EMAIL",
+             "ops_email_always": "GENJIN_OPS_EMAIL_ALWAYS"}
+TRUE = ("1", "true", "yes", "y", "是")
+
+
+@dataclass(frozen=True)
+class MailSettings:
+    """Where the night's mail goes, as the settings give it — no password (see the module's docstring).
+    Checked when a transport is made (`smtp_settings`): a value that cannot be used fails each message
+    with why, it does not stop the night."""
+
+    host: str | None = None
+    port: int | None = None
+    security: str | None = None  # none | starttls | ssl
+    user: str | None = None
+    sender: str | None = None  # the From header, e.g. "某某4S店 <crm@dealer.cn>"
+    ops_email: str | None = None  # the ops email's address (reports/ops_email.py)
+    ops_email_always: bool = False  # the ops email also on a clean night
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> MailSettings:
+        """The `GENJIN_*` names (`ENV_NAMES`), as scripts and tests write them; a port that is not a number
+        is kept out and reported by `smtp_settings`' check of the same names."""
+        values: dict[str, Any] = {f: (env.get(name) or "").strip() or None for f, name in ENV_NAMES.items()}
+        port = values["port"]
+        values["port"] = int(port) if port and port.isdigit() else None
+        values["ops_email_always"] = (values["ops_email_always"] or "").lower() in TRUE
+        return cls(**values)
+
+    def env(self) -> dict[str, str]:
+        """The settings under their `GENJIN_*` names (no password)."""
+        values = {name: getattr(self, f) for f, name in ENV_NAMES.items() if f != "ops_email_always"}
+        env = {name: str(v) for name, v in values.items() if v is not None}
+        if self.ops_email_always:
+            env[ENV_NAMES["ops_email_always"]] = "true"
+        return env
+
+    @property
+    def outbox_sender(self) -> str:
+        """The From header of messages that are only written to the outbox."""
+        return (self.sender or "").strip() or DEFAULT_SENDER
+
+
+def password_from(env: Mapping[str, str]) -> str | None:
+    """The SMTP password, from the environment only (never from a file, never a parameter)."""
+    return env.get(PASSWORD_ENV) or None  # not stripped: a password may end in a space
+
+
+def smtp_settings(settings: MailSettings, password: str | None) -> SmtpSettings:
+    """The SMTP connection `settings` and `password` describe; `MailConfigError` says what is missing or
+    wrong, under the setting's `GENJIN_*` name."""
+    return SmtpSettings.from_env(settings.env() | ({PASSWORD_ENV: password} if password else {}))
+
+
+def smtp_transport(settings: MailSettings, password: str | None) -> tuple[Transport, str]:
+    """The SMTP transport and sender for `settings`; settings that cannot be used give a transport that
+    records every message as failed, with why (the run goes on)."""
+    try:
+        smtp = smtp_settings(settings, password)
+    except MailConfigError as err:
+        return Unavailable(f"邮件设置有误 / mail settings: {err}"), settings.outbox_sender
+    return SmtpTransport(smtp), smtp.sender
+
+
 
 @dataclass(frozen=True)
 class SmtpSettings:
@@ -123,7 +191,7 @@ class SmtpSettings:
         else:
             raise MailConfigError(f"GENJIN_SMTP_PORT 应为端口号 / must be a port number, got {port_text!r}")
         user = get("GENJIN_SMTP_USER") or None
-        password = env.get("GENJIN_SMTP_PASSWORD") or None  # not stripped: a password may end in a space
+        password = password_from(env)
         if user and not password:
             raise MailConfigError("GENJIN_SMTP_USER 已设置但 GENJIN_SMTP_PASSWORD 未设置 / "
                                   "GENJIN_SMTP_USER is set but GENJIN_SMTP_PASSWORD is not")
@@ -141,21 +209,6 @@ class SmtpSettings:
             raise MailConfigError(f"GENJIN_MAIL_FROM 不是邮箱地址 / is not an email address: {sender!r}")
         return cls(host=host, port=port, security=security, sender=sender, user=user,  # type: ignore[arg-type]
                    password=password)
-
-
-def transport_from_env(env: Mapping[str, str]) -> tuple[Transport, str]:
-    """The SMTP transport and sender the environment describes; settings that cannot be used give a transport
-    that records every message as failed, with why (the run goes on)."""
-    try:
-        settings = SmtpSettings.from_env(env)
-    except MailConfigError as err:
-        return Unavailable(f"邮件设置有误 / mail settings: {err}"), mail_from(env)
-    return SmtpTransport(settings), settings.sender
-
-
-def mail_from(env: Mapping[str, str]) -> str:
-    """The From header of messages that are only written to the outbox."""
-    return (env.get("GENJIN_MAIL_FROM") or "").strip() or DEFAULT_SENDER
 
 
 # --- transports -------------------------------------------------------------------------------------------

@@ -88,9 +88,10 @@ def worker(code: Path, work: Path, repeat: int) -> None:
     import polars as pl
 
     from adapters.history import History
+    from adapters.mail import MailSettings
+    from flows.night_mail import deliver
     from policy.model import load_policy
     from reports import html_report
-    from reports.email_message import deliver
 
     assert Path(html_report.__file__).is_relative_to(code), html_report.__file__
     policy = load_policy()
@@ -106,7 +107,8 @@ def worker(code: Path, work: Path, repeat: int) -> None:
         counts = []
         times = []
         for step in (lambda: html_report.write_kpi_outputs(inputs, worklist, policy, AS_OF, run_dir, files, []),
-                     lambda: deliver(worklist, advisors, workbooks, run_dir, AS_OF, None, False, {})):
+                     lambda: deliver(worklist, advisors, workbooks, run_dir, AS_OF, None, False, MailSettings(),
+                                     policy)):
             start = time.perf_counter()
             if profiler is None:
                 step()

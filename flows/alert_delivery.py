@@ -6,6 +6,7 @@ Without `send` the emails are only written to `outbox` and nothing is posted."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from datetime import date
 from pathlib import Path
@@ -16,7 +17,8 @@ import polars as pl
 from adapters import mail
 from adapters.robots import LEDGER_NAME, Robot, RobotConfig, post_all, robots_from
 from reports.alert_messages import alert_email, alert_message, summary_message
-from reports.email_message import Recipient, latest_roster
+from reports.recipients import Recipient
+from transforms.frames import latest_rows
 
 
 def alert_ledger(history: Path) -> mail.SentLedger:
@@ -24,25 +26,19 @@ def alert_ledger(history: Path) -> mail.SentLedger:
 
 
 def _people(advisors: pl.DataFrame) -> tuple[dict[str, str], dict[str, str], dict[str, str]]:
-    roster = latest_roster(advisors)
+    roster = latest_rows(advisors, "advisor_id")
     names = dict(zip(roster["advisor_id"], roster["name"], strict=True))
     mobiles = {a: m for a, m in zip(roster["advisor_id"], roster["mobile"], strict=True) if m}
     emails = {a: e.strip() for a, e in zip(roster["advisor_id"], roster["email"], strict=True) if mail.is_address(e)}
     return names, mobiles, emails
 
 
-def _transport(env: Mapping[str, str]) -> tuple[mail.Transport, str]:
-    try:
-        settings = mail.SmtpSettings.from_env(env)
-    except mail.MailConfigError as err:
-        return mail.Unavailable(f"邮件设置有误 / mail settings: {err}"), mail.mail_from(env)
-    return mail.SmtpTransport(settings), settings.sender
-
-
 def deliver_alerts(alerts: pl.DataFrame, advisors: pl.DataFrame, full_phone: bool, quiet: bool,
-                   robots: Mapping[str, RobotConfig], env: Mapping[str, str], send: bool, history: Path,
-                   outbox: Path, *, robot_clients: Mapping[str, Robot] | None = None) -> dict[str, Any]:
-    """`alerts`: rows of `transforms.alerts.advisor_alerts` and `manager_alerts`. Returns what happened:
+                   robots: Mapping[str, RobotConfig], mail_settings: mail.MailSettings, send: bool, history: Path,
+                   outbox: Path, *, env: Mapping[str, str] = os.environ,
+                   robot_clients: Mapping[str, Robot] | None = None) -> dict[str, Any]:
+    """`alerts`: rows of `transforms.alerts.advisor_alerts` and `manager_alerts`; `env`: where the secrets are
+    (the robots' webhook variables, the SMTP password). Returns what happened:
     `{alerts, held (quiet hours), posts: {sent, already_sent, failed, no_robot}, emails: {…}, missing}`."""
     names, mobiles, emails = _people(advisors)
     rows = alerts.to_dicts()
@@ -50,7 +46,8 @@ def deliver_alerts(alerts: pl.DataFrame, advisors: pl.DataFrame, full_phone: boo
     if quiet:
         result["held"] = len(rows)
         return result
-    transport, sender = _transport(env) if send else (None, mail.mail_from(env))
+    transport, sender = (mail.smtp_transport(mail_settings, mail.password_from(env)) if send
+                         else (None, mail_settings.outbox_sender))
     items = [
         alert_email(row, Recipient(row["recipient_id"], names.get(row["recipient_id"], row["recipient_id"]),
                                    emails[row["recipient_id"]]), names, full_phone, sender)

@@ -7,7 +7,6 @@ to `OUT/intraday/<date>/outbox/`. The caller holds the run lock (flows/scheduled
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
@@ -19,6 +18,7 @@ from prefect import flow
 from adapters import pickup
 from adapters.folders import Folders
 from adapters.history import History
+from adapters.mail import MailSettings
 from adapters.robots import RobotConfig
 from flows.alert_delivery import deliver_alerts
 from flows.steps import io_step, step
@@ -48,9 +48,10 @@ def alerts_now(history: History, policy: Policy, now: datetime) -> tuple[pl.Data
 
 @io_step
 def send_alerts(alerts: pl.DataFrame, roster: pl.DataFrame, policy: Policy, now: datetime,
-                robots: Mapping[str, RobotConfig], send: bool, history: Path, outbox: Path) -> dict[str, Any]:
+                robots: Mapping[str, RobotConfig], mail_settings: MailSettings, send: bool, history: Path,
+                outbox: Path) -> dict[str, Any]:
     return deliver_alerts(alerts, roster, policy.alerts.phone == "full", is_quiet(now.time(), policy), robots,
-                          os.environ, send, history, outbox)
+                          mail_settings, send, history, outbox)
 
 
 @step
@@ -63,14 +64,16 @@ def write_record(record: dict[str, Any], folder: Path, now: datetime) -> Path:
 
 @flow(name="genjin-intraday", log_prints=False, validate_parameters=False)
 def intraday(folders: Folders, now: datetime, policy_file: Path | None = None, settle_seconds: float = 60.0,
-             send: bool = False, robots: Mapping[str, RobotConfig] | None = None) -> dict[str, Any]:
-    """One pick-up at `now` (local time, naive)."""
+             send: bool = False, robots: Mapping[str, RobotConfig] | None = None,
+             mail_settings: MailSettings | None = None) -> dict[str, Any]:
+    """One pick-up at `now` (local time, naive); `mail_settings`: where the alert emails go (none: outbox only)."""
     policy = load_policy(policy_file)
     history = History(folders.history)
     folder = folders.out / "intraday" / now.date().isoformat()
     files = pick_up_files(folders, history, now, settle_seconds)
     alerts, roster = alerts_now(history, policy, now)
-    sent = send_alerts(alerts, roster, policy, now, robots or {}, send, folders.history, folder / "outbox")
+    sent = send_alerts(alerts, roster, policy, now, robots or {}, mail_settings or MailSettings(), send,
+                       folders.history, folder / "outbox")
     record = {"at": now.strftime("%Y-%m-%d %H:%M"), "night": pickup.night_of(now).isoformat(), "files": files,
               "alerts": alerts.select("kind", "lead_id", "store", "recipient_id", "call_by").to_dicts(),
               "delivery": sent}

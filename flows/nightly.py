@@ -55,11 +55,12 @@ def crash_point(name: str) -> None:
 @flow(name="genjin-nightly", log_prints=False, validate_parameters=False)
 def nightly(folders: Folders, as_of: date, policy_file: Path | None = None,
             settle_seconds: float = 5.0, send: bool = False,
-            robots: Mapping[str, RobotConfig] | None = None) -> RunResult:
+            robots: Mapping[str, RobotConfig] | None = None,
+            mail_settings: mail.MailSettings | None = None) -> RunResult:
     """One night. Safe to run again for the same as-of, and after a run killed at any point: the night's files
     are the drop folder's plus those already moved for this night, the ledger keeps rows from being recorded
     twice, and the outputs are built aside and swapped in whole (adapters/publish.py). The caller holds the
-    run lock (adapters/lock.py; `genjin run` does)."""
+    run lock (adapters/lock.py; `genjin run` does). `mail_settings`: where the emails go (none: outbox only)."""
     clock = Progress()  # each stage's duration (run.json) and counts (one `genjin` log record per stage)
     policy = load_policy(policy_file)
     history = History(folders.history)
@@ -104,14 +105,14 @@ def nightly(folders: Folders, as_of: date, policy_file: Path | None = None,
         reviews = steps.write_reviews(review, advisors, run_dir, as_of)
         morning = steps.manager_morning(worklist, night, advisors, review, reviews, refused, policy, run_dir, as_of)
         crash_point("after_report")
-        emails = steps.write_outbox(worklist, advisors, workbooks, run_dir, as_of,
-                                    ledger_path=mail.ledger_path(folders.history), send=send,
-                                    policy=policy, morning=morning)
+        mail_settings = mail_settings or mail.MailSettings()
+        emails = steps.write_outbox(worklist, advisors, workbooks, run_dir, as_of, mail.ledger_path(folders.history),
+                                    send, mail_settings, policy, morning)
         crash_point("after_outbox")
         held = [h.entry() for h in found.held]
         warnings = steps.warnings_of(worklist, advisors)
         emails["ops"] = steps.write_ops_email(files, held, warnings + failures, rejects, run_dir, as_of,
-                                              ledger_path=mail.ledger_path(folders.history), send=send)
+                                              mail.ledger_path(folders.history), send, mail_settings)
         groups = None
         if send and robots:  # each store group's morning summary (issue #18)
             groups = steps.post_group_summaries(worklist, advisors, as_of, robots, folders.history)

@@ -1,10 +1,12 @@
 """The flow `genjin serve` deploys: one night of `nightly`, with string parameters and `as_of` from the schedule.
 
-Its parameters are plain strings (drop, out, archive, quarantine, history, policy, time zone) so they survive the
-trip through the Prefect server; archive, quarantine and history left out sit beside the drop folder. `as_of` is
-the flow run's *scheduled* start time as a date in `timezone` (Asia/Shanghai by default), so a run that starts
-late, or is retried after midnight, still processes the night it was scheduled for; a string `as_of` (YYYY-MM-DD)
-overrides it for a backfill. The stage records of flows.progress go to the run's logs.
+Its parameters are plain strings (drop, out, archive, quarantine, history, policy, time zone) and plain dicts
+(robots, mail: `adapters.mail.MailSettings` without the password, which the run reads from its environment)
+so they survive the trip through the Prefect server; archive, quarantine and history left out sit beside the
+drop folder. `as_of` is the flow run's *scheduled* start time as a date in `timezone` (Asia/Shanghai by
+default), so a run that starts late, or is retried after midnight, still processes the night it was scheduled
+for; a string `as_of` (YYYY-MM-DD) overrides it for a backfill.
+The stage records of flows.progress go to the run's logs.
 
 `intraday_scheduled` is the second deployment (issue #18): every `intraday_minutes` within the opening hours it
 takes the day's lead and follow-up files and sends the alerts they call for (flows/intraday.py).
@@ -22,6 +24,7 @@ from prefect.runtime import flow_run
 
 from adapters.folders import Folders
 from adapters.lock import Busy, run_lock
+from adapters.mail import MailSettings
 from adapters.robots import RobotConfig
 from flows.intraday import intraday
 from flows.nightly import nightly_on
@@ -71,7 +74,7 @@ def intraday_scheduled(drop: str, out: str, policy: str | None = None, timezone:
                        settle_seconds: float = 60.0, send: bool = False, hours: str = "08:30-21:00",
                        robots: dict[str, dict[str, Any]] | None = None, at: str | None = None,
                        archive: str | None = None, quarantine: str | None = None,
-                       history: str | None = None) -> dict[str, Any]:
+                       history: str | None = None, mail: dict[str, Any] | None = None) -> dict[str, Any]:
     """One intraday pick-up at the run's scheduled time in `timezone` (or `at`, `YYYY-MM-DDTHH:MM` local);
     outside the opening `hours`, or while the night (or a run by hand) holds the lock, it does nothing — the
     next run takes the files."""
@@ -83,7 +86,8 @@ def intraday_scheduled(drop: str, out: str, policy: str | None = None, timezone:
     try:
         with run_lock(folders.history, wait_seconds=0), to_run_logs():
             return intraday(folders=folders, now=now, policy_file=Path(policy) if policy else None,
-                            settle_seconds=settle_seconds, send=send, robots=_robots(robots))
+                            settle_seconds=settle_seconds, send=send, robots=_robots(robots),
+                            mail_settings=MailSettings(**(mail or {})))
     except Busy:
         return {"at": now.isoformat(timespec="minutes"), "skipped": "busy"}
 
@@ -93,10 +97,12 @@ def nightly_scheduled(drop: str, out: str, policy: str | None = None, timezone: 
                       settle_seconds: float = 5.0, send: bool = False, as_of: str | None = None,
                       archive: str | None = None, quarantine: str | None = None,
                       history: str | None = None, dask_address: str | None = None,
-                      robots: dict[str, dict[str, Any]] | None = None) -> dict[str, Any]:
+                      robots: dict[str, dict[str, Any]] | None = None,
+                      mail: dict[str, Any] | None = None) -> dict[str, Any]:
     night = date.fromisoformat(as_of) if as_of else scheduled_date(flow_run.scheduled_start_time, timezone)
     folders = _folders(drop, out, archive, quarantine, history)
     with run_lock(folders.history, wait_seconds=LOCK_WAIT_SECONDS), to_run_logs():  # never beside a `genjin run`
         result = nightly_on(dask_address)(folders=folders, as_of=night, policy_file=Path(policy) if policy else None,
-                                          settle_seconds=settle_seconds, send=send, robots=_robots(robots))
+                                          settle_seconds=settle_seconds, send=send, robots=_robots(robots),
+                            mail_settings=MailSettings(**(mail or {})))
     return {"as_of": night.isoformat(), "run_dir": str(result.run_dir), "tasks": result.summary.get("tasks")}

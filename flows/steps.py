@@ -17,14 +17,14 @@ from adapters import archive, dropfolder, duplicates, failures, pickup
 from adapters.folders import Folders
 from adapters.history import NIGHT, History
 from adapters.ingest import SOURCE, FileLoad, load_new_file, quarantine
+from adapters.mail import MailSettings
 from adapters.robots import RobotConfig
+from flows import night_mail
 from flows.alert_delivery import post_summaries
 from policy.model import Policy
 from reports.digest import Morning
-from reports.email_message import deliver
 from reports.html_report import write_kpi_outputs
 from reports.kpi_json import read_earlier_kpis
-from reports.ops_email import deliver_ops
 from reports.rejects import refused_decision_sheet, write_rejects
 from reports.review import write_review_workbook
 from reports.run_summary import file_entry, summary, write_run_json
@@ -258,14 +258,13 @@ def manager_morning(worklist: pl.DataFrame, night: Night, advisors: pl.DataFrame
 
 @step
 def write_outbox(worklist: pl.DataFrame, advisors: pl.DataFrame, workbooks: dict[str, Path], run_dir: Path,
-                 as_of: date, ledger_path: Path | None = None, send: bool = False,
-                 policy: Policy | None = None, morning: Morning | None = None) -> dict[str, Any]:
+                 as_of: date, ledger_path: Path | None, send: bool, mail_settings: MailSettings, policy: Policy,
+                 morning: Morning | None = None) -> dict[str, Any]:
     """Each advisor's worklist email and each manager's digest, written to outbox/ as .eml; with `send`,
-    also sent over SMTP (settings from GENJIN_SMTP_* in the environment) unless the sent ledger at
-    `ledger_path` (`adapters.mail.ledger_path(folders.history)`) says it went out already.
-    Returns run.json's `emails` block."""
-    return deliver(worklist, advisors, workbooks, run_dir, as_of, ledger_path, send, os.environ, policy=policy,
-                   morning=morning)
+    also sent over SMTP (`mail_settings`) unless the sent ledger at `ledger_path`
+    (`adapters.mail.ledger_path(folders.history)`) says it went out already. Returns run.json's `emails` block."""
+    return night_mail.deliver(worklist, advisors, workbooks, run_dir, as_of, ledger_path, send, mail_settings,
+                              policy, morning=morning)
 
 
 @step
@@ -288,10 +287,10 @@ def warnings_of(worklist: pl.DataFrame, advisors: pl.DataFrame) -> list[dict[str
 
 @step
 def write_ops_email(files: list[dict[str, Any]], held: list[dict[str, Any]], warnings: list[dict[str, Any]],
-                    rejects: list[Path], run_dir: Path, as_of: date, ledger_path: Path | None = None,
-                    send: bool = False) -> dict[str, Any]:
-    """outbox/ops.eml for the `ops_email` address (GENJIN_OPS_EMAIL), sent with `send`; none on a clean night."""
-    return deliver_ops(files, held, warnings, rejects, run_dir, as_of, ledger_path, send, os.environ)
+                    rejects: list[Path], run_dir: Path, as_of: date, ledger_path: Path | None, send: bool,
+                    mail_settings: MailSettings) -> dict[str, Any]:
+    """outbox/ops.eml for the `ops_email` address, sent with `send`; none on a clean night."""
+    return night_mail.deliver_ops(files, held, warnings, rejects, run_dir, as_of, ledger_path, send, mail_settings)
 
 
 @step

@@ -13,6 +13,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from adapters.folders import Folders
+from adapters.mail import MailConfigError, MailSettings, password_from, smtp_settings
 from adapters.robots import RobotConfig
 from flows import progress
 from genjin import prefect_env
@@ -140,14 +141,15 @@ BUSY = 3  # exit code: another run holds the lock
 
 def _run(folders: Folders, as_of: date, policy: Path | None, settle_seconds: float,
          send: bool = False, wait_seconds: float = 0.0, dask_address: str | None = None,
-         robots: Mapping[str, RobotConfig] | None = None) -> int:
-    """One night over `folders`; mail settings from the environment (`main` puts genjin.toml's there)."""
-    from adapters.mail import MailConfigError, SmtpSettings
+         robots: Mapping[str, RobotConfig] | None = None, mail_settings: MailSettings | None = None) -> int:
+    """One night over `folders`; with `send`, the emails go where `mail_settings` say (the password: the
+    environment's GENJIN_SMTP_PASSWORD)."""
     from policy.model import PolicyError, load_policy
 
+    mail_settings = mail_settings or MailSettings()
     if send:
         try:
-            SmtpSettings.from_env(os.environ)
+            smtp_settings(mail_settings, password_from(os.environ))
         except MailConfigError as err:
             print(f"邮件设置有误 / mail settings: {err}", file=sys.stderr)
             return 2
@@ -175,7 +177,7 @@ def _run(folders: Folders, as_of: date, policy: Path | None, settle_seconds: flo
             prefect_env.start_temporary_server()
             with progress.on_terminal():  # a line per stage as it ends
                 result = night(folders=folders, as_of=as_of, policy_file=policy, settle_seconds=settle_seconds,
-                               send=send, robots=robots)
+                               send=send, robots=robots, mail_settings=mail_settings)
     except Busy as err:
         print(err, file=sys.stderr)
         return BUSY
@@ -225,7 +227,6 @@ def main(argv: list[str] | None = None) -> int:
         except SettingsError as err:
             print(err, file=sys.stderr)
             return 2
-        os.environ.update(settings.mail_env())  # genjin.toml's [mail] reaches the flow's outbox step
         if args.command == "settings":
             return _show_settings(settings)
         if args.command == "simulate":
@@ -236,7 +237,8 @@ def main(argv: list[str] | None = None) -> int:
             return serve.serve(args, settings)
         prefect_env.configure(Path.home() / ".genjin" / "prefect")
         return _run(settings.folders(), args.as_of or today(settings.zone), settings.policy,
-                    settings.settle_seconds, args.send, args.wait_seconds, settings.dask_address, settings.robots)
+                    settings.settle_seconds, args.send, args.wait_seconds, settings.dask_address, settings.robots,
+                    settings.mail_settings())
     if args.command == "check":
         from genjin.check import check
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -113,6 +114,7 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
         "send": args.send,
         "dask_address": settings.dask_address,
         "robots": robots,
+        "mail": asdict(settings.mail_settings()),  # no password: the runs read it from their environment
     }
     from prefect import serve as serve_all
     from prefect.types.entrypoint import EntrypointType
@@ -125,7 +127,7 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
     if settings.intraday_hours != "off":
         cron = intraday_cron(settings.intraday_minutes, settings.intraday_hours)
         day = {k: parameters[k] for k in ("drop", "out", "archive", "quarantine", "history", "policy", "timezone",
-                                          "settle_seconds", "send", "robots")}
+                                          "settle_seconds", "send", "robots", "mail")}
         deployments.append(intraday_scheduled.to_deployment(
             name=INTRADAY_NAME, schedules=[Cron(cron, timezone=settings.timezone)],
             parameters=day | {"hours": settings.intraday_hours}, entrypoint_type=EntrypointType.MODULE_PATH))

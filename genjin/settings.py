@@ -22,12 +22,12 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr, ValidationError, field_validator
 
 from adapters.folders import Folders
+from adapters.mail import PASSWORD_ENV, MailSettings
 from adapters.robots import RobotConfig
 from policy.model import opening_hours
 
 CONFIG_NAME = "genjin.toml"
 CONFIG_ENV = "GENJIN_CONFIG"
-PASSWORD_ENV = "GENJIN_SMTP_PASSWORD"
 
 
 class SettingsError(ValueError):
@@ -173,18 +173,12 @@ class Settings(BaseModel):
     def folders(self) -> Folders:
         return Folders(self.drop, self.archive, self.quarantine, self.history, self.out)
 
-    def mail_env(self) -> dict[str, str]:
-        """The mail settings under their environment names, for `adapters.mail.SmtpSettings.from_env` and for
-        the flow's outbox step, which read `GENJIN_SMTP_*` / `GENJIN_MAIL_FROM` / `GENJIN_OPS_EMAIL*`. Holds the
-        password."""
-        values = {f: getattr(self, f) for f in ("smtp_host", "smtp_port", "smtp_security", "smtp_user", "mail_from",
-                                                "ops_email")}
-        env = {BY_FIELD[f].env: str(v) for f, v in values.items() if v is not None}
-        if self.ops_email_always:
-            env[BY_FIELD["ops_email_always"].env] = "true"
-        if self.smtp_password is not None:
-            env[PASSWORD_ENV] = self.smtp_password.get_secret_value()
-        return env
+    def mail_settings(self) -> MailSettings:
+        """Where the night's mail goes, for the flows: without the password (read from the environment when the
+        SMTP transport is made, adapters/mail.py)."""
+        return MailSettings(host=self.smtp_host, port=self.smtp_port, security=self.smtp_security,
+                            user=self.smtp_user, sender=self.mail_from, ops_email=self.ops_email,
+                            ops_email_always=self.ops_email_always)
 
     def rows(self) -> list[tuple[str, str, str]]:
         """(setting, value, source) for `genjin settings`; the password shows as *** when set."""

@@ -14,7 +14,7 @@ import polars as pl
 from adapters import mail
 from adapters.robots import GroupMessage, national_mobile
 from reports.digest import mask_phone
-from reports.email_message import Recipient, new_message
+from reports.recipients import Recipient, new_message
 from reports.templating import render
 
 KIND_TITLES = {"advisor": "新线索，请尽快联系", "manager": "首次联系超时"}

@@ -19,12 +19,12 @@ import polars as pl
 from adapters import mail
 from adapters.archive import safe_name
 from adapters.failures import is_contained
-from reports.email_message import Recipient, by_advisor, new_message
 from reports.kpi_json import store_report_path
 from reports.phones import mask_phone
+from reports.recipients import XLSX, Recipient, by_advisor, new_message
 from reports.templating import render
 from schemas.vocab import DECISION_LABELS
-from transforms.routing import active_managers, teams
+from transforms.routing import manager_teams
 from transforms.views import bare_reason, per_customer, task_label
 
 OVERDUE_PER_ADVISOR = 5  # the most overdue customers of each advisor shown in the digest
@@ -44,14 +44,9 @@ class Manager:
 
 def managers(roster: pl.DataFrame) -> list[Manager]:
     """Each active manager with their team (transforms/routing.py: the rule that also routes orphaned work)."""
-    heads = active_managers(roster.lazy()).collect()
-    team: dict[str, list[str]] = {m: [] for m in heads["advisor_id"]}
-    for head, advisor in teams(roster.lazy()).collect().iter_rows():
-        team[head].append(advisor)
     return [
-        Manager(r["advisor_id"], r["name"] or r["advisor_id"], r["store"], r["email"],
-                tuple(team[r["advisor_id"]]))
-        for r in heads.iter_rows(named=True)
+        Manager(r["advisor_id"], r["name"] or r["advisor_id"], r["store"], r["email"], tuple(r["team"]))
+        for r in manager_teams(roster.lazy()).collect().iter_rows(named=True)
     ]
 
 
@@ -214,9 +209,6 @@ def digest_subject(context: dict[str, Any]) -> str:
     if decide := context.get("review", {}).get("total"):
         text += f" · {decide} 位客户待您决定"
     return text + (f" · {totals['orphaned']} 位转交客户" if totals["orphaned"] else "")
-
-
-XLSX = ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
 
 def digest_message(to: Recipient, context: dict[str, Any], report: Path | None, as_of: date,

@@ -1,6 +1,6 @@
 """The ops email (issue #13): one short message per night to the `ops_email` address — files loaded, held,
 duplicate and quarantined (with why), rows rejected per file with the rejects workbooks attached, and the
-night's warnings. Nothing is sent when the night is clean, unless `ops_email_always` asks for it."""
+night's warnings. flows/night_mail.py sends none on a clean night, unless `ops_email_always` asks for it."""
 
 from __future__ import annotations
 
@@ -13,14 +13,11 @@ from pathlib import Path
 from typing import Any
 
 from adapters import mail
-from reports.email_message import XLSX, Recipient, new_message
+from reports.recipients import XLSX, Recipient, new_message
 from reports.templating import render
 from schemas.columns import KIND_BY_NAME
 
-OPS_EMAIL = "GENJIN_OPS_EMAIL"
-OPS_EMAIL_ALWAYS = "GENJIN_OPS_EMAIL_ALWAYS"
 STATUS_ZH = {"loaded": "已载入", "duplicate": "重复，未载入", "quarantined": "已隔离"}
-TRUE = ("1", "true", "yes", "y", "是")
 
 
 def is_clean(files: Sequence[Mapping[str, Any]], held: Sequence[Mapping[str, Any]],
@@ -57,30 +54,12 @@ def ops_message(files: Sequence[Mapping[str, Any]], held: Sequence[Mapping[str, 
     return msg
 
 
-def deliver_ops(files: Sequence[Mapping[str, Any]], held: Sequence[Mapping[str, Any]],
-                warnings: Sequence[Mapping[str, Any]], rejects: Sequence[Path], run_dir: Path, as_of: date,
-                ledger_path: Path | None, send: bool, env: Mapping[str, str], *,
-                transport: mail.Transport | None = None) -> dict[str, Any]:
-    """The ops email to `outbox/ops.eml`, and with `send` over SMTP (once per night: the sent ledger).
-    Returns run.json's `emails.ops`: {to, written, sent, failed} or {to, skipped: why}."""
-    address = (env.get(OPS_EMAIL) or "").strip()
-    if not address:
-        return {"to": None, "skipped": "no ops_email setting"}
-    if not mail.is_address(address):
-        return {"to": address, "skipped": "ops_email is not an email address"}
-    always = (env.get(OPS_EMAIL_ALWAYS) or "").strip().lower() in TRUE
-    if is_clean(files, held, warnings) and not always:
-        return {"to": address, "skipped": "clean night"}
-    if send and transport is None:
-        transport, sender = mail.transport_from_env(env)
-    else:
-        sender = mail.mail_from(env)
-    # the night's state is in the key: a re-run that finds the same is not mailed again, one that finds more is
+def ops_mail(files: Sequence[Mapping[str, Any]], held: Sequence[Mapping[str, Any]],
+             warnings: Sequence[Mapping[str, Any]], rejects: Sequence[Path], address: str, as_of: date,
+             sender: str) -> mail.Outgoing:
+    """The night's ops email to `address`, as `outbox/ops.eml`. The night's state is in its ledger key: a
+    re-run that finds the same is not mailed again, one that finds more is."""
     state = json.dumps([files, held, warnings], ensure_ascii=False, sort_keys=True, default=str)
     to = Recipient(f"ops-{hashlib.sha256(state.encode()).hexdigest()[:12]}", "genjin 运维 / ops", address)
-    item = mail.Outgoing("ops", to.advisor_id, address, as_of,
+    return mail.Outgoing("ops", to.advisor_id, address, as_of,
                          ops_message(files, held, warnings, rejects, to, as_of, sender), "ops.eml")
-    result = mail.dispatch([item], mail.OutboxFolder(run_dir / "outbox"), transport if send else None,
-                           mail.SentLedger(ledger_path) if send and ledger_path else None)
-    return {"to": address, "written": result.written, "sent": result.sent, "already_sent": result.already_sent,
-            "failed": result.failed}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
+from typing import TypeVar
 
 import polars as pl
 
@@ -41,18 +42,23 @@ def known_on(inputs: Inputs, as_of: date) -> Inputs:
     )
 
 
+Rows = TypeVar("Rows", pl.DataFrame, pl.LazyFrame)
+
+
+def latest_rows(frame: Rows, key: str) -> Rows:
+    """One row per `key`: the latest (the history keeps every night's rows, oldest first), in the frame's order."""
+    return frame.unique(subset=[key], keep="last", maintain_order=True)
+
+
 def latest_per_key(inputs: Inputs) -> Inputs:
     """A later row for the same key updates the earlier one (SPEC §3); identical follow-ups count once."""
-    def last(frame: pl.LazyFrame, key: str) -> pl.LazyFrame:
-        return frame.unique(subset=[key], keep="last", maintain_order=True)
-
     content = ["lead_id", "phone", "advisor_id", "contacted_at", "outcome", "summary", "next_followup_at"]
     return replace(
         inputs,
-        leads=last(inputs.leads, KEYS["leads"]),
-        sales=last(inputs.sales, KEYS["sales"]),
-        service=last(inputs.service, KEYS["service"]),
-        advisors=last(inputs.advisors, KEYS["advisors"]),
+        leads=latest_rows(inputs.leads, KEYS["leads"]),
+        sales=latest_rows(inputs.sales, KEYS["sales"]),
+        service=latest_rows(inputs.service, KEYS["service"]),
+        advisors=latest_rows(inputs.advisors, KEYS["advisors"]),
         followups=inputs.followups.unique(subset=content, keep="first", maintain_order=True),
     )
 

@@ -63,3 +63,13 @@ def teams(advisors: pl.LazyFrame) -> pl.LazyFrame:
         .select("manager_id", "advisor_id")
         .sort("manager_id", "advisor_id")
     )
+
+
+def manager_teams(advisors: pl.LazyFrame) -> pl.LazyFrame:
+    """`active_managers` with `team`: the advisor_ids of their `teams` row, by advisor_id (empty when none)."""
+    team = teams(advisors).group_by("manager_id", maintain_order=True).agg(pl.col("advisor_id").alias("team"))
+    return (
+        active_managers(advisors)
+        .join(team, left_on="advisor_id", right_on="manager_id", how="left", maintain_order="left")
+        .with_columns(pl.col("team").fill_null(pl.lit([], dtype=pl.List(pl.String))))
+    )

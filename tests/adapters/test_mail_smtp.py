@@ -20,8 +20,9 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from adapters import mail
-from policy.model import Policy
-from reports.email_message import deliver
+from adapters.mail import MailSettings
+from flows.night_mail import deliver, transport_for
+from policy.model import Policy, load_policy
 from tests.reports.test_email_message import ROSTER, Night, night_frames, parse, write_night
 
 AS_OF = date(2026, 11, 23)
@@ -106,8 +107,10 @@ def night(tmp_path: Path, frames: tuple[pl.DataFrame, pl.DataFrame], policy: Pol
 
 
 def run(night: Night, environment: dict[str, str], ledger: Path, **kw: Any) -> dict[str, Any]:
+    """One night's mail sent, the settings and the password as `environment` gives them."""
+    kw.setdefault("transport", transport_for(MailSettings.from_env(environment), True, environment)[0])
     return deliver(night.worklist, night.advisors, night.workbooks, night.run_dir, AS_OF, ledger, True,
-                   environment, **kw)
+                   MailSettings.from_env(environment), load_policy(), **kw)
 
 
 def quick(environment: dict[str, str]) -> mail.SmtpTransport:

@@ -18,6 +18,7 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from adapters.folders import Folders
+from adapters.mail import MailSettings
 from adapters.robots import RobotConfig
 from tests.adapters.test_mail_smtp import free_port
 from tests.robot_servers import Inbox, robot_server
@@ -58,7 +59,7 @@ def day(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     runs: dict[str, Any] = {"root": root, "folders": folders, "inbox": inbox}
     try:
         with robot_server("wecom") as wecom, prefect_test_harness(server_startup_timeout=120):
-            os.environ.update(mail_env | {"GENJIN_TEST_WECOM_PUDONG": wecom.url})
+            os.environ.update({"GENJIN_TEST_WECOM_PUDONG": wecom.url})
             runs["wecom"] = wecom
             # the roster, loaded by the night before (rosters are the night's: not taken during the day)
             xlsx(drop / "顾问名单.xlsx", [
@@ -70,7 +71,8 @@ def day(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
 
             def run(hhmm: str) -> dict[str, Any]:
                 now = datetime.fromisoformat(f"{DAY.isoformat()}T{hhmm}")
-                record = intraday(folders=folders, now=now, settle_seconds=0, send=True, robots=ROBOTS)
+                record = intraday(folders=folders, now=now, settle_seconds=0, send=True, robots=ROBOTS,
+                                  mail_settings=MailSettings.from_env(mail_env))
                 return record | {"posts_so_far": len(wecom.posts), "mails_so_far": len(inbox.messages)}
 
             # 10:00 an S lead and a B lead come in; an order file too (the night's)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from adapters.mail import SmtpSettings
+from adapters.mail import smtp_settings
 from demo.sample_data import generate
 from genjin import cli
 from genjin.settings import SettingsError, load
@@ -113,7 +113,7 @@ user = "crm@dealer.cn"
 from = "某某4S店 <crm@dealer.cn>"
 """)
     s = load({}, {"GENJIN_SMTP_PASSWORD": "s3cret pw "}, conf)
-    smtp = SmtpSettings.from_env(s.mail_env())
+    smtp = smtp_settings(s.mail_settings(), s.smtp_password.get_secret_value() if s.smtp_password else None)
     assert (smtp.host, smtp.port, smtp.security, smtp.user) == ("smtp.exmail.qq.com", 465, "ssl", "crm@dealer.cn")
     assert smtp.sender == "某某4S店 <crm@dealer.cn>"
     assert smtp.password == "s3cret pw "  # not stripped

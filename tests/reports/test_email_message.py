@@ -14,8 +14,11 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from adapters.mail import MailSettings
+from flows.night_mail import deliver
 from policy.model import Policy
-from reports.email_message import XLSX, Recipient, advisor_message, deliver, subject
+from reports.email_message import advisor_message, subject
+from reports.recipients import XLSX, Recipient
 from reports.workbook import write_advisor_workbook
 from tests.conftest import ADVISORS, AS_OF, lead, make_inputs, ro, sale
 from transforms.night import prepare
@@ -31,6 +34,7 @@ ROSTER = [
     {"advisor_id": "S4", "name": "钱八", "store": "浦东店", "role": "销售顾问", "active": "是",
      "manager_id": "M1", "email": "qianba at dealer.cn"},
 ]
+NO_MAIL = MailSettings()  # the outbox only: no SMTP settings
 
 
 @dataclass(frozen=True)
@@ -153,8 +157,9 @@ def test_a_name_cannot_open_another_header(night: Night, policy: Policy) -> None
     assert "\n" not in msg["Subject"]
 
 
-def test_deliver_without_send_writes_the_outbox(night: Night) -> None:
-    result = deliver(night.worklist, night.advisors, night.workbooks, night.run_dir, AS_OF, None, False, {})
+def test_deliver_without_send_writes_the_outbox(night: Night, policy: Policy) -> None:
+    result = deliver(night.worklist, night.advisors, night.workbooks, night.run_dir, AS_OF, None, False, NO_MAIL,
+                     policy)
     assert result == {"written": 3, "sent": 0, "already_sent": 0, "failed": [], "without_email": ["S4", "V1"]}
     outbox = night.run_dir / "outbox"
     assert sorted(p.relative_to(outbox).as_posix() for p in outbox.rglob("*.eml")) == [
@@ -167,15 +172,15 @@ def test_deliver_without_send_writes_the_outbox(night: Night) -> None:
     assert not list(night.run_dir.parent.rglob("*.jsonl"))  # no ledger without --send
 
 
-def test_the_sender_comes_from_the_environment(night: Night) -> None:
-    env = {"GENJIN_MAIL_FROM": "某某4S店 <crm@dealer.cn>"}
-    deliver(night.worklist, night.advisors, night.workbooks, night.run_dir, AS_OF, None, False, env)
+def test_the_sender_comes_from_the_settings(night: Night, policy: Policy) -> None:
+    settings = MailSettings(sender="某某4S店 <crm@dealer.cn>")
+    deliver(night.worklist, night.advisors, night.workbooks, night.run_dir, AS_OF, None, False, settings, policy)
     msg = parse((night.run_dir / "outbox" / "S1.eml").read_bytes())
     assert msg["From"] == "某某4S店 <crm@dealer.cn>"
 
 
-def test_each_advisor_gets_only_their_own_customers(night: Night) -> None:
-    deliver(night.worklist, night.advisors, night.workbooks, night.run_dir, AS_OF, None, False, {})
+def test_each_advisor_gets_only_their_own_customers(night: Night, policy: Policy) -> None:
+    deliver(night.worklist, night.advisors, night.workbooks, night.run_dir, AS_OF, None, False, NO_MAIL, policy)
     outbox = night.run_dir / "outbox"
     s1, m1 = parse((outbox / "S1.eml").read_bytes()), parse((outbox / "M1.eml").read_bytes())
     assert "陈先生" in bodies(s1) and "孙先生" not in bodies(s1) and "13800138005" not in bodies(s1)
@@ -183,8 +188,8 @@ def test_each_advisor_gets_only_their_own_customers(night: Night) -> None:
     assert "吴先生" not in bodies(s1) + bodies(m1)
 
 
-def test_price_appears_in_no_email_and_no_attachment(night: Night) -> None:
-    deliver(night.worklist, night.advisors, night.workbooks, night.run_dir, AS_OF, None, False, {})
+def test_price_appears_in_no_email_and_no_attachment(night: Night, policy: Policy) -> None:
+    deliver(night.worklist, night.advisors, night.workbooks, night.run_dir, AS_OF, None, False, NO_MAIL, policy)
     for path in (night.run_dir / "outbox").rglob("*.eml"):
         msg = parse(path.read_bytes())
         texts = [bodies(msg)]
@@ -201,11 +206,12 @@ def test_price_appears_in_no_email_and_no_attachment(night: Night) -> None:
 def test_the_latest_roster_row_of_an_advisor_counts(tmp_path: Path, policy: Policy) -> None:
     roster = [*ROSTER[:4], ROSTER[1] | {"email": "zhangsan@dealer.cn"}]
     night = write_night(tmp_path / "2026-11-23", night_frames(policy, roster), policy)
-    result = deliver(night.worklist, night.advisors, night.workbooks, night.run_dir, AS_OF, None, False, {})
+    result = deliver(night.worklist, night.advisors, night.workbooks, night.run_dir, AS_OF, None, False, NO_MAIL,
+                     policy)
     assert result["written"] == 3
     assert parse((night.run_dir / "outbox" / "S1.eml").read_bytes())["To"] == "张三 <zhangsan@dealer.cn>"
 
 
-def test_sending_needs_a_ledger(night: Night) -> None:
+def test_sending_needs_a_ledger(night: Night, policy: Policy) -> None:
     with pytest.raises(ValueError, match="ledger"):
-        deliver(night.worklist, night.advisors, night.workbooks, night.run_dir, AS_OF, None, True, {})
+        deliver(night.worklist, night.advisors, night.workbooks, night.run_dir, AS_OF, None, True, NO_MAIL, policy)

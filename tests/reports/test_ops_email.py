@@ -3,24 +3,28 @@ one message naming held, duplicate and quarantined files with why, rejects attac
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from email import message_from_bytes, policy
 from pathlib import Path
 
-from reports.ops_email import deliver_ops
+from adapters.mail import MailSettings
+from flows.night_mail import deliver_ops
 
 AS_OF = date(2026, 11, 23)
 CLEAN = [{"name": "线索.csv", "kind": "leads", "rows_in": 3, "rows_loaded": 3, "rows_rejected": 0,
           "status": "loaded"}]
-ENV = {"GENJIN_OPS_EMAIL": "ops@dealer.cn", "GENJIN_MAIL_FROM": "genjin <crm@dealer.cn>"}
+SETTINGS = MailSettings(ops_email="ops@dealer.cn", sender="genjin <crm@dealer.cn>")
 
 
 def test_a_clean_night_writes_nothing_unless_asked(tmp_path: Path) -> None:
-    assert deliver_ops(CLEAN, [], [], [], tmp_path, AS_OF, None, False, ENV) == {
+    assert deliver_ops(CLEAN, [], [], [], tmp_path, AS_OF, None, False, SETTINGS) == {
         "to": "ops@dealer.cn", "skipped": "clean night"}
     assert not (tmp_path / "outbox").exists()
-    assert deliver_ops(CLEAN, [], [], [], tmp_path, AS_OF, None, False, {})["skipped"] == "no ops_email setting"
-    asked = deliver_ops(CLEAN, [], [], [], tmp_path, AS_OF, None, False, ENV | {"GENJIN_OPS_EMAIL_ALWAYS": "true"})
+    unset = deliver_ops(CLEAN, [], [], [], tmp_path, AS_OF, None, False, MailSettings())
+    assert unset["skipped"] == "no ops_email setting"
+    asked = deliver_ops(CLEAN, [], [], [], tmp_path, AS_OF, None, False,
+                        replace(SETTINGS, ops_email_always=True))
     assert asked["written"] == 1
     msg = message_from_bytes((tmp_path / "outbox" / "ops.eml").read_bytes(), policy=policy.default)
     assert "今晚一切正常" in msg.get_body(("plain",)).get_content()
@@ -41,7 +45,7 @@ def test_a_night_with_problems_names_each_and_attaches_the_rejects(tmp_path: Pat
     warnings = [{"code": "no_roster", "store": None, "count": 5, "zh": "没有顾问名单：<b>5</b> 条任务",
                  "en": "no roster"}]
     out = tmp_path / "night"
-    result = deliver_ops(files, held, warnings, [rejects], out, AS_OF, None, False, ENV)
+    result = deliver_ops(files, held, warnings, [rejects], out, AS_OF, None, False, SETTINGS)
     assert result["written"] == 1
     msg = message_from_bytes((out / "outbox" / "ops.eml").read_bytes(), policy=policy.default)
     assert msg["To"] == "genjin 运维 / ops <ops@dealer.cn>"
