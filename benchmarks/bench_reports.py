@@ -92,12 +92,15 @@ def worker(code: Path, work: Path, repeat: int) -> None:
     from flows.night_mail import deliver
     from policy.model import load_policy
     from reports import html_report
+    from transforms.frames import latest_rows
+    from transforms.kpis import compute_kpis
 
     assert Path(html_report.__file__).is_relative_to(code), html_report.__file__
     policy = load_policy()
     inputs = History(work / "history").inputs(AS_OF)
     worklist = pl.read_parquet(work / "worklist.parquet")
     advisors = inputs.advisors.collect()
+    roster = latest_rows(advisors, "advisor_id")
     workbooks = {p.stem: p for p in (work / "workbooks").iterdir()}
     files = [{"name": "leads.xlsx", "kind": "leads", "rows_in": 1, "rows_loaded": 1, "rows_rejected": 0,
               "status": "loaded"}]
@@ -106,7 +109,8 @@ def worker(code: Path, work: Path, repeat: int) -> None:
         run_dir.mkdir()
         counts = []
         times = []
-        for step in (lambda: html_report.write_kpi_outputs(inputs, worklist, policy, AS_OF, run_dir, files, []),
+        for step in (lambda: html_report.write_kpi_outputs(compute_kpis(inputs, policy, AS_OF, worklist), roster,
+                                                           worklist, policy, AS_OF, run_dir, files, []),
                      lambda: deliver(worklist, advisors, workbooks, run_dir, AS_OF, None, False, MailSettings(),
                                      policy)):
             start = time.perf_counter()

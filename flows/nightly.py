@@ -1,4 +1,5 @@
-"""The nightly flow: drop folder → validated rows → history → worklist → outputs under OUT/<as-of>/ (SPEC §9)."""
+"""The nightly flow (SPEC §9): read the drop folder, store its rows in the history, build the night (state,
+worklist and plan, KPIs), write the outputs under OUT/<as-of>/, deliver the mail."""
 
 from __future__ import annotations
 
@@ -10,15 +11,21 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import polars as pl
 from prefect import Flow, flow, unmapped
 
 from adapters import dropfolder, mail, publish
 from adapters.folders import Folders
 from adapters.history import History
+from adapters.ingest import FileLoad
 from adapters.robots import RobotConfig
 from flows import fanout, steps
 from flows.progress import Progress, read_counts, store_counts, worklist_counts, write_counts
-from policy.model import load_policy
+from policy.model import Policy, load_policy
+from reports.digest import Morning
+from transforms.frames import Inputs
+from transforms.kpis import KpiResult
+from transforms.night import Night
 
 
 @dataclass(frozen=True)
@@ -52,73 +59,141 @@ def crash_point(name: str) -> None:
     os.kill(os.getpid(), signal.SIGKILL)
 
 
+@dataclass(frozen=True)
+class NightFiles:
+    """The night's files as read: each file's load, the run.json entries, the rejects workbooks written and
+    the files held for the next night."""
+
+    loads: list[FileLoad]
+    files: list[dict[str, Any]]
+    rejects: list[Path]
+    held: list[dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class Built:
+    """What the night works out from the history: its state, the worklist with today's plan, the KPIs."""
+
+    inputs: Inputs
+    night: Night
+    worklist: pl.DataFrame
+    kpis: KpiResult
+    advisors: pl.DataFrame  # every night's roster rows (the latest counts)
+
+
+def read(folders: Folders, history: History, as_of: date, settle_seconds: float, run_dir: Path) -> NightFiles:
+    """Every file of the night read and validated in parallel batches, re-drops marked as duplicates, each
+    file's rejects written (a file whose rejects cannot be written is quarantined)."""
+    found = steps.night_files(folders, as_of, settle_seconds)  # and the files held for the next night
+    known = history.digests(before=as_of)
+    reads = steps.read_and_validate.map(dropfolder.batches(found.paths, READ_BATCHES), known=unmapped(known))
+    loads = dropfolder.in_night_order((load for f in reads for load in f.result()), found.paths)
+    loads = steps.find_duplicates(loads, history, as_of, folders)  # earlier the same night included
+    rejects = steps.write_rejects_files(loads, run_dir)
+    files = steps.mark_picked_up(steps.account(loads), folders.history, as_of)  # taken by the intraday pick-up
+    return NightFiles(loads, files, rejects, [h.entry() for h in found.held])
+
+
+def store(read: NightFiles, folders: Folders, history: History, as_of: date) -> list[dict[str, Any]]:
+    """The night's rows, then its ledger, then the originals to the archive; returns the files that could not
+    move (each stays with its file). A re-run finds its files in the ledger already."""
+    fresh = steps.to_record(read.loads, history)
+    order = history.next_order(as_of)
+    steps.store_rows(fresh, history, as_of, order)  # one append per kind
+    crash_point("after_rows")
+    steps.store_ledger(fresh, history, as_of, order)  # from here on the night's files count as loaded
+    crash_point("after_ledger")
+    failures = steps.move_originals(read.loads[:1], folders, as_of)
+    crash_point("after_archive_first_file")  # a run killed between two moves
+    failures += steps.move_originals(read.loads[1:], folders, as_of)
+    for load in read.loads:
+        load.release_rows()  # the history holds them now: Prefect would keep these copies to the end of the run
+    return failures
+
+
+def build(history: History, policy: Policy, as_of: date) -> Built:
+    """The night's state, the worklist (per store on a Dask cluster, `nightly_on`) with today's plan, and the
+    KPIs, from the history as known on `as_of`."""
+    inputs = steps.history_as_of(history, as_of)
+    night = steps.night_state(inputs, policy, as_of)  # customers, links, stages: for the worklist and the KPIs
+    worklist = fanout.worklist(inputs, policy, as_of, night)
+    worklist = steps.plan_for(worklist, night, steps.previous_plan(history, as_of), policy, as_of)
+    kpis = steps.kpis(inputs, worklist, policy, as_of, night)
+    return Built(inputs, night, worklist, kpis, inputs.advisors.collect())
+
+
+@dataclass(frozen=True)
+class Written:
+    workbooks: dict[str, Path]
+    morning: Morning
+    failures: list[dict[str, Any]]
+
+
+def write(built: Built, files: list[dict[str, Any]], policy: Policy, run_dir: Path, as_of: date) -> Written:
+    """Each advisor's workbook (one that fails stays with that advisor), the KPI reports, the review
+    workbooks and what each manager's digest reads."""
+    workbooks, failures = steps.write_worklists(built.worklist, run_dir, as_of, policy)
+    crash_point("during_outputs")
+    steps.write_kpi_report(built.kpis, built.advisors, built.worklist, policy, files, run_dir, as_of)
+    refused = steps.refused_decisions(built.night, as_of, run_dir)  # into the rejects of the file that brought it
+    review = steps.review(built.worklist, built.advisors, policy)  # what each manager is asked to decide
+    reviews = steps.write_reviews(review, built.advisors, run_dir, as_of)
+    morning = steps.manager_morning(built.worklist, built.night, built.advisors, review, reviews, refused, policy,
+                                    run_dir, as_of)
+    crash_point("after_report")
+    return Written(workbooks, morning, failures)
+
+
+def deliver(built: Built, written: Written, read: NightFiles, failures: list[dict[str, Any]], policy: Policy,
+            run_dir: Path, history: Path, as_of: date, send: bool, mail_settings: mail.MailSettings,
+            robots: Mapping[str, RobotConfig] | None) -> tuple[dict[str, Any], list[dict[str, Any]], Any]:
+    """The advisors' emails and the digests, the ops email, each store group's morning summary (issue #18):
+    to the outbox, and with `send` out. Returns run.json's `emails`, the night's warnings and `group_posts`."""
+    ledger = mail.ledger_path(history)
+    emails = steps.write_outbox(built.worklist, built.advisors, written.workbooks, run_dir, as_of, ledger, send,
+                                mail_settings, policy, written.morning)
+    crash_point("after_outbox")
+    warnings = steps.warnings_of(built.worklist, built.advisors)
+    emails["ops"] = steps.write_ops_email(read.files, read.held, warnings + failures, read.rejects, run_dir, as_of,
+                                          ledger, send, mail_settings)
+    groups = steps.post_group_summaries(built.worklist, built.advisors, as_of, robots, history) \
+        if send and robots else None
+    return emails, warnings, groups
+
+
 @flow(name="genjin-nightly", log_prints=False, validate_parameters=False)
 def nightly(folders: Folders, as_of: date, policy_file: Path | None = None,
             settle_seconds: float = 5.0, send: bool = False,
             robots: Mapping[str, RobotConfig] | None = None,
             mail_settings: mail.MailSettings | None = None) -> RunResult:
-    """One night. Safe to run again for the same as-of, and after a run killed at any point: the night's files
-    are the drop folder's plus those already moved for this night, the ledger keeps rows from being recorded
-    twice, and the outputs are built aside and swapped in whole (adapters/publish.py). The caller holds the
-    run lock (adapters/lock.py; `genjin run` does). `mail_settings`: where the emails go (none: outbox only)."""
+    """One night: read, store, build, write, deliver. Safe to run again for the same as-of, and after a run
+    killed at any point: the night's files are the drop folder's plus those already moved for this night, the
+    ledger keeps rows from being recorded twice, and the outputs are built aside and swapped in whole
+    (adapters/publish.py). The caller holds the run lock (adapters/lock.py; `genjin run` does).
+    `mail_settings`: where the emails go (none: the outbox only)."""
     clock = Progress()  # each stage's duration (run.json) and counts (one `genjin` log record per stage)
-    policy = load_policy(policy_file)
-    history = History(folders.history)
+    policy, history = load_policy(policy_file), History(folders.history)
     run_dir = publish.start(folders.out, as_of)  # the hidden partial folder; OUT/<as-of> at the end
-    with clock.stage("read", lambda: read_counts(files)):
-        found = steps.night_files(folders, as_of, settle_seconds)  # and the files held for the next night
-        paths = found.paths
-        known = history.digests(before=as_of)
-        reads = steps.read_and_validate.map(dropfolder.batches(paths, READ_BATCHES), known=unmapped(known))
-        loads = dropfolder.in_night_order((load for f in reads for load in f.result()), paths)
-        loads = steps.find_duplicates(loads, history, as_of, folders)  # earlier the same night included
-        rejects = steps.write_rejects_files(loads, run_dir)  # a file whose rejects cannot be written is quarantined
-        files = steps.account(loads)
-        files = steps.mark_picked_up(files, folders.history, as_of)  # taken by the intraday pick-up (run.json)
+    with clock.stage("read") as counted:
+        night_files = read(folders, history, as_of, settle_seconds, run_dir)
+        counted.update(read_counts(night_files.files))
     crash_point("after_read")
-    with clock.stage("store", lambda: store_counts(files)):
-        fresh = steps.to_record(loads, history)  # a re-run finds its files in the ledger already
-        order = history.next_order(as_of)
-        steps.store_rows(fresh, history, as_of, order)  # one append per kind
-        crash_point("after_rows")
-        steps.store_ledger(fresh, history, as_of, order)  # from here on the night's files count as loaded
-        crash_point("after_ledger")
-        failures = steps.move_originals(loads[:1], folders, as_of)  # a file that cannot move stays with its file
-        crash_point("after_archive_first_file")  # a run killed between two moves
-        failures += steps.move_originals(loads[1:], folders, as_of)
-        for load in loads:
-            load.release_rows()  # the rows live on in the history: let the night's copies go before the build
-        del reads, loads, fresh
-    with clock.stage("worklist", lambda: worklist_counts(worklist)):
-        inputs = steps.history_as_of(history, as_of)
-        night = steps.night_state(inputs, policy, as_of)  # customers, links, stages: for the worklist and KPIs
-        worklist = fanout.worklist(inputs, policy, as_of, night)  # per store on a Dask cluster (nightly_on)
-        worklist = steps.plan_for(worklist, night, steps.previous_plan(history, as_of), policy, as_of)
-    with clock.stage("write", lambda: write_counts(workbooks, emails)):
-        advisors = inputs.advisors.collect()
-        workbooks, failed = steps.write_worklists(worklist, run_dir, as_of, policy)  # one advisor's fails alone
-        failures += failed
-        crash_point("during_outputs")
-        steps.write_kpi_report(inputs, worklist, policy, files, run_dir, as_of, night)  # the digests attach it
-        refused = steps.refused_decisions(night, as_of, run_dir)  # into the rejects of the file that brought it
-        review = steps.review(worklist, advisors, policy)  # what each manager is asked to decide
-        reviews = steps.write_reviews(review, advisors, run_dir, as_of)
-        morning = steps.manager_morning(worklist, night, advisors, review, reviews, refused, policy, run_dir, as_of)
-        crash_point("after_report")
-        mail_settings = mail_settings or mail.MailSettings()
-        emails = steps.write_outbox(worklist, advisors, workbooks, run_dir, as_of, mail.ledger_path(folders.history),
-                                    send, mail_settings, policy, morning)
-        crash_point("after_outbox")
-        held = [h.entry() for h in found.held]
-        warnings = steps.warnings_of(worklist, advisors)
-        emails["ops"] = steps.write_ops_email(files, held, warnings + failures, rejects, run_dir, as_of,
-                                              mail.ledger_path(folders.history), send, mail_settings)
-        groups = None
-        if send and robots:  # each store group's morning summary (issue #18)
-            groups = steps.post_group_summaries(worklist, advisors, as_of, robots, folders.history)
-    steps.store_plan(worklist, history, as_of)  # replaces this night's plan on a re-run
-    summary = steps.write_summary(as_of, files, worklist, emails, clock.durations, run_dir, failures,
-                                  {"group_posts": groups} if groups is not None else None, held, warnings)
+    with clock.stage("store") as counted:
+        failures = store(night_files, folders, history, as_of)
+        counted.update(store_counts(night_files.files))
+    with clock.stage("worklist") as counted:
+        built = build(history, policy, as_of)
+        counted.update(worklist_counts(built.worklist))
+    with clock.stage("write") as counted:
+        written = write(built, night_files.files, policy, run_dir, as_of)
+        failures += written.failures
+        emails, warnings, groups = deliver(built, written, night_files, failures, policy, run_dir, folders.history,
+                                           as_of, send, mail_settings or mail.MailSettings(), robots)
+        counted.update(write_counts(written.workbooks, emails))
+    steps.store_plan(built.worklist, history, as_of)  # replaces this night's plan on a re-run
+    summary = steps.write_summary(as_of, night_files.files, built.worklist, emails, clock.durations, run_dir,
+                                  failures, {"group_posts": groups} if groups is not None else None,
+                                  night_files.held, warnings)
     crash_point("before_publish")
     return RunResult(publish.publish(run_dir, folders.out, as_of), summary)
 

@@ -33,7 +33,8 @@ from reports.worklist_csv import planned_rows, write_worklist_csv
 from schemas.validate import ROW, SHEET
 from transforms import decisions
 from transforms.alerts import group_summary
-from transforms.frames import Inputs
+from transforms.frames import Inputs, latest_rows
+from transforms.kpis import KpiResult, compute_kpis
 from transforms.morning import chase_list, returned_workbooks
 from transforms.night import Night, prepare
 from transforms.plan import advisor_plans, plan_night
@@ -194,11 +195,18 @@ def write_worklists(worklist: pl.DataFrame, run_dir: Path, as_of: date,
 
 
 @step
-def write_kpi_report(inputs: Inputs, worklist: pl.DataFrame, policy: Policy, files: list[dict[str, Any]],
-                     run_dir: Path, as_of: date, night: Night | None = None) -> Path:
+def kpis(inputs: Inputs, worklist: pl.DataFrame, policy: Policy, as_of: date, night: Night) -> KpiResult:
+    """Every KPI of the night, for both windows and every dimension (transforms/kpis.py)."""
+    return compute_kpis(inputs, policy, as_of, worklist, night)
+
+
+@step
+def write_kpi_report(result: KpiResult, advisors: pl.DataFrame, worklist: pl.DataFrame, policy: Policy,
+                     files: list[dict[str, Any]], run_dir: Path, as_of: date) -> Path:
     """report.html and kpis.json; the trend charts read the kpis.json of earlier nights beside run_dir."""
     earlier = read_earlier_kpis(run_dir.parent, as_of)
-    return write_kpi_outputs(inputs, worklist, policy, as_of, run_dir, files, earlier, night=night).report
+    roster = latest_rows(advisors, "advisor_id")
+    return write_kpi_outputs(result, roster, worklist, policy, as_of, run_dir, files, earlier).report
 
 
 @step

@@ -20,10 +20,8 @@ from reports import charts
 from reports.charts import Chart, Panel, Target
 from reports.kpi_json import KPIS_JSON, read_earlier_kpis, store_report_path, write_kpis_json
 from reports.templating import render
-from transforms.frames import Inputs, latest_per_key
 from transforms.kpi_scope import for_store
-from transforms.kpis import GROUP, KPIS, UNKNOWN_SOURCE, Kpi, KpiResult, compute_kpis, nested
-from transforms.night import Night
+from transforms.kpis import GROUP, KPIS, UNKNOWN_SOURCE, Kpi, KpiResult, nested
 from transforms.views import task_label
 
 TEXT: dict[str, dict[str, str]] = {
@@ -378,16 +376,15 @@ class KpiOutputs:
     kpis_json: Path
 
 
-def write_kpi_outputs(inputs: Inputs, worklist: pl.DataFrame, policy: Policy, as_of: date, run_dir: Path,
-                      files: list[dict[str, Any]], earlier_kpis: Sequence[dict[str, Any]] | None = None,
-                      language: str | None = None, night: Night | None = None) -> KpiOutputs:
-    """The night's `report.html` and `kpis.json` in `run_dir` (= OUT/<as-of>/). `earlier_kpis`: earlier
-    nights' kpis.json, oldest first; when None they are read from run_dir's sibling <as-of> folders. `night`:
-    the state the worklist was built from (`transforms.night.prepare`), worked out again when not given."""
+def write_kpi_outputs(result: KpiResult, advisors: pl.DataFrame, worklist: pl.DataFrame, policy: Policy,
+                      as_of: date, run_dir: Path, files: list[dict[str, Any]],
+                      earlier_kpis: Sequence[dict[str, Any]] | None = None, language: str | None = None) -> KpiOutputs:
+    """The night's `report.html` and `kpis.json` in `run_dir` (= OUT/<as-of>/), and each store's report under
+    `reports/`, from the night's KPIs (`transforms.kpis.compute_kpis`). `advisors`: the roster, one row per
+    advisor (the latest). `earlier_kpis`: earlier nights' kpis.json, oldest first; when None they are read
+    from run_dir's sibling <as-of> folders."""
     if earlier_kpis is None:
         earlier_kpis = read_earlier_kpis(run_dir.parent, as_of)
-    result = compute_kpis(inputs, policy, as_of, worklist, night)
-    advisors = latest_per_key(inputs).advisors.collect()
     context = report_context(result, policy, worklist, advisors, files, earlier_kpis, language)
     json_path = write_kpis_json(context["kpis"], run_dir / KPIS_JSON)
     for store in result.members.get("store", []):  # each store manager's digest attaches their store's

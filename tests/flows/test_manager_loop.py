@@ -20,6 +20,8 @@ from reports.digest import Morning, digest_context, managers
 from reports.html_report import write_kpi_outputs
 from reports.review import write_review_workbook
 from transforms.decisions import refused
+from transforms.frames import latest_per_key
+from transforms.kpis import compute_kpis
 from transforms.morning import chase_list, returned_workbooks
 from transforms.night import prepare
 from transforms.plan import plan_night
@@ -221,7 +223,9 @@ def test_each_store_gets_its_own_report_with_small_samples_grey(store: History, 
     night, worklist = _night(store, NIGHT1, policy)
     run_dir = tmp_path / "out" / NIGHT1.isoformat()
     run_dir.mkdir(parents=True)
-    write_kpi_outputs(store.inputs(NIGHT1), worklist, policy, NIGHT1, run_dir, [], [], night=night)
+    inputs = store.inputs(NIGHT1)
+    kpis = compute_kpis(inputs, policy, NIGHT1, worklist, night)
+    write_kpi_outputs(kpis, latest_per_key(inputs).advisors.collect(), worklist, policy, NIGHT1, run_dir, [], [])
     pudong = (run_dir / "reports" / "浦东店.html").read_text(encoding="utf-8")
     xuhui = (run_dir / "reports" / "徐汇店.html").read_text(encoding="utf-8")
     assert "浦东店 概览" in pudong and "全集团概览" not in pudong

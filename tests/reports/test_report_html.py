@@ -18,7 +18,8 @@ from reports.charts import Target
 from reports.html_report import TARGET_CHART_STORES, fmt, money, target_panel, write_kpi_outputs
 from reports.kpi_json import read_earlier_kpis, write_kpis_json
 from tests.conftest import AS_OF, fu, lead, make_inputs, ro, sale
-from transforms.kpis import KPIS
+from transforms.frames import latest_per_key
+from transforms.kpis import KPIS, compute_kpis
 from transforms.worklist import build_worklist
 
 EVIL = "<script>alert('x')</script>"
@@ -46,7 +47,8 @@ FILES = [{"name": EVIL + ".xlsx", "kind": "leads", "rows_in": 3, "rows_loaded": 
 def write(policy, run_dir: Path, inputs=INPUTS, as_of=AS_OF, **kw):
     run_dir.mkdir(parents=True, exist_ok=True)
     worklist = build_worklist(inputs, policy, as_of)
-    return write_kpi_outputs(inputs, worklist, policy, as_of, run_dir, FILES, **kw)
+    kpis, roster = compute_kpis(inputs, policy, as_of, worklist), latest_per_key(inputs).advisors.collect()
+    return write_kpi_outputs(kpis, roster, worklist, policy, as_of, run_dir, FILES, **kw)
 
 
 @pytest.fixture(scope="module")
