@@ -9,6 +9,7 @@ from __future__ import annotations
 import tomllib
 from datetime import date, time
 from importlib.resources import files
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Literal, Self
 
@@ -361,7 +362,7 @@ class PolicyError(Exception):
     """A policy file that cannot be used; the message names the file, the key and the problem."""
 
 
-DEFAULT_POLICY = files("policy") / "default.toml"
+DEFAULT_POLICY: Traversable = files("policy") / "default.toml"
 
 
 def load_policy(path: Path | str | None = None) -> Policy:

@@ -4,10 +4,14 @@ by the policy loader) moves to the next open day — every task, birthdays inclu
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import TYPE_CHECKING
 
 import polars as pl
 
 from policy.model import Calendar
+
+if TYPE_CHECKING:
+    from polars.expr.whenthen import ChainedThen, Then
 
 
 def _longest_closed_run(calendar: Calendar) -> int:
@@ -37,7 +41,7 @@ def next_open_day(day: pl.Expr, calendar: Calendar) -> pl.Expr:
         return ~d.dt.weekday().is_in(calendar.closed_weekdays) & ~d.is_in(calendar.closed_dates)
 
     candidates = [day + pl.duration(days=k) for k in range(steps + 1)]
-    expr = pl.when(is_open(candidates[0])).then(candidates[0])
+    expr: Then | ChainedThen = pl.when(is_open(candidates[0])).then(candidates[0])
     for candidate in candidates[1:]:
         expr = expr.when(is_open(candidate)).then(candidate)
     return expr.otherwise(candidates[-1])

@@ -28,7 +28,7 @@ EMPTY = {
 }
 
 
-def _refusal(rules: list[tuple[pl.Expr, str, str, pl.Expr | str]]) -> list[pl.Expr]:
+def _refusal(rules: list[tuple[pl.Expr, str, pl.Expr | str, pl.Expr | str]]) -> list[pl.Expr]:
     """(when, column, zh, en) rules, first match wins → the three REFUSAL columns."""
     out = []
     for i, name in enumerate(REFUSAL):
@@ -54,7 +54,7 @@ def check(decisions: pl.LazyFrame | None, advisors: pl.LazyFrame, customers: pl.
     lead_of = leads.select("lead_id", pl.col("customer_id").alias("__lead_customer")).unique("lead_id")
     new = pl.col("new_advisor_id")
     reassign = pl.col("decision") == "reassign"
-    rules: list[tuple[pl.Expr, str, str, pl.Expr | str]] = [
+    rules: list[tuple[pl.Expr, str, pl.Expr | str, pl.Expr | str]] = [
         (~pl.col("__known").fill_null(False), "customer_id", "客户编号不存在（不是本系统的客户）",
          "unknown customer"),
         (pl.col("lead_id").is_not_null() & (pl.col("__lead_customer") != pl.col("customer_id")).fill_null(True),

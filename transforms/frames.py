@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
-from typing import TypeVar
+from typing import Final, TypeVar
 
 import polars as pl
 
@@ -66,7 +66,7 @@ def latest_per_key(inputs: Inputs) -> Inputs:
 # Polars' in-memory engine for every collect of the transforms: at group scale (issue #8, 5M rows) it ran these
 # joins, sorts and group-bys faster than the streaming engine, at a lower peak; and Polars 2.1's streaming engine
 # panicked on one worklist plan (`assertion failed: i < self.len()`, a store's part in tests/flows/test_dask_fanout.py)
-ENGINE = "in-memory"
+ENGINE: Final = "in-memory"   # Final: typed as the literal collect(engine=...) takes
 
 
 def format_text(template: str, *args: str | pl.Expr) -> pl.Expr:

@@ -4,9 +4,14 @@ latest follow-ups all unreached lower the grade one step."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import polars as pl
 
 from policy.model import Policy
+
+if TYPE_CHECKING:
+    from polars.expr.whenthen import ChainedThen, Then
 
 _CN_NUMBERS = {"一": "1", "二": "2", "两": "2", "三": "3", "四": "4", "五": "5", "六": "6", "七": "7",
                "八": "8", "九": "9", "十": "10", "半": "0.5"}
@@ -37,7 +42,7 @@ def timeframe_days(text: pl.Expr, row_date: pl.Expr, policy: Policy) -> pl.Expr:
 def grade_from_days(days: pl.Expr, policy: Policy) -> pl.Expr:
     g = policy.grades
     bands = g.timeframe
-    expr = pl.when(days.is_null()).then(pl.lit(g.default))
+    expr: Then | ChainedThen = pl.when(days.is_null()).then(pl.lit(g.default))
     for band in bands:
         expr = expr.when(days <= band.max_days).then(pl.lit(band.grade))
     return expr.otherwise(pl.lit(bands[-1].grade))

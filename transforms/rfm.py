@@ -9,6 +9,7 @@ Segments come from the policy (`[rfm]`), first match wins; an owner matching non
 from __future__ import annotations
 
 from datetime import date
+from typing import TYPE_CHECKING
 
 import polars as pl
 
@@ -18,12 +19,15 @@ from transforms.frames import ENGINE, Inputs, known_on, latest_per_key
 from transforms.links import followups_to_leads, orders_to_leads
 from transforms.stages import customer_state, lead_state
 
+if TYPE_CHECKING:
+    from polars.expr.whenthen import ChainedThen, Then
+
 RFM_COLUMNS = ("customer_id", "store", "recency_days", "visits", "mean_ticket", "store_avg_ticket", "segment")
 
 
 def segment_expr(policy: Policy) -> pl.Expr:
     """The policy's segment rules as one when/then chain, first match wins."""
-    expr = pl.when(pl.lit(False)).then(pl.lit(None, dtype=pl.String))
+    expr: Then | ChainedThen = pl.when(pl.lit(False)).then(pl.lit(None, dtype=pl.String))
     for rule in policy.rfm.segments:
         cond = (pl.col("recency_days") <= rule.max_recency_days) & (pl.col("visits") >= rule.min_visits)
         if rule.max_visits is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import TYPE_CHECKING
 
 import polars as pl
 
@@ -10,6 +11,9 @@ from policy.model import PIPELINE_STAGES, Policy
 from transforms.frames import format_text
 from transforms.labels import STAGE_LABELS
 from transforms.task_frame import task_frame
+
+if TYPE_CHECKING:
+    from polars.expr.whenthen import ChainedThen, Then
 
 
 def measured_from(created_at: pl.Expr, policy: Policy) -> pl.Expr:
@@ -51,7 +55,7 @@ def first_contact(lead_state: pl.LazyFrame, policy: Policy, as_of: date) -> pl.L
 
 def _priority(policy: Policy) -> pl.Expr:
     rules = policy.tasks.followup.priority
-    expr = pl.when(pl.lit(False)).then(pl.lit(None, dtype=pl.Int64))
+    expr: Then | ChainedThen = pl.when(pl.lit(False)).then(pl.lit(None, dtype=pl.Int64))
     for rule in rules:
         cond = pl.lit(True)
         if rule.stages:

@@ -34,43 +34,40 @@ def _holder(history: Path, seconds: float) -> subprocess.Popen[str]:
 
 
 def test_a_second_run_stops_at_once_with_a_clear_message(tmp_path: Path) -> None:
-    holder = _holder(tmp_path / "history", 30)
-    try:
-        start = time.monotonic()
-        with pytest.raises(Busy) as err, run_lock(tmp_path / "history"):
-            pass
-        assert time.monotonic() - start < 1
-        assert "另一个 genjin 正在运行" in str(err.value) and "another genjin run is in progress" in str(err.value)
-        assert f"pid {holder.pid}" in str(err.value)
-    finally:
-        holder.kill()
-        holder.wait()
+    with _holder(tmp_path / "history", 30) as holder:  # leaving the block closes its stdout pipe and waits
+        try:
+            start = time.monotonic()
+            with pytest.raises(Busy) as err, run_lock(tmp_path / "history"):
+                pass
+            assert time.monotonic() - start < 1
+            assert "另一个 genjin 正在运行" in str(err.value) and "another genjin run is in progress" in str(err.value)
+            assert f"pid {holder.pid}" in str(err.value)
+        finally:
+            holder.kill()
 
 
 def test_a_second_run_waits_up_to_the_given_time(tmp_path: Path) -> None:
-    holder = _holder(tmp_path / "history", 30)
-    try:
-        start = time.monotonic()
-        with pytest.raises(Busy), run_lock(tmp_path / "history", wait_seconds=0.6):
-            pass
-        assert time.monotonic() - start >= 0.6
-    finally:
-        holder.kill()
-        holder.wait()
+    with _holder(tmp_path / "history", 30) as holder:
+        try:
+            start = time.monotonic()
+            with pytest.raises(Busy), run_lock(tmp_path / "history", wait_seconds=0.6):
+                pass
+            assert time.monotonic() - start >= 0.6
+        finally:
+            holder.kill()
 
 
 def test_a_waiting_run_goes_ahead_when_the_first_one_ends(tmp_path: Path) -> None:
-    holder = _holder(tmp_path / "history", 0.5)
-    with run_lock(tmp_path / "history", wait_seconds=20) as path:
+    with _holder(tmp_path / "history", 0.5) as holder, run_lock(tmp_path / "history", wait_seconds=20) as path:
         assert path == lock_path(tmp_path / "history")
         assert holder.poll() == 0
         assert path.read_text().strip() == str(os.getpid())
 
 
 def test_a_run_killed_with_the_lock_does_not_block_the_next(tmp_path: Path) -> None:
-    holder = _holder(tmp_path / "history", 30)
-    os.kill(holder.pid, signal.SIGKILL)
-    holder.wait()
+    with _holder(tmp_path / "history", 30) as holder:
+        os.kill(holder.pid, signal.SIGKILL)
+        holder.wait()
     with run_lock(tmp_path / "history"):
         pass
 
