@@ -1,4 +1,4 @@
-"""The nightly flow end to end on generated sample data, under one shared Prefect test server; and the
+"""The nightly flow end to end on generated sample data, under the flow tests' Prefect test server; and the
 `genjin demo` command as a new user runs it."""
 
 from __future__ import annotations
@@ -61,17 +61,14 @@ HEADER = [
 
 
 @pytest.fixture(scope="module")
-def night(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from prefect.testing.utilities import prefect_test_harness
-
+def night(tmp_path_factory: pytest.TempPathFactory, prefect_harness: None) -> Path:
     from adapters.folders import Folders
     from flows.nightly import nightly
 
     root = tmp_path_factory.mktemp("night")
     generate(root / "drop", as_of=AS_OF, seed=11, size=1)
     shutil.copytree(root / "drop", root / "dropped")  # what ops dropped, to compare with
-    with prefect_test_harness(server_startup_timeout=120):
-        result = nightly(folders=Folders.beside(root / "drop"), as_of=AS_OF, settle_seconds=0)
+    result = nightly(folders=Folders.beside(root / "drop"), as_of=AS_OF, settle_seconds=0)
     assert result.run_dir == root / "out" / "2026-11-23"
     return root
 

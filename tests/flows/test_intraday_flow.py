@@ -1,6 +1,6 @@
 """The intraday pick-up end to end (issue #18): real files dropped between intraday runs on 2026-11-22, each run
 against a loopback WeCom robot and a loopback SMTP server, then the night of 2026-11-23 — which finds the day's
-files loaded, counts them once and archives each original once. One Prefect test server for the module."""
+files loaded, counts them once and archives each original once. Under the flow tests' Prefect test server."""
 
 from __future__ import annotations
 
@@ -40,9 +40,7 @@ def xlsx(path: Path, rows: list[list[Any]]) -> Path:
 
 
 @pytest.fixture(scope="module")
-def day(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    from prefect.testing.utilities import prefect_test_harness
-
+def day(tmp_path_factory: pytest.TempPathFactory, prefect_harness: None) -> Iterator[dict[str, Any]]:
     from flows.intraday import intraday
     from flows.nightly import nightly
 
@@ -58,7 +56,7 @@ def day(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     saved = dict(os.environ)
     runs: dict[str, Any] = {"root": root, "folders": folders, "inbox": inbox}
     try:
-        with robot_server("wecom") as wecom, prefect_test_harness(server_startup_timeout=120):
+        with robot_server("wecom") as wecom:
             os.environ.update({"GENJIN_TEST_WECOM_PUDONG": wecom.url})
             runs["wecom"] = wecom
             # the roster, loaded by the night before (rosters are the night's: not taken during the day)

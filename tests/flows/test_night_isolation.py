@@ -38,14 +38,6 @@ NIGHTS = int(os.environ.get("GENJIN_FUZZ_NIGHTS", "2"))
 REPO = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture(scope="module")
-def harness() -> Any:
-    from prefect.testing.utilities import prefect_test_harness
-
-    with prefect_test_harness(server_startup_timeout=120):
-        yield
-
-
 def _run(drop: Path, as_of: date = AS_OF) -> dict[str, Any]:
     from flows.nightly import nightly
 
@@ -81,7 +73,7 @@ def test_only_rust_panics_are_contained_among_base_exceptions() -> None:
 
 
 def test_a_bad_file_or_advisor_stays_with_itself_and_the_night_goes_on(
-    tmp_path: Path, harness: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, prefect_harness: None, monkeypatch: pytest.MonkeyPatch) -> None:
     drop = tmp_path / "drop"
     drop.mkdir()
     (drop / "顾问名单.csv").write_text(ROSTER, encoding="utf-8")
@@ -199,7 +191,7 @@ def _formula_cells(out: Path) -> list[str]:
 
 @pytest.mark.fuzz
 @pytest.mark.parametrize("case", range(CASES))
-def test_a_drop_folder_of_mutated_exports_never_fails_a_night(case: int, tmp_path: Path, harness: Any) -> None:
+def test_a_drop_folder_of_mutated_exports_never_fails_a_night(case: int, tmp_path: Path, prefect_harness: None) -> None:
     drop = tmp_path / "drop"
     for night in range(NIGHTS):
         as_of = AS_OF + timedelta(days=night)
