@@ -1,29 +1,34 @@
 """The `genjin` command (SPEC §9): `run` tonight's drop folder, or a `demo` on generated data; `settings` shows
-what `run` and `serve` would use (genjin/settings.py)."""
+what `run` and `serve` would use (genjin/settings.py).
+
+Every command's arguments are here; its code is a module of genjin/commands/ (COMMANDS), imported only once the
+arguments say which command runs: `genjin check` or `genjin settings` does not pay for importing Prefect, and
+`genjin --help` for none of them (issues #14, #17)."""
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import sys
-from collections.abc import Mapping
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
-from typing import Any
-from zoneinfo import ZoneInfo
 
-from adapters.folders import Folders
-from adapters.mail import MailConfigError, MailSettings, password_from, smtp_settings
-from adapters.robots import RobotConfig
-from flows import progress
 from genjin import prefect_env
-from genjin.settings import add_flags
-from transforms.labels import TASK_LABELS
+from genjin.settings import Settings, SettingsError, add_flags, from_args
 
-TIMEZONE = ZoneInfo("Asia/Shanghai")  # the default; `run` and `serve` use the `timezone` setting
-STATUS_ZH = {"loaded": "已载入", "duplicate": "重复", "quarantined": "已隔离"}
-def today(zone: ZoneInfo = TIMEZONE) -> date:
-    return datetime.now(zone).date()
+COMMANDS = {  # name → the module whose `main(args, settings)` runs it
+    "run": "genjin.commands.run",
+    "check": "genjin.commands.check",
+    "demo": "genjin.commands.demo",
+    "simulate": "genjin.commands.simulate",
+    "settings": "genjin.commands.settings",
+    "serve": "genjin.commands.serve",
+}
+WITH_SETTINGS = ("run", "serve", "settings", "simulate")  # flags > GENJIN_* > genjin.toml, checked first
+DEFAULT_CRON = "0 2 * * *"
+DEFAULT_TIMEZONE = "Asia/Shanghai"
+DEPLOYMENT_NAME = "nightly"
 
 
 def _date(text: str) -> date:
@@ -60,200 +65,40 @@ def parser() -> argparse.ArgumentParser:
                      help="the last night to replay (default: the history's last night)")
     shown = sub.add_parser("settings", help="print the settings `run` and `serve` would use, and where each came from")
     add_flags(shown, cron=True)
-    from genjin import serve
-
-    serve.add_parser(sub)
+    serve = sub.add_parser("serve", help=f"serve the nightly deployment on a schedule (default cron {DEFAULT_CRON!r}, "
+                                         f"{DEFAULT_TIMEZONE}); needs PREFECT_API_URL")
+    add_flags(serve, cron=True)
+    serve.add_argument("--name", default=DEPLOYMENT_NAME, help=f"deployment name (default {DEPLOYMENT_NAME})")
+    serve.add_argument("--send", action="store_true", help="send the emails over SMTP (GENJIN_SMTP_* settings)")
     return p
 
 
-def _print_summary(summary: dict[str, Any], run_dir: Path) -> None:
-    from reports.cells import safe_text  # like the flow's imports: not for `genjin settings`/`check`
-
-    files = summary["files"]
-    print("\n文件 / files")
-    rows = [(safe_text(f["name"]), f["kind"] or "-", f["rows_in"], f["rows_loaded"], f["rows_rejected"],
-             f"{f['status']} {STATUS_ZH.get(f['status'], '')}".strip()) for f in files]
-    rows.append(("合计 total", "", sum(f["rows_in"] for f in files), sum(f["rows_loaded"] for f in files),
-                 sum(f["rows_rejected"] for f in files), f"{len(files)} files"))
-    for line in progress.table(("文件 name", "类型 kind", "读入 rows in", "载入 loaded", "拒绝 rejected",
-                                "状态 status"), rows, right=(2, 3, 4)):
-        print(f"  {line}")
-    for f in files:
-        if f.get("why"):
-            print(f"  {safe_text(f['name'])}: {safe_text(f['why'])}")
-    for failure in summary.get("failures", []):  # one file's or one advisor's, while the night went on
-        where = safe_text(failure.get("file") or failure.get("advisor_id") or "")
-        print(f"  警告 WARNING {where}: {safe_text(failure['zh'])} / {safe_text(failure['en'])}")
-    held = summary.get("held", [])
-    if held:
-        print(f"\n暂缓到下一晚 / held for the next night: {len(held)}")
-        for h in held:
-            print(f"  {safe_text(h['name'])}（修改于 modified {h['modified_at']}）: {h['why']}")
-        print(f"  → {held[0]['how']}")
-    not_worked = summary.get("not_worked", {})
-    if not_worked:
-        print("\n未跟进 / not worked (returned worklist rows left empty): "
-              + ", ".join(f"{safe_text(advisor)} {n}" for advisor, n in not_worked.items()))
-    warnings = summary.get("warnings", [])
-    if warnings:
-        print(f"\n提醒 / warnings: {len(warnings)}")
-        for w in warnings:
-            print(f"  ! {safe_text(w['zh'])}\n    {safe_text(w['en'])}")
-    tasks = summary["tasks"]
-    print(f"\n任务 / tasks: {tasks['total']:,}（逾期 overdue {tasks['overdue']:,}，"
-          f"转交 orphaned {tasks['orphaned']:,}，顾问 advisors {tasks['advisors']}）")
-    by_type = [(f"{TASK_LABELS.get(task_type, task_type)} {task_type}", n) for task_type, n in tasks["by_type"].items()]
-    for line in progress.table(("任务类型 task type", "任务 tasks"), by_type, right=(1,)):
-        print(f"  {line}")
-    plan = summary.get("plan")
-    if plan:
-        print(f"今日计划 / today's plans: {plan['customers_in_plan']:,} 位客户 customers"
-              f"（待安排 waiting {plan['customers_waiting']:,}，交经理决定 stale {plan['customers_stale']:,}，"
-              f"顺延超限 escalated {plan['customers_escalated']:,}）")
-    emails = summary["emails"]
-    failed = ", ".join(f["to"] for f in emails.get("failed", []))
-    print(f"\n邮件 / emails: {emails['written']} written to outbox, {emails.get('sent', 0)} sent"
-          + (f"; FAILED 发送失败: {failed}" if failed else "")
-          + (f"; no email address: {', '.join(emails['without_email'])}" if emails["without_email"] else ""))
-    ops = emails.get("ops") or {}
-    if ops.get("to"):
-        print(f"运维邮件 / ops email to {ops['to']}: "
-              + (f"not written ({ops['skipped']})" if ops.get("skipped") else
-                 f"written to outbox/ops.eml, {ops.get('sent', 0)} sent"
-                 + (f"; FAILED 发送失败: {ops['failed'][0]['error']}" if ops.get("failed") else "")))
-    print(f"\n输出 / outputs: {run_dir.resolve()}")
-    outputs = ("worklist.csv", "worklists/", "report.html", "reports/", "reviews/", "outbox/", "rejects/", "run.json")
-    for name in outputs:
-        if (run_dir / name.rstrip("/")).exists():
-            print(f"  {run_dir / name}")
-
-
-def _show_settings(settings: Any) -> int:
-    """`genjin settings`: each setting, its value and where it came from; the password only as ***."""
-    print(f"设置 / settings — genjin.toml: {settings.config or '-'}")
-    for line in progress.table(("设置 setting", "值 value", "来源 from"), settings.rows()):
-        print(f"  {line}")
-    return 0
-
-
-BUSY = 3  # exit code: another run holds the lock
-
-
-def _run(folders: Folders, as_of: date, policy: Path | None, settle_seconds: float,
-         send: bool = False, wait_seconds: float = 0.0, dask_address: str | None = None,
-         robots: Mapping[str, RobotConfig] | None = None, mail_settings: MailSettings | None = None) -> int:
-    """One night over `folders`; with `send`, the emails go where `mail_settings` say (the password: the
-    environment's GENJIN_SMTP_PASSWORD)."""
-    from policy.model import PolicyError, load_policy
-
-    mail_settings = mail_settings or MailSettings()
-    if send:
-        try:
-            smtp_settings(mail_settings, password_from(os.environ))
-        except MailConfigError as err:
-            print(f"邮件设置有误 / mail settings: {err}", file=sys.stderr)
-            return 2
-
-    if not folders.drop.is_dir():
-        print(f"投放目录不存在 / drop folder not found: {folders.drop}", file=sys.stderr)
-        return 2
-    try:
-        load_policy(policy)  # fail before starting anything
-    except PolicyError as err:
-        print(err, file=sys.stderr)
-        return 2
-    from adapters.lock import Busy, run_lock
-    from flows.nightly import nightly_on
-
-    try:
-        night = nightly_on(dask_address)  # a Dask cluster's workers, or this machine
-    except ValueError as err:
-        print(err, file=sys.stderr)
-        return 2
-    try:
-        with run_lock(folders.history, wait_seconds):
-            print(f"genjin: {as_of} · drop {folders.drop} → {folders.out / as_of.isoformat()}"
-                  + (f" · Dask {dask_address}" if dask_address else ""), flush=True)
-            prefect_env.start_temporary_server()
-            with progress.on_terminal():  # a line per stage as it ends
-                result = night(folders=folders, as_of=as_of, policy_file=policy, settle_seconds=settle_seconds,
-                               send=send, robots=robots, mail_settings=mail_settings)
-    except Busy as err:
-        print(err, file=sys.stderr)
-        return BUSY
-    _print_summary(result.summary, result.run_dir)
-    return 0
-
-
-def _simulate(settings: Any, proposed: Path | None, first: date | None, last: date | None) -> int:
-    """`genjin simulate`: both policies checked before anything runs; outputs under OUT/simulate/ only."""
-    from adapters.history import History
-    from flows.simulate import SimulateError, night_range, replay, write
-    from policy.model import PolicyError, load_policy
-    from reports.simulate_report import headline_lines, write_simulate_outputs
-
-    if proposed is None:
-        print("请用 --policy 指定拟用的策略文件 / give the proposed policy: genjin simulate --policy FILE",
-              file=sys.stderr)
-        return 2
-    try:
-        current_policy, proposed_policy = load_policy(settings.policy), load_policy(proposed)
-        first, last = night_range(History(settings.folders().history), first, last)
-    except (PolicyError, SimulateError) as err:
-        print(err, file=sys.stderr)
-        return 2
-    files = {"current": str(settings.policy or "内置默认策略 built-in default"), "proposed": str(proposed)}
-    print(f"genjin simulate: {first} – {last} · {files['current']} vs {files['proposed']}", flush=True)
-    result = replay(History(settings.folders().history), current_policy, proposed_policy, first, last, files)
-    folder = write(result, settings.folders().out, write_simulate_outputs)
-    for line in headline_lines(result):
-        print(f"  {line}")
-    print(f"\n{len(result.nights)} 晚，用时 {result.seconds:.1f} 秒 / nights replayed in {result.seconds:.1f} s")
-    print(f"输出 / outputs: {folder.resolve()}")
-    for name in ("simulate.html", "simulate.json"):
-        print(f"  {folder / name}")
-    return 0
+def _prefect_environment(args: argparse.Namespace) -> None:
+    """Prefect reads its settings when it is first imported: they are set here, before the command's module
+    imports it. `run` and `serve` keep Prefect's home in ~/.genjin/prefect, `demo` in its folder; `serve` runs
+    against a real server and keeps the runs' logs there."""
+    if args.command == "serve":
+        os.environ.setdefault("PREFECT_LOGGING_TO_API_ENABLED", "true")
+    if args.command in ("run", "serve"):
+        prefect_env.configure(Path.home() / ".genjin" / "prefect")
+    elif args.command == "demo":
+        prefect_env.configure((args.dir / ".prefect").resolve())
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    settings: Settings | None = None
     if args.command == "simulate":
-        args.policy, proposed = args.current, args.policy  # the settings' policy is the one in use
-    if args.command in ("run", "serve", "settings", "simulate"):
-        from genjin.settings import SettingsError, from_args
-
+        args.policy, args.proposed = args.current, args.policy  # the settings' policy is the one in use
+    if args.command in WITH_SETTINGS:
         try:
             settings = from_args(args)
         except SettingsError as err:
             print(err, file=sys.stderr)
             return 2
-        if args.command == "settings":
-            return _show_settings(settings)
-        if args.command == "simulate":
-            return _simulate(settings, proposed, args.first, args.last)
-        if args.command == "serve":
-            from genjin import serve
-
-            return serve.serve(args, settings)
-        prefect_env.configure(Path.home() / ".genjin" / "prefect")
-        return _run(settings.folders(), args.as_of or today(settings.zone), settings.policy,
-                    settings.settle_seconds, args.send, args.wait_seconds, settings.dask_address, settings.robots,
-                    settings.mail_settings())
-    if args.command == "check":
-        from genjin.check import check
-
-        return check(args.files, sys.stdout)
-    if args.command == "demo":
-        from demo.sample_data import generate
-
-        as_of = args.as_of or today()
-        prefect_env.configure((args.dir / ".prefect").resolve())
-        drop = args.dir / "drop"
-        drop.mkdir(parents=True, exist_ok=True)
-        written = generate(drop, as_of=as_of, seed=args.seed, size=args.size)
-        print(f"genjin demo: {len(written)} sample files written to {drop.resolve()}")
-        return _run(Folders.beside(drop, args.dir / "out"), as_of, None, settle_seconds=0)
-    return 2
+    _prefect_environment(args)
+    command = importlib.import_module(COMMANDS[args.command])
+    return command.main(args, settings)
 
 
 if __name__ == "__main__":

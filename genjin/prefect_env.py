@@ -50,6 +50,8 @@ def start_temporary_server() -> Path | None:
     """Start Prefect's temporary server now, with its output going to `PREFECT_HOME/server.log` instead of the
     terminal: on shutdown it can print database tracebacks (CancelledError) that mean nothing to a user.
     Does nothing when a real server is configured (PREFECT_API_URL). Returns the log's path."""
+    # Imported here, not at the top: genjin/cli.py imports this module to call configure() before Prefect is
+    # imported at all, and Prefect's server code (FastAPI, SQLAlchemy) is not imported when a real server is used.
     from prefect.settings import PREFECT_API_URL, PREFECT_HOME
 
     if PREFECT_API_URL.value():

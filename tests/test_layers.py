@@ -9,18 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 REPO = Path(__file__).resolve().parents[1]
 PACKAGES = ("genjin", "demo", "flows", "reports", "adapters", "transforms", "schemas", "policy")
-# (file, module imported) of the first-party imports inside functions today; other engineers are removing them
-KNOWN_IN_FUNCTION = {
-    ("genjin/cli.py", "adapters.history"), ("genjin/cli.py", "adapters.lock"), ("genjin/cli.py", "adapters.mail"),
-    ("genjin/cli.py", "demo.sample_data"), ("genjin/cli.py", "flows.nightly"), ("genjin/cli.py", "flows.simulate"),
-    ("genjin/cli.py", "genjin"), ("genjin/cli.py", "genjin.check"), ("genjin/cli.py", "genjin.settings"),
-    ("genjin/cli.py", "policy.model"), ("genjin/cli.py", "reports.cells"), ("genjin/cli.py", "reports.simulate_report"),
-    ("genjin/serve.py", "flows.scheduled"), ("genjin/serve.py", "policy.model"),
-}
 
 
 def test_the_import_contracts_are_kept() -> None:
@@ -77,21 +67,8 @@ def test_the_scan_finds_in_function_imports_of_our_own_code_only() -> None:
         (8, "adapters.mail", "import adapters.mail"), (11, "policy.model", "from policy.model import load_policy")]
 
 
-def test_no_new_first_party_imports_inside_functions() -> None:
-    """While the xfail below stands: no file imports more of our own code inside functions than it did."""
-    new = [f"{path}:{line}: {statement}" for path, line, name, statement in first_party_in_function_imports()
-           if (path, name) not in KNOWN_IN_FUNCTION]
-    assert not new, "first-party imports inside a function (import at the top of the module):\n" + "\n".join(new)
-
-
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "first-party imports inside functions today, being removed by other engineers: genjin/cli.py (adapters.history, "
-    "adapters.lock, adapters.mail, demo.sample_data, flows.nightly, flows.simulate, genjin, genjin.check, "
-    "genjin.settings, policy.model, reports.cells, reports.simulate_report), genjin/serve.py (flows.scheduled, "
-    "policy.model). When none is left this passes: remove the xfail and KNOWN_IN_FUNCTION."))
 def test_no_function_imports_our_own_code() -> None:
     offenders = [f"{path}:{line}: {statement}" for path, line, _, statement in first_party_in_function_imports()]
-    print("\n".join(offenders))
     assert not offenders, (
         "first-party imports inside a function body hide cycles and layer breaks; import at the top of the module "
         "(third-party lazy imports are fine):\n" + "\n".join(offenders))

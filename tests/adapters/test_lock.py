@@ -15,6 +15,7 @@ import pytest
 from adapters.folders import Folders
 from adapters.lock import Busy, lock_path, run_lock
 from genjin import cli
+from genjin.commands import run
 
 HOLD = """
 import sys, time
@@ -77,9 +78,9 @@ def test_genjin_run_exits_non_zero_while_another_run_holds_the_lock(tmp_path: Pa
     drop.mkdir()
     (drop / "线索.csv").write_text("x\n", encoding="utf-8")
     with run_lock(tmp_path / "history"):  # where `genjin run --drop DIR` keeps its history: beside DIR
-        code = cli._run(Folders.beside(drop, tmp_path / "out"), date(2026, 11, 23), None, settle_seconds=0,
-                        wait_seconds=0.3)
-    assert code == cli.BUSY != 0
+        code = run.run_night(Folders.beside(drop, tmp_path / "out"), date(2026, 11, 23), None, settle_seconds=0,
+                            wait_seconds=0.3)
+    assert code == run.BUSY != 0
     err = capsys.readouterr().err
     assert "另一个 genjin 正在运行" in err and "another genjin run is in progress" in err
     assert list(drop.iterdir()) == [drop / "线索.csv"]  # nothing touched

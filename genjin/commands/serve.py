@@ -7,23 +7,27 @@ The deployment runs `flows.scheduled.nightly_scheduled`, which takes string para
 
 A cron deployment needs a real Prefect server: the temporary one Prefect starts on its own cannot schedule
 (PITFALLS, prefect#16120). So `serve` refuses to start unless `PREFECT_API_URL` points at a server.
+
+Its flags are in genjin/cli.py, which also sets Prefect's environment (a home in ~/.genjin/prefect, the runs' logs
+sent to the server) before this module imports Prefect.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from dataclasses import asdict
-from pathlib import Path
-from typing import Any
 
-from genjin import prefect_env
-from genjin.settings import Settings, add_flags
+import httpx
+from prefect import serve as serve_all
+from prefect.schedules import Cron
+from prefect.settings import get_current_settings
+from prefect.types.entrypoint import EntrypointType
 
-DEFAULT_CRON = "0 2 * * *"
-DEFAULT_TIMEZONE = "Asia/Shanghai"
-DEPLOYMENT_NAME = "nightly"
+from flows.scheduled import intraday_cron, intraday_scheduled, nightly_scheduled
+from genjin.settings import Settings
+from policy.model import PolicyError, load_policy
+
 FLOW_NAME = "genjin-nightly-scheduled"
 INTRADAY_NAME = "intraday"
 INTRADAY_FLOW = "genjin-intraday-scheduled"
@@ -43,26 +47,13 @@ genjin serve needs a Prefect server: the temporary server Prefect starts on its 
 """
 
 
-def add_parser(sub: Any) -> argparse.ArgumentParser:
-    p = sub.add_parser("serve", help=f"serve the nightly deployment on a schedule (default cron {DEFAULT_CRON!r}, "
-                                     f"{DEFAULT_TIMEZONE}); needs PREFECT_API_URL")
-    add_flags(p, cron=True)
-    p.add_argument("--name", default=DEPLOYMENT_NAME, help=f"deployment name (default {DEPLOYMENT_NAME})")
-    p.add_argument("--send", action="store_true", help="send the emails over SMTP (GENJIN_SMTP_* settings)")
-    return p
-
-
 def _api_url() -> str | None:
-    from prefect.settings import get_current_settings
-
     url = get_current_settings().api.url  # the environment or the active Prefect profile
     return str(url) if url else None
 
 
 def _reachable(url: str) -> str | None:
     """None when the server answers /health, else why not."""
-    import httpx
-
     try:
         response = httpx.get(url.rstrip("/") + "/health", timeout=10)
     except httpx.HTTPError as err:
@@ -70,13 +61,9 @@ def _reachable(url: str) -> str | None:
     return None if response.status_code == 200 else f"HTTP {response.status_code}"
 
 
-def serve(args: argparse.Namespace, settings: Settings) -> int:
+def main(args: argparse.Namespace, settings: Settings) -> int:
     """Check the settings (time zone checked by genjin/settings.py), then serve until interrupted (Ctrl-C pauses
     the schedule). The runs' stage records go to their Prefect run logs (flows.progress.to_run_logs)."""
-    os.environ.setdefault("PREFECT_LOGGING_TO_API_ENABLED", "true")  # a real server: keep the runs' logs there
-    prefect_env.configure(Path.home() / ".genjin" / "prefect")
-    from prefect.schedules import Cron
-
     try:
         schedule = Cron(settings.schedule, timezone=settings.timezone)
     except ValueError as err:
@@ -85,8 +72,6 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
     if not settings.drop.is_dir():
         print(f"投放目录不存在 / drop folder not found: {settings.drop}", file=sys.stderr)
         return 2
-    from policy.model import PolicyError, load_policy
-
     try:
         load_policy(settings.policy)
     except PolicyError as err:
@@ -116,11 +101,6 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
         "robots": robots,
         "mail": asdict(settings.mail_settings()),  # no password: the runs read it from their environment
     }
-    from prefect import serve as serve_all
-    from prefect.types.entrypoint import EntrypointType
-
-    from flows.scheduled import intraday_cron, intraday_scheduled, nightly_scheduled
-
     deployments = [nightly_scheduled.to_deployment(name=args.name, schedules=[schedule], parameters=parameters,
                                                    entrypoint_type=EntrypointType.MODULE_PATH)]
     intraday = "关闭 / off"
