@@ -20,8 +20,8 @@ from adapters.robots import RobotConfig
 from flows import progress
 from flows.nightly import nightly_on
 from genjin import prefect_env
+from genjin.commands.preflight import drop_and_policy_ok
 from genjin.settings import Settings
-from policy.model import PolicyError, load_policy
 from reports.cells import safe_text
 from transforms.labels import TASK_LABELS
 
@@ -53,13 +53,7 @@ def run_night(folders: Folders, as_of: date, policy: Path | None, settle_seconds
             print(f"邮件设置有误 / mail settings: {err}", file=sys.stderr)
             return 2
 
-    if not folders.drop.is_dir():
-        print(f"投放目录不存在 / drop folder not found: {folders.drop}", file=sys.stderr)
-        return 2
-    try:
-        load_policy(policy)  # fail before starting anything
-    except PolicyError as err:
-        print(err, file=sys.stderr)
+    if not drop_and_policy_ok(folders.drop, policy):  # fail before starting anything
         return 2
     try:
         night = nightly_on(dask_address)  # a Dask cluster's workers, or this machine

@@ -25,8 +25,8 @@ from prefect.settings import get_current_settings
 from prefect.types.entrypoint import EntrypointType
 
 from flows.scheduled import intraday_cron, intraday_scheduled, nightly_scheduled
+from genjin.commands.preflight import drop_and_policy_ok
 from genjin.settings import Settings
-from policy.model import PolicyError, load_policy
 
 FLOW_NAME = "genjin-nightly-scheduled"
 INTRADAY_NAME = "intraday"
@@ -69,13 +69,7 @@ def main(args: argparse.Namespace, settings: Settings) -> int:
     except ValueError as err:
         print(f"cron 表达式有误 / invalid cron {settings.schedule!r}: {err}", file=sys.stderr)
         return 2
-    if not settings.drop.is_dir():
-        print(f"投放目录不存在 / drop folder not found: {settings.drop}", file=sys.stderr)
-        return 2
-    try:
-        load_policy(settings.policy)
-    except PolicyError as err:
-        print(err, file=sys.stderr)
+    if not drop_and_policy_ok(settings.drop, settings.policy):
         return 2
     url = _api_url()
     if not url:
