@@ -23,7 +23,7 @@ from adapters import mail
 from adapters.mail import MailSettings
 from flows.night_mail import deliver, transport_for
 from policy.model import Policy, load_policy
-from tests.reports.test_email_message import ROSTER, Night, night_frames, parse, write_night
+from tests.mail_night import ROSTER, Night, night_frames, parse, write_night
 
 AS_OF = date(2026, 11, 23)
 USER, PASSWORD = "crm@dealer.cn", "s3cret-密码 "  # smtplib itself only sends ASCII credentials

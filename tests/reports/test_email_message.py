@@ -1,89 +1,18 @@
-"""The advisor's email and the night's outbox (no mail server): what each message holds, who gets one, and
-that nobody gets another advisor's customers or a price."""
-
+"""The advisor's email (reports/email_message.py): what the message holds, its headers safe whatever a name
+holds; the outbox and who gets which message are tested in tests/flows/test_night_mail.py."""
 from __future__ import annotations
 
-import email
-import email.policy
-import io
-import zipfile
-from dataclasses import dataclass
-from email.message import EmailMessage
 from pathlib import Path
 
 import polars as pl
 import pytest
 
-from adapters.mail import MailSettings
-from flows.night_mail import deliver
 from policy.model import Policy
 from reports.email_message import advisor_message, subject
 from reports.recipients import XLSX, Recipient
-from reports.workbook import write_advisor_workbook
-from tests.conftest import ADVISORS, AS_OF, lead, make_inputs, ro, sale
-from transforms.night import prepare
-from transforms.plan import advisor_plans, plan_night
-from transforms.worklist import worklist_from
-
-PRICE = "287600"
-ROSTER = [
-    ADVISORS[0] | {"email": "m1@dealer.cn"},  # M1 王经理, manager of the store
-    ADVISORS[1] | {"email": "s1@dealer.cn"},  # S1 张三
-    ADVISORS[2] | {"email": "s2@dealer.cn"},  # S2 李四, left: his customers go to M1
-    ADVISORS[3],  # V1 赵六, no address
-    {"advisor_id": "S4", "name": "钱八", "store": "浦东店", "role": "销售顾问", "active": "是",
-     "manager_id": "M1", "email": "qianba at dealer.cn"},
-]
-NO_MAIL = MailSettings()  # the outbox only: no SMTP settings
-
-
-@dataclass(frozen=True)
-class Night:
-    worklist: pl.DataFrame
-    advisors: pl.DataFrame
-    workbooks: dict[str, Path]
-    run_dir: Path
-
-
-def night_frames(policy: Policy, roster: list[dict] = ROSTER) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """A small night's worklist and roster: S1 has two new leads and a delivery follow-up, M1 an orphaned lead
-    of S2, S4 a lead, V1 a complaint; the sale carries a price that must never leave the sales file."""
-    inputs = make_inputs(
-        leads=[
-            lead("L1", customer_name="陈先生", phone="13800138001"),
-            lead("L2", customer_name="<b>=cmd|' /C calc'!A0</b>", phone="13800138002"),
-            lead("L3", customer_name="孙先生", phone="13800138005", advisor_id="S2",
-                 created_at="2026-11-19 09:00"),  # overdue, not yet stale (7 days)
-            lead("L4", customer_name="周女士", phone="13800138007", advisor_id="S4"),
-        ],
-        sales=[sale("O1", ordered_at="2026-11-01", phone="13800138003", customer_name="王先生",
-                    delivered_at="2026-11-20", price=PRICE)],
-        service=[ro("R1", phone="13800138006", customer_name="吴先生", complaint="是")],
-        advisors=roster,
-    )
-    night = prepare(inputs, policy, AS_OF)
-    return plan_night(worklist_from(night, policy, AS_OF), night, policy, AS_OF), inputs.advisors.collect()
-
-
-def write_night(run_dir: Path, frames: tuple[pl.DataFrame, pl.DataFrame], policy: Policy) -> Night:
-    """The night's workbooks and report.html under `run_dir`, as the flow writes them before the mail."""
-    worklist, advisors = frames
-    folder = run_dir / "worklists"
-    folder.mkdir(parents=True)
-    workbooks = {
-        advisor_id: write_advisor_workbook(rows, AS_OF, folder / f"{advisor_id}.xlsx", policy.talk_tracks)
-        for (advisor_id,), rows in advisor_plans(worklist, policy).group_by("advisor_id")
-    }
-    (run_dir / "report.html").write_text("<html>KPI</html>", encoding="utf-8")
-    return Night(worklist, advisors, workbooks, run_dir)
-
-
-def parse(raw: bytes) -> EmailMessage:
-    return email.message_from_bytes(raw, policy=email.policy.default)  # type: ignore[return-value]
-
-
-def bodies(msg: EmailMessage) -> str:
-    return msg.get_body(("plain",)).get_content() + msg.get_body(("html",)).get_content()
+from tests.conftest import AS_OF
+from tests.mail_night import Night, night_frames, parse, write_night
+from transforms.plan import advisor_plans
 
 
 @pytest.fixture(scope="module")
@@ -155,63 +84,3 @@ def test_a_name_cannot_open_another_header(night: Night, policy: Policy) -> None
     assert msg["Bcc"] is None
     assert msg["To"].addresses[0].addr_spec == "s1@dealer.cn"
     assert "\n" not in msg["Subject"]
-
-
-def test_deliver_without_send_writes_the_outbox(night: Night, policy: Policy) -> None:
-    result = deliver(night.worklist, night.advisors, night.workbooks, night.run_dir, AS_OF, None, False, NO_MAIL,
-                     policy)
-    assert result == {"written": 3, "sent": 0, "already_sent": 0, "failed": [], "without_email": ["S4", "V1"]}
-    outbox = night.run_dir / "outbox"
-    assert sorted(p.relative_to(outbox).as_posix() for p in outbox.rglob("*.eml")) == [
-        "M1.eml", "S1.eml", "digest/M1.eml",
-    ]
-    digest = parse((outbox / "digest" / "M1.eml").read_bytes())
-    assert digest["Subject"].startswith("【团队日报】2026-11-23 浦东店 · ")
-    assert digest["From"] == "genjin <genjin@localhost>"
-    assert "钱八（S4）" in bodies(digest)  # the advisor with a broken address is named for the manager
-    assert not list(night.run_dir.parent.rglob("*.jsonl"))  # no ledger without --send
-
-
-def test_the_sender_comes_from_the_settings(night: Night, policy: Policy) -> None:
-    settings = MailSettings(sender="某某4S店 <crm@dealer.cn>")
-    deliver(night.worklist, night.advisors, night.workbooks, night.run_dir, AS_OF, None, False, settings, policy)
-    msg = parse((night.run_dir / "outbox" / "S1.eml").read_bytes())
-    assert msg["From"] == "某某4S店 <crm@dealer.cn>"
-
-
-def test_each_advisor_gets_only_their_own_customers(night: Night, policy: Policy) -> None:
-    deliver(night.worklist, night.advisors, night.workbooks, night.run_dir, AS_OF, None, False, NO_MAIL, policy)
-    outbox = night.run_dir / "outbox"
-    s1, m1 = parse((outbox / "S1.eml").read_bytes()), parse((outbox / "M1.eml").read_bytes())
-    assert "陈先生" in bodies(s1) and "孙先生" not in bodies(s1) and "13800138005" not in bodies(s1)
-    assert "孙先生" in bodies(m1) and "陈先生" not in bodies(m1) and "王先生" not in bodies(m1)
-    assert "吴先生" not in bodies(s1) + bodies(m1)
-
-
-def test_price_appears_in_no_email_and_no_attachment(night: Night, policy: Policy) -> None:
-    deliver(night.worklist, night.advisors, night.workbooks, night.run_dir, AS_OF, None, False, NO_MAIL, policy)
-    for path in (night.run_dir / "outbox").rglob("*.eml"):
-        msg = parse(path.read_bytes())
-        texts = [bodies(msg)]
-        for part in msg.iter_attachments():
-            payload = part.get_payload(decode=True)
-            if part.get_filename().endswith(".xlsx"):
-                with zipfile.ZipFile(io.BytesIO(payload)) as z:
-                    texts += [z.read(n).decode("utf-8") for n in z.namelist() if n.endswith(".xml")]
-            else:
-                texts.append(payload.decode("utf-8"))
-        assert all(PRICE not in t and "287,600" not in t for t in texts), path
-
-
-def test_the_latest_roster_row_of_an_advisor_counts(tmp_path: Path, policy: Policy) -> None:
-    roster = [*ROSTER[:4], ROSTER[1] | {"email": "zhangsan@dealer.cn"}]
-    night = write_night(tmp_path / "2026-11-23", night_frames(policy, roster), policy)
-    result = deliver(night.worklist, night.advisors, night.workbooks, night.run_dir, AS_OF, None, False, NO_MAIL,
-                     policy)
-    assert result["written"] == 3
-    assert parse((night.run_dir / "outbox" / "S1.eml").read_bytes())["To"] == "张三 <zhangsan@dealer.cn>"
-
-
-def test_sending_needs_a_ledger(night: Night, policy: Policy) -> None:
-    with pytest.raises(ValueError, match="ledger"):
-        deliver(night.worklist, night.advisors, night.workbooks, night.run_dir, AS_OF, None, True, NO_MAIL, policy)
