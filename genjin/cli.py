@@ -97,6 +97,8 @@ def main(argv: list[str] | None = None) -> int:
             print(err, file=sys.stderr)
             return 2
     _prefect_environment(args)
+    if args.command == "demo" or (args.command == "run" and settings is not None and not settings.dask_address):
+        prefect_env.launch_temporary_server()  # boots while the command imports (a Dask night needs a real one)
     command = importlib.import_module(COMMANDS[args.command])
     return command.main(args, settings)
 
