@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import atexit
+import contextlib
 import os
 import socket
 import subprocess
@@ -62,14 +63,14 @@ def _free_port() -> int:
 
 
 def _stop_early() -> None:
+    """Stop the launched server at exit: asked to terminate, killed if it is still there after 5 s."""
     global _early
-    if _early is not None and _early.poll() is None:
+    if _early is not None:
         _early.terminate()
-        try:
+        with contextlib.suppress(subprocess.TimeoutExpired):
             _early.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            _early.kill()
-            _early.wait()
+        _early.kill()  # nothing happens to a process already gone
+        _early.wait()
     _early = None
 
 

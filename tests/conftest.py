@@ -19,6 +19,7 @@ from schemas.validate import ROW, SHEET, parse
 from transforms.frames import Inputs
 
 AS_OF = date(2026, 11, 23)
+pytest_plugins = ["tests.mail_night"]  # the small mail night's fixtures (`frames`, `night`)
 
 ADVISORS = [
     {"advisor_id": "M1", "name": "王经理", "store": "浦东店", "role": "经理", "active": "是"},

@@ -1,5 +1,6 @@
 """A small night with mail to write, shared by the email tests (tests/reports/test_email_message.py), the mail
-wiring's (tests/flows/test_night_mail.py) and SMTP's (tests/adapters/test_mail_smtp.py)."""
+wiring's (tests/flows/test_night_mail.py) and SMTP's (tests/adapters/test_mail_smtp.py); its fixtures `frames`
+and `night` reach every test module (`pytest_plugins` in tests/conftest.py)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from email.message import EmailMessage
 from pathlib import Path
 
 import polars as pl
+import pytest
 
 from adapters.mail import MailSettings
 from policy.model import Policy
@@ -78,3 +80,13 @@ def parse(raw: bytes) -> EmailMessage:
 
 def bodies(msg: EmailMessage) -> str:
     return msg.get_body(("plain",)).get_content() + msg.get_body(("html",)).get_content()
+
+
+@pytest.fixture(scope="module")
+def frames(policy: Policy) -> tuple[pl.DataFrame, pl.DataFrame]:
+    return night_frames(policy)
+
+
+@pytest.fixture
+def night(tmp_path: Path, frames: tuple[pl.DataFrame, pl.DataFrame], policy: Policy) -> Night:
+    return write_night(tmp_path / "2026-11-23", frames, policy)

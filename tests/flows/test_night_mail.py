@@ -7,7 +7,6 @@ import io
 import zipfile
 from pathlib import Path
 
-import polars as pl
 import pytest
 
 from adapters.mail import MailSettings
@@ -15,16 +14,6 @@ from flows.night_mail import deliver
 from policy.model import Policy
 from tests.conftest import AS_OF
 from tests.mail_night import NO_MAIL, PRICE, ROSTER, Night, bodies, night_frames, parse, write_night
-
-
-@pytest.fixture(scope="module")
-def frames(policy: Policy) -> tuple[pl.DataFrame, pl.DataFrame]:
-    return night_frames(policy)
-
-
-@pytest.fixture
-def night(tmp_path: Path, frames: tuple[pl.DataFrame, pl.DataFrame], policy: Policy) -> Night:
-    return write_night(tmp_path / "2026-11-23", frames, policy)
 
 
 def test_deliver_without_send_writes_the_outbox(night: Night, policy: Policy) -> None:

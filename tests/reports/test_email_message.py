@@ -2,27 +2,14 @@
 holds; the outbox and who gets which message are tested in tests/flows/test_night_mail.py."""
 from __future__ import annotations
 
-from pathlib import Path
-
 import polars as pl
-import pytest
 
 from policy.model import Policy
 from reports.email_message import advisor_message, subject
 from reports.recipients import XLSX, Recipient
 from tests.conftest import AS_OF
-from tests.mail_night import Night, night_frames, parse, write_night
+from tests.mail_night import Night, parse
 from transforms.plan import advisor_plans
-
-
-@pytest.fixture(scope="module")
-def frames(policy: Policy) -> tuple[pl.DataFrame, pl.DataFrame]:
-    return night_frames(policy)
-
-
-@pytest.fixture
-def night(tmp_path: Path, frames: tuple[pl.DataFrame, pl.DataFrame], policy: Policy) -> Night:
-    return write_night(tmp_path / "2026-11-23", frames, policy)
 
 
 def test_the_night_has_what_the_tests_below_expect(night: Night) -> None:
