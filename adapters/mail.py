@@ -151,6 +151,14 @@ def smtp_transport(settings: MailSettings, password: str | None) -> tuple[Transp
     return SmtpTransport(smtp), smtp.sender
 
 
+def transport_for(settings: MailSettings, send: bool, env: Mapping[str, str] | None = None,
+                  ) -> tuple[Transport | None, str]:
+    """The transport and the From header: with `send`, SMTP as `settings` and the environment's password
+    (`env`, default `os.environ`) describe; without, none (the outbox only)."""
+    if not send:
+        return None, settings.outbox_sender
+    return smtp_transport(settings, password_from(os.environ if env is None else env))
+
 
 @dataclass(frozen=True)
 class SmtpSettings:

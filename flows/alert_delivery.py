@@ -46,8 +46,7 @@ def deliver_alerts(alerts: pl.DataFrame, advisors: pl.DataFrame, full_phone: boo
     if quiet:
         result["held"] = len(rows)
         return result
-    transport, sender = (mail.smtp_transport(mail_settings, mail.password_from(env)) if send
-                         else (None, mail_settings.outbox_sender))
+    transport, sender = mail.transport_for(mail_settings, send, env)
     items = [
         alert_email(row, Recipient(row["recipient_id"], names.get(row["recipient_id"], row["recipient_id"]),
                                    emails[row["recipient_id"]]), names, full_phone, sender)

@@ -2,11 +2,10 @@
 the outbox and, with `send`, over the transport the mail settings describe, once each (the sent ledger,
 adapters/mail.py). Missing or wrong SMTP settings do not stop the night: each message is recorded as failed,
 with why. The settings arrive as a typed value (`adapters.mail.MailSettings`); the password is read from the
-environment only here, when the SMTP transport is made."""
+environment only when the SMTP transport is made (`adapters.mail.transport_for`)."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping, Sequence
 from datetime import date
 from pathlib import Path
@@ -22,13 +21,10 @@ from reports.ops_email import is_clean, ops_mail
 from transforms.frames import latest_rows
 
 
-def transport_for(settings: mail.MailSettings, send: bool, env: Mapping[str, str] | None = None,
-                  ) -> tuple[mail.Transport | None, str]:
-    """The transport and the From header: with `send`, SMTP as `settings` and the environment's password
-    (`env`, default `os.environ`) describe; without, none (the outbox only)."""
-    if not send:
-        return None, settings.outbox_sender
-    return mail.smtp_transport(settings, mail.password_from(os.environ if env is None else env))
+def _transport(settings: mail.MailSettings, send: bool, given: mail.Transport | None,
+               ) -> tuple[mail.Transport | None, str]:
+    """`given` (a test's), else the one the settings describe; the From header to write."""
+    return mail.transport_for(settings, send) if given is None else (given, settings.outbox_sender)
 
 
 def _ledger(send: bool, ledger_path: Path | None) -> mail.SentLedger | None:
@@ -40,13 +36,13 @@ def deliver(worklist: pl.DataFrame, advisors: pl.DataFrame, workbooks: Mapping[s
             transport: mail.Transport | None = None, morning: Morning | None = None) -> dict[str, Any]:
     """Every advisor's worklist and every manager's digest, written to `run_dir/outbox/` (digests under
     `outbox/digest/`); with `send`, each one that the ledger at `ledger_path` has not seen sent goes out over
-    `transport` (default: `transport_for(settings)`). `worklist` carries the plan (transforms/plan.py);
+    `transport` (default: `adapters.mail.transport_for(settings)`). `worklist` carries the plan (transforms/plan.py);
     `advisors` every night's roster rows (the latest counts); `morning` the digests' chase list, capacity and
     review workbooks. Returns run.json's `emails` block:
     `{written, sent, already_sent, failed: [{to, error}], without_email: [advisor_id, ...]}`."""
     if send and ledger_path is None:
         raise ValueError("deliver(send=True) needs the sent ledger's path (adapters.mail.ledger_path(history))")
-    transport, sender = transport_for(settings, send) if transport is None else (transport, settings.outbox_sender)
+    transport, sender = _transport(settings, send, transport)
     roster = latest_rows(advisors, "advisor_id")
     not_made: list[dict[str, str]] = []
     items, without_email = advisor_mail(worklist, roster, workbooks, as_of, sender, policy, not_made)
@@ -77,7 +73,7 @@ def deliver_ops(files: Sequence[Mapping[str, Any]], held: Sequence[Mapping[str, 
         return {"to": address, "skipped": "ops_email is not an email address"}
     if is_clean(files, held, warnings) and not settings.ops_email_always:
         return {"to": address, "skipped": "clean night"}
-    transport, sender = transport_for(settings, send) if transport is None else (transport, settings.outbox_sender)
+    transport, sender = _transport(settings, send, transport)
     item = ops_mail(files, held, warnings, rejects, address, as_of, sender)
     result = mail.dispatch([item], mail.OutboxFolder(run_dir / "outbox"), transport if send else None,
                            _ledger(send, ledger_path))

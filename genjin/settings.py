@@ -22,11 +22,15 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr, ValidationError, field_validator
 
 from adapters.folders import Folders
+from adapters.mail import ENV_NAMES as MAIL_ENV
 from adapters.mail import PASSWORD_ENV, MailSettings
 from adapters.robots import RobotConfig
 from policy.model import opening_hours
 
 CONFIG_NAME = "genjin.toml"
+# Settings field → MailSettings field (their GENJIN_* names: adapters.mail.ENV_NAMES)
+MAIL_FIELDS = {"smtp_host": "host", "smtp_port": "port", "smtp_security": "security", "smtp_user": "user",
+               "mail_from": "sender", "ops_email": "ops_email", "ops_email_always": "ops_email_always"}
 CONFIG_ENV = "GENJIN_CONFIG"
 
 
@@ -72,16 +76,16 @@ SETTINGS: tuple[Setting, ...] = (
             "`secret_env`, the names of the environment variables holding the webhook URL and the secret"),
     Setting("dask_address", "dask_address", "GENJIN_DASK_ADDRESS", None, "none (no cluster)",
             "the scheduler address of a Dask cluster, e.g. `tcp://10.0.0.5:8786`"),
-    Setting("smtp_host", "mail.host", "GENJIN_SMTP_HOST", None, "none", "the mail server (required with `--send`)"),
-    Setting("smtp_port", "mail.port", "GENJIN_SMTP_PORT", None, "587 / 465 / 25 by security", "the mail server's port"),
-    Setting("smtp_security", "mail.security", "GENJIN_SMTP_SECURITY", None, "`starttls`",
+    Setting("smtp_host", "mail.host", MAIL_ENV["host"], None, "none", "the mail server (required with `--send`)"),
+    Setting("smtp_port", "mail.port", MAIL_ENV["port"], None, "587 / 465 / 25 by security", "the mail server's port"),
+    Setting("smtp_security", "mail.security", MAIL_ENV["security"], None, "`starttls`",
             "`starttls`, `ssl` or `none`"),
-    Setting("smtp_user", "mail.user", "GENJIN_SMTP_USER", None, "none", "the SMTP login"),
-    Setting("mail_from", "mail.from", "GENJIN_MAIL_FROM", None, "the user, when it is an address",
+    Setting("smtp_user", "mail.user", MAIL_ENV["user"], None, "none", "the SMTP login"),
+    Setting("mail_from", "mail.from", MAIL_ENV["sender"], None, "the user, when it is an address",
             "the sender, e.g. `某某4S店 <crm@dealer.cn>`"),
-    Setting("ops_email", "ops_email", "GENJIN_OPS_EMAIL", None, "none",
+    Setting("ops_email", "ops_email", MAIL_ENV["ops_email"], None, "none",
             "ops staff's address: the night's files, held files, rejects and warnings (not on a clean night)"),
-    Setting("ops_email_always", "ops_email_always", "GENJIN_OPS_EMAIL_ALWAYS", None, "`false`",
+    Setting("ops_email_always", "ops_email_always", MAIL_ENV["ops_email_always"], None, "`false`",
             "`true`: the ops email also on a clean night"),
     Setting("smtp_password", "— (never in the file)", PASSWORD_ENV, None, "none",
             "the SMTP password, from the environment or the scheduler's secret store only"),
@@ -176,9 +180,7 @@ class Settings(BaseModel):
     def mail_settings(self) -> MailSettings:
         """Where the night's mail goes, for the flows: without the password (read from the environment when the
         SMTP transport is made, adapters/mail.py)."""
-        return MailSettings(host=self.smtp_host, port=self.smtp_port, security=self.smtp_security,
-                            user=self.smtp_user, sender=self.mail_from, ops_email=self.ops_email,
-                            ops_email_always=self.ops_email_always)
+        return MailSettings(**{mail: getattr(self, field) for field, mail in MAIL_FIELDS.items()})
 
     def rows(self) -> list[tuple[str, str, str]]:
         """(setting, value, source) for `genjin settings`; the password shows as *** when set."""

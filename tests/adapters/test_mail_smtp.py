@@ -21,7 +21,7 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from adapters import mail
 from adapters.mail import MailSettings
-from flows.night_mail import deliver, transport_for
+from flows.night_mail import deliver
 from policy.model import Policy, load_policy
 from tests.mail_night import ROSTER, Night, night_frames, parse, write_night
 
@@ -108,7 +108,7 @@ def night(tmp_path: Path, frames: tuple[pl.DataFrame, pl.DataFrame], policy: Pol
 
 def run(night: Night, environment: dict[str, str], ledger: Path, **kw: Any) -> dict[str, Any]:
     """One night's mail sent, the settings and the password as `environment` gives them."""
-    kw.setdefault("transport", transport_for(MailSettings.from_env(environment), True, environment)[0])
+    kw.setdefault("transport", mail.transport_for(MailSettings.from_env(environment), True, environment)[0])
     return deliver(night.worklist, night.advisors, night.workbooks, night.run_dir, AS_OF, ledger, True,
                    MailSettings.from_env(environment), load_policy(), **kw)
 
