@@ -26,9 +26,8 @@ from reports.digest import Morning
 from reports.html_report import write_kpi_outputs
 from reports.kpi_json import read_earlier_kpis
 from reports.rejects import refused_decision_sheet, write_rejects
-from reports.review import write_review_workbook
 from reports.run_summary import file_entry, summary, write_run_json
-from reports.workbooks_parallel import write_advisor_workbooks
+from reports.workbooks_parallel import write_advisor_workbooks, write_review_workbooks
 from reports.worklist_csv import planned_rows, write_worklist_csv
 from schemas.validate import ROW, SHEET
 from transforms import decisions
@@ -235,15 +234,15 @@ def review(worklist: pl.DataFrame, advisors: pl.DataFrame, policy: Policy) -> pl
 
 @step
 def write_reviews(rows: pl.DataFrame, advisors: pl.DataFrame, run_dir: Path, as_of: date) -> dict[str, Path]:
-    """reviews/<manager_id>.xlsx: each manager's review workbook (issue #16)."""
+    """reviews/<manager_id>.xlsx: each manager's review workbook (issue #16), in worker processes when there
+    are many rows (reports/workbooks_parallel.py)."""
     folder = run_dir / "reviews"
     folder.mkdir(exist_ok=True)
     names = dict(advisors.select("advisor_id", pl.col("name").fill_null(pl.col("advisor_id"))).iter_rows())
-    return {
-        str(manager): write_review_workbook(part, names, teammates(advisors, str(manager)), as_of,
-                                            folder / f"{archive.safe_name(str(manager))}.xlsx")
-        for (manager,), part in rows.group_by("manager_id", maintain_order=True)
-    }
+    jobs = [(str(manager), part, names, teammates(advisors, str(manager)),
+             folder / f"{archive.safe_name(str(manager))}.xlsx")
+            for (manager,), part in rows.group_by("manager_id", maintain_order=True)]
+    return write_review_workbooks(jobs, as_of)
 
 
 @step

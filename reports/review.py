@@ -8,8 +8,9 @@ is decided in transforms/."""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from functools import cache
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import polars as pl
 from xlsxwriter import Workbook
@@ -23,6 +24,7 @@ from reports.workbook import (
     INPUT_FILL,
     INPUT_HEADER_FILL,
     LINE_HEIGHT,
+    Style,
     _Formats,
     _header_row,
     _write,
@@ -135,22 +137,35 @@ def _records(rows: pl.DataFrame, names: dict[str, str], as_of: date) -> list[dic
     return out
 
 
+@cache
+def _styles(section: str, overdue: bool) -> tuple[Style, ...]:
+    """The style of each column of a review row: the 类别 cell in its section's colour, the input and key
+    columns shaded, 逾期天数 in red once overdue."""
+    styles = []
+    for j, column in enumerate(COLUMNS):
+        props: dict[str, Any] = {**GRID, "valign": "top", "text_wrap": column.header in WRAPPED}
+        if column.number_format:
+            props["num_format"] = column.number_format
+        fill = SECTION_FILLS[section] if j == 0 else {"input": INPUT_FILL, "key": KEY_FILL}.get(column.kind)
+        if column.source == "days_overdue" and overdue:
+            props |= ESCALATED_FONT
+        styles.append(style(fill, **props))
+    return tuple(styles)
+
+
+WRAPPED_COLUMNS = tuple((c.source, c.width) for c in COLUMNS if c.header in WRAPPED)
+
+
 def _sheet(ws: Worksheet, formats: _Formats, records: list[dict], choices: list[str]) -> None:
     fills = {"shown": HEADER_FILL, "input": INPUT_HEADER_FILL, "key": "#7F7F7F"}
     _header_row(ws, formats, [(c.header, c.width, fills[c.kind]) for c in COLUMNS])
+    sources = [c.source for c in COLUMNS]
     for i, record in enumerate(records, start=1):
-        lines = max(lines_in(record[c.source], c.width) for c in COLUMNS if c.header in WRAPPED)
+        lines = max(lines_in(record[source], width) for source, width in WRAPPED_COLUMNS)
         ws.set_row(i, LINE_HEIGHT * max(lines, 1))  # xlsxwriter does not fit rows to wrapped text
-        for j, column in enumerate(COLUMNS):
-            props: dict = {**GRID, "valign": "top", "text_wrap": column.header in WRAPPED}
-            if column.number_format:
-                props["num_format"] = column.number_format
-            fill = {"input": INPUT_FILL, "key": KEY_FILL}.get(column.kind)
-            if j == 0:
-                fill = SECTION_FILLS[record["section"]]
-            if column.source == "days_overdue" and (record["days_overdue"] or 0) > 0:
-                props |= ESCALATED_FONT
-            _write(ws, i, j, record[column.source], formats[style(fill, **props)])
+        styles = _styles(record["section"], (record["days_overdue"] or 0) > 0)
+        for j, source in enumerate(sources):
+            _write(ws, i, j, record[source], formats[styles[j]])
     last = max(len(records), 1)
     col = {c.header: j for j, c in enumerate(COLUMNS)}
     ws.data_validation(1, col["决定"], last, col["决定"], {

@@ -14,7 +14,7 @@ import math
 import unicodedata
 from collections.abc import Mapping
 from datetime import UTC, date, datetime
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -89,6 +89,7 @@ def text_units(text: str) -> float:
     return sum(2 if unicodedata.east_asian_width(c) in "WF" else 0.5 if c in NARROW else 1 for c in text)
 
 
+@lru_cache(maxsize=2**16)  # the same reasons and tasks come back on many rows
 def lines_in(text: str | None, width: float) -> int:
     """How many lines `text` takes wrapped in a column `width` units wide."""
     if not text:

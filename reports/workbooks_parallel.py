@@ -1,25 +1,32 @@
-"""Many advisors' workbooks at once, in worker processes: xlsxwriter is pure Python, so threads would queue on
-the GIL while a group's ~1,000 workbooks take a minute on one core (issue #8)."""
+"""Many workbooks at once, in worker processes: xlsxwriter is pure Python, so threads would queue on the GIL
+while a group's ~1,000 advisor workbooks take a minute on one core (issue #8), and its managers' review
+workbooks (~90,000 rows on the 20-store benchmark group) another 20 s (issue #17)."""
 
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from datetime import date
+from functools import partial
 from multiprocessing import get_context
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import polars as pl
 
 from adapters.failures import failure, is_contained
+from reports.review import write_review_workbook
 from reports.workbook import write_advisor_workbook
 
 Job = tuple[str, pl.DataFrame, Path]  # advisor_id, their rows (transforms.views.per_customer), where to write
 MIN_PER_PROCESS = 100  # below this many workbooks a process's start-up (~1 s of imports) costs more than it saves
+ReviewJob = tuple[str, pl.DataFrame, dict[str, str], list[str], Path]  # manager_id, rows, names, staff, path
+REVIEW_ROWS_PER_PROCESS = 20_000  # ~4 s of writing (about 0.25 ms a row): worth a process's start-up
 
 
+J = TypeVar("J")
+R = TypeVar("R")
 Failed = list[dict[str, Any]]  # adapters.failures.failure entries
 
 
@@ -47,21 +54,45 @@ def worker_count(jobs: int, cpus: int | None = None) -> int:
     return max(1, min(cpus or os.cpu_count() or 1, jobs // MIN_PER_PROCESS))
 
 
+def _in_processes(write: Callable[[Sequence[J]], R], jobs: Sequence[J], workers: int) -> list[R]:
+    """`write` over `workers` interleaved shares of `jobs`, each share in a process of its own (spawned, not
+    forked: the caller runs Prefect's threads); in this process for `workers` <= 1."""
+    if workers <= 1:
+        return [write(jobs)]
+    shares = [jobs[i::workers] for i in range(workers)]
+    with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
+        return list(pool.map(write, shares))
+
+
 def write_advisor_workbooks(jobs: Sequence[Job], as_of: date, talk_tracks: Mapping[str, str],
                             workers: int | None = None, failed: Failed | None = None) -> dict[str, Path]:
     """Each job's workbook; `workers` processes (default: `worker_count`). Returns advisor_id → path, in the
-    order of `jobs`, for those written; the advisors whose workbook failed are appended to `failed`.
-    Processes are spawned, not forked: the caller runs Prefect's threads."""
+    order of `jobs`, for those written; the advisors whose workbook failed are appended to `failed`."""
     workers = worker_count(len(jobs)) if workers is None else workers
     written: dict[str, Path] = {}
-    if workers <= 1:
-        parts = [_write_all(jobs, as_of, talk_tracks)]
-    else:
-        shares = [jobs[i::workers] for i in range(workers)]
-        with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
-            parts = list(pool.map(_write_all, shares, [as_of] * workers, [talk_tracks] * workers))
-    for done, not_done in parts:
+    for done, not_done in _in_processes(partial(_write_all, as_of=as_of, talk_tracks=talk_tracks), jobs, workers):
         written |= done
         if failed is not None:
             failed.extend(not_done)
     return {advisor_id: written[advisor_id] for advisor_id, _, _ in jobs if advisor_id in written}
+
+
+def _write_reviews(jobs: Sequence[ReviewJob], as_of: date) -> dict[str, Path]:
+    return {manager: write_review_workbook(rows, names, staff, as_of, path)
+            for manager, rows, names, staff, path in jobs}
+
+
+def review_worker_count(rows: int, cpus: int | None = None) -> int:
+    """How many processes for review workbooks of `rows` rows in all: one per core, each with at least
+    REVIEW_ROWS_PER_PROCESS rows; 1 means in this one."""
+    return max(1, min(cpus or os.cpu_count() or 1, rows // REVIEW_ROWS_PER_PROCESS))
+
+
+def write_review_workbooks(jobs: Sequence[ReviewJob], as_of: date, workers: int | None = None) -> dict[str, Path]:
+    """Each manager's review workbook (reports/review.py); `workers` processes (default: `review_worker_count`).
+    Returns manager_id → path in the order of `jobs`."""
+    workers = review_worker_count(sum(rows.height for _, rows, _, _, _ in jobs)) if workers is None else workers
+    written: dict[str, Path] = {}
+    for part in _in_processes(partial(_write_reviews, as_of=as_of), jobs, workers):
+        written |= part
+    return {manager: written[manager] for manager, _, _, _, _ in jobs}

@@ -82,8 +82,8 @@ def review_rows(worklist: pl.DataFrame, advisors: pl.DataFrame, policy: Policy) 
             pl.col("section").replace_strict({s: i for i, s in enumerate(SECTIONS)}).alias("__section"),
             ((pl.col("section") == "stale") & pl.col("pipeline") & pl.col("lead_id").is_not_null()).alias("__lost"),
         )
-        .sort(["manager_id", "__section", "priority", "days_overdue"], descending=[False, False, False, True],
-              maintain_order=True)
+        .sort(["manager_id", "__section", "priority", "days_overdue", "customer_id"],  # the same order every run
+              descending=[False, False, False, True, False])
     )
     chased = (pl.col("section") == "stale") & ~(pl.col("over").fill_null(0) > 0)  # keep: the manager chases
     wanting = rows.filter(~pl.col("__lost") & ~chased).with_columns(
