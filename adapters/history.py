@@ -29,14 +29,13 @@ import polars as pl
 from deltalake import DeltaTable
 
 from adapters.ingest import KINDS, SOURCE, FileLoad, empty_inputs
-from schemas.validate import ROW, SHEET
+from schemas.columns import ORDER, ROW, SHEET_N
+from schemas.validate import SHEET
 from transforms.frames import Inputs
 from transforms.plan import PREVIOUS_SCHEMA, STORED_COLUMNS
 
 NIGHT = "__night"
-ORDER = "__order"
 SHA = "__sha256"
-SHEET_N = "__sheet_n"
 BOOKKEEPING = (SOURCE, SHEET, SHA, NIGHT)  # where a row came from: kept in the tables, not read by a night
 # ... except by the decisions, few and reported back to the file that brought them (rejects/<file>.rejects.xlsx)
 READ_BOOKKEEPING = {"decisions": (SOURCE, SHEET, NIGHT)}

@@ -10,13 +10,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 
 from policy.model import Policy
-from reports import charts
+from reports import charts, processes
 from reports.charts import Chart, Panel, Target
 from reports.kpi_json import KPIS_JSON, read_earlier_kpis, store_report_path, write_kpis_json
 from reports.templating import render
@@ -376,22 +377,38 @@ class KpiOutputs:
     kpis_json: Path
 
 
+StoreJob = tuple[str, KpiResult, pl.DataFrame, Path]  # store, its KPIs (for_store), its worklist rows, where
+STORES_PER_PROCESS = 8  # ~1 s a store report (7 charts): a spawned process's imports cost ~2-3 s
+
+
+def _write_store_reports(jobs: Sequence[StoreJob], policy: Policy, advisors: pl.DataFrame,
+                         language: str | None) -> list[Path]:
+    written = []
+    for store, scoped, mine, path in jobs:
+        path.parent.mkdir(exist_ok=True)
+        written.append(write_report(report_context(scoped, policy, mine, advisors, [], (), language, store), path))
+    return written
+
+
 def write_kpi_outputs(result: KpiResult, advisors: pl.DataFrame, worklist: pl.DataFrame, policy: Policy,
                       as_of: date, run_dir: Path, files: list[dict[str, Any]],
-                      earlier_kpis: Sequence[dict[str, Any]] | None = None, language: str | None = None) -> KpiOutputs:
+                      earlier_kpis: Sequence[dict[str, Any]] | None = None, language: str | None = None,
+                      workers: int | None = None) -> KpiOutputs:
     """The night's `report.html` and `kpis.json` in `run_dir` (= OUT/<as-of>/), and each store's report under
     `reports/`, from the night's KPIs (`transforms.kpis.compute_kpis`). `advisors`: the roster, one row per
     advisor (the latest). `earlier_kpis`: earlier nights' kpis.json, oldest first; when None they are read
-    from run_dir's sibling <as-of> folders."""
+    from run_dir's sibling <as-of> folders. The store reports are drawn in `workers` processes (default: one per
+    core for a group of many stores, `reports.processes.worker_count`)."""
     if earlier_kpis is None:
         earlier_kpis = read_earlier_kpis(run_dir.parent, as_of)
     context = report_context(result, policy, worklist, advisors, files, earlier_kpis, language)
     json_path = write_kpis_json(context["kpis"], run_dir / KPIS_JSON)
-    for store in result.members.get("store", []):  # each store manager's digest attaches their store's
-        staff = advisors.filter(pl.col("store") == store)["advisor_id"].to_list()
-        mine = worklist.filter(pl.col("store") == store)
-        scoped = report_context(for_store(result, store, staff), policy, mine, advisors, [], (), language, store)
-        path = store_report_path(run_dir, store)
-        path.parent.mkdir(exist_ok=True)
-        write_report(scoped, path)
+    jobs = [  # each store manager's digest attaches their store's
+        (store, for_store(result, store, advisors.filter(pl.col("store") == store)["advisor_id"].to_list()),
+         worklist.filter(pl.col("store") == store), store_report_path(run_dir, store))
+        for store in result.members.get("store", [])
+    ]
+    workers = processes.worker_count(len(jobs), STORES_PER_PROCESS) if workers is None else workers
+    processes.in_processes(partial(_write_store_reports, policy=policy, advisors=advisors, language=language),
+                           jobs, workers)
     return KpiOutputs(write_report(context, run_dir / "report.html"), json_path)

@@ -4,18 +4,16 @@ workbooks (~90,000 rows on the 20-store benchmark group) another 20 s (issue #17
 
 from __future__ import annotations
 
-import os
-from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Mapping, Sequence
 from datetime import date
 from functools import partial
-from multiprocessing import get_context
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import polars as pl
 
 from adapters.failures import failure, is_contained
+from reports import processes
 from reports.review import write_review_workbook
 from reports.workbook import write_advisor_workbook
 
@@ -25,8 +23,6 @@ ReviewJob = tuple[str, pl.DataFrame, dict[str, str], list[str], Path]  # manager
 REVIEW_ROWS_PER_PROCESS = 20_000  # ~4 s of writing (about 0.25 ms a row): worth a process's start-up
 
 
-J = TypeVar("J")
-R = TypeVar("R")
 Failed = list[dict[str, Any]]  # adapters.failures.failure entries
 
 
@@ -51,17 +47,7 @@ WORKBOOK_FAILED = ("此顾问的跟进清单工作簿写出失败，本晚没有
 
 def worker_count(jobs: int, cpus: int | None = None) -> int:
     """How many processes: one per core, each with at least MIN_PER_PROCESS workbooks; 1 means in this one."""
-    return max(1, min(cpus or os.cpu_count() or 1, jobs // MIN_PER_PROCESS))
-
-
-def _in_processes(write: Callable[[Sequence[J]], R], jobs: Sequence[J], workers: int) -> list[R]:
-    """`write` over `workers` interleaved shares of `jobs`, each share in a process of its own (spawned, not
-    forked: the caller runs Prefect's threads); in this process for `workers` <= 1."""
-    if workers <= 1:
-        return [write(jobs)]
-    shares = [jobs[i::workers] for i in range(workers)]
-    with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
-        return list(pool.map(write, shares))
+    return processes.worker_count(jobs, MIN_PER_PROCESS, cpus)
 
 
 def write_advisor_workbooks(jobs: Sequence[Job], as_of: date, talk_tracks: Mapping[str, str],
@@ -70,7 +56,8 @@ def write_advisor_workbooks(jobs: Sequence[Job], as_of: date, talk_tracks: Mappi
     order of `jobs`, for those written; the advisors whose workbook failed are appended to `failed`."""
     workers = worker_count(len(jobs)) if workers is None else workers
     written: dict[str, Path] = {}
-    for done, not_done in _in_processes(partial(_write_all, as_of=as_of, talk_tracks=talk_tracks), jobs, workers):
+    write = partial(_write_all, as_of=as_of, talk_tracks=talk_tracks)
+    for done, not_done in processes.in_processes(write, jobs, workers):
         written |= done
         if failed is not None:
             failed.extend(not_done)
@@ -85,7 +72,7 @@ def _write_reviews(jobs: Sequence[ReviewJob], as_of: date) -> dict[str, Path]:
 def review_worker_count(rows: int, cpus: int | None = None) -> int:
     """How many processes for review workbooks of `rows` rows in all: one per core, each with at least
     REVIEW_ROWS_PER_PROCESS rows; 1 means in this one."""
-    return max(1, min(cpus or os.cpu_count() or 1, rows // REVIEW_ROWS_PER_PROCESS))
+    return processes.worker_count(rows, REVIEW_ROWS_PER_PROCESS, cpus)
 
 
 def write_review_workbooks(jobs: Sequence[ReviewJob], as_of: date, workers: int | None = None) -> dict[str, Path]:
@@ -93,6 +80,6 @@ def write_review_workbooks(jobs: Sequence[ReviewJob], as_of: date, workers: int 
     Returns manager_id → path in the order of `jobs`."""
     workers = review_worker_count(sum(rows.height for _, rows, _, _, _ in jobs)) if workers is None else workers
     written: dict[str, Path] = {}
-    for part in _in_processes(partial(_write_reviews, as_of=as_of), jobs, workers):
+    for part in processes.in_processes(partial(_write_reviews, as_of=as_of), jobs, workers):
         written |= part
     return {manager: written[manager] for manager, _, _, _, _ in jobs}

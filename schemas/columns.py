@@ -12,6 +12,12 @@ import unicodedata
 from dataclasses import dataclass
 from enum import StrEnum
 
+# where a row came from, as genjin numbers it: the row as Excel shows it, the sheet's place in its file, the
+# file's place in the history (adapters/history.py) — together a total order of the history's rows
+ROW = "__row"
+SHEET_N = "__sheet_n"
+ORDER = "__order"
+
 
 class Parse(StrEnum):
     """How a cell's text becomes a typed value (see schemas/parsing.py)."""

@@ -9,11 +9,11 @@ from dataclasses import dataclass
 import pandera.polars as pa
 import polars as pl
 
+from schemas.columns import ROW as ROW  # re-exported: the readers and the rejects know it from here
 from schemas.columns import Kind, Parse
 from schemas.models import MODELS
 from schemas.parsing import PARSERS, REASONS
 
-ROW = "__row"  # the row number as Excel shows it
 SHEET = "__sheet"
 
 REJECT_SCHEMA = {ROW: pl.Int64, "column": pl.String, "reason_zh": pl.String, "reason_en": pl.String,

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from transforms.frames import ENGINE
+from transforms.frames import ENGINE, in_time_order
 
 
 def _digest(key: str) -> str:
@@ -48,8 +48,7 @@ class Identity:
 
 def _vin_owners(sales: pl.LazyFrame) -> pl.LazyFrame:
     return (
-        sales.filter(pl.col("vin").is_not_null())
-        .sort("ordered_at")
+        in_time_order(sales.filter(pl.col("vin").is_not_null()), "ordered_at", "order_id")
         .group_by("vin")
         .agg(pl.col("customer_id").last().alias("vin_customer_id"))
     )
@@ -61,7 +60,7 @@ def _phone_directory(leads: pl.LazyFrame, sales: pl.LazyFrame, service: pl.LazyF
     merged = service.filter(pl.col("phone").is_not_null()).select("phone", "customer_id")
     return (
         pl.concat([own.with_columns(pl.lit(0).alias("rank")), merged.with_columns(pl.lit(1).alias("rank"))])
-        .sort("rank")
+        .sort("rank", "customer_id")
         .group_by("phone")
         .agg(pl.col("customer_id").first())
     )

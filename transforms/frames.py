@@ -8,6 +8,8 @@ from typing import Final, TypeVar
 
 import polars as pl
 
+from schemas.columns import ORDER, ROW, SHEET_N
+
 
 @dataclass(frozen=True)
 class Inputs:
@@ -43,6 +45,17 @@ def known_on(inputs: Inputs, as_of: date) -> Inputs:
 
 
 Rows = TypeVar("Rows", pl.DataFrame, pl.LazyFrame)
+
+
+ROW_ORDER = (ORDER, SHEET_N, ROW)  # a history row's place: the file's, the sheet's in it, the row's in the sheet
+
+
+def in_time_order(frame: Rows, at: str, *ties: str, descending: bool = False) -> Rows:
+    """`frame` sorted by `at`, rows of the same time in a fixed order — by `ties`, then by their place in the
+    history (the row loaded later comes later) — so that "the latest" is the same row on every run."""
+    present: set[str] = set(frame.collect_schema().names())
+    keys = [at, *ties, *(c for c in ROW_ORDER if c in present)]
+    return frame.sort(keys, descending=descending, maintain_order=True)
 
 
 def latest_rows(frame: Rows, key: str) -> Rows:

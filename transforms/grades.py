@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import polars as pl
 
 from policy.model import Policy
+from transforms.frames import in_time_order
 
 if TYPE_CHECKING:
     from polars.expr.whenthen import ChainedThen, Then
@@ -80,12 +81,12 @@ def lead_grades(leads: pl.LazyFrame, followups: pl.LazyFrame, policy: Policy) ->
         stating.join(by_timeframe, on=["purchase_timeframe", "day"], how="left", nulls_equal=True)
         .with_columns(pl.coalesce(typed, "timeframe_grade").alias("stated_grade"))
         .group_by("lead_id")
-        .agg(pl.col("stated_grade").sort_by(["rank", "at"], descending=[False, True]).first())
+        .agg(pl.col("stated_grade")  # the same time twice: the grade first in the alphabet, on every run
+             .sort_by(["rank", "at", "stated_grade"], descending=[False, True, False]).first())
     )
     streak = policy.grades.unreached_streak
     unreached = (
-        followups.filter(pl.col("lead_ref").is_not_null())
-        .sort("contacted_at", descending=True)
+        in_time_order(followups.filter(pl.col("lead_ref").is_not_null()), "contacted_at", descending=True)
         .group_by("lead_ref")
         .agg(
             (

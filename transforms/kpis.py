@@ -22,7 +22,7 @@ from typing import Literal
 import polars as pl
 
 from policy.model import Policy
-from transforms.frames import ENGINE, Inputs, format_text
+from transforms.frames import ENGINE, Inputs, format_text, in_time_order
 from transforms.grades import lead_grades
 from transforms.night import Night, prepare
 from transforms.rfm import segment_owners
@@ -297,7 +297,7 @@ def build_facts(inputs: Inputs, policy: Policy, as_of: date, worklist: pl.DataFr
 
     dnc = customers.select("customer_id", pl.col("do_not_contact").alias("dnc"))
     customer_source = (
-        lead_rows.sort("created_at").group_by("customer_id").agg(pl.col("source").last()).select(
+        in_time_order(lead_rows, "created_at", "lead_id").group_by("customer_id").agg(pl.col("source").last()).select(
             "customer_id", _source()
         )
     )
@@ -387,8 +387,7 @@ def _tasks(policy: Policy, leads: pl.LazyFrame, followups: pl.LazyFrame, orders:
         pl.col("sla_due").alias("due"), pl.col("first_followup_on").alias("done_on"),
     )
     planned = (
-        followups.filter(pl.col("lead_ref").is_not_null())
-        .sort("contacted_at")
+        in_time_order(followups.filter(pl.col("lead_ref").is_not_null()), "contacted_at")
         .with_columns(
             pl.col("contacted_at").shift(-1).over("lead_ref").dt.date().alias("done_on"),
             pl.col("next_followup_at").dt.date().alias("due"),

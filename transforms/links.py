@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import polars as pl
 
+from transforms.frames import in_time_order
+
 
 def _latest_lead_per_customer(leads: pl.LazyFrame) -> pl.LazyFrame:
     return (
-        leads.sort("created_at")
+        in_time_order(leads, "created_at", "lead_id")
         .group_by("customer_id")
         .agg(pl.col("lead_id").last().alias("latest_lead_id"))
     )
@@ -26,7 +28,7 @@ def _lead_by_then(rows: pl.LazyFrame, leads: pl.LazyFrame, key: str, at: str) ->
         unnamed.select(key, "customer_id", at)
         .join(leads.select("customer_id", "lead_id", "created_at"), on="customer_id")
         .filter(pl.col("created_at") <= pl.col(at))
-        .sort("created_at")
+        .sort("created_at", "lead_id")
         .group_by(key)
         .agg(pl.col("lead_id").last().alias("lead_by_then"))
     )

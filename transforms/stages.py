@@ -10,6 +10,7 @@ from datetime import date
 import polars as pl
 
 from policy.model import Policy
+from transforms.frames import in_time_order
 from transforms.grades import lead_grades
 
 
@@ -17,8 +18,7 @@ def _followup_facts(followups: pl.LazyFrame, policy: Policy, as_of: date) -> pl.
     s = policy.stages
     days_ago = pl.lit(as_of) - pl.col("contacted_at").dt.date()
     return (
-        followups.filter(pl.col("lead_ref").is_not_null())
-        .sort("contacted_at")
+        in_time_order(followups.filter(pl.col("lead_ref").is_not_null()), "contacted_at")
         .group_by("lead_ref")
         .agg(
             pl.len().alias("n_followups"),
@@ -95,7 +95,7 @@ def customer_state(customers: pl.LazyFrame, leads: pl.LazyFrame, sales: pl.LazyF
         pl.col("delivered_at").max().alias("last_delivered_at"),
     )
     latest_lead = (
-        leads.sort("created_at")
+        in_time_order(leads, "created_at", "lead_id")
         .group_by("customer_id")
         .agg(pl.col("stage").last().alias("lead_stage"), pl.col("grade").last())
     )

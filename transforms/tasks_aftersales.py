@@ -8,7 +8,7 @@ from datetime import date
 import polars as pl
 
 from policy.model import Policy
-from transforms.frames import format_text
+from transforms.frames import format_text, in_time_order
 from transforms.task_frame import task_frame
 
 
@@ -20,12 +20,12 @@ def last_touch_dates(followups: pl.LazyFrame) -> pl.LazyFrame:
 def service_advisors(service: pl.LazyFrame, sales: pl.LazyFrame) -> pl.LazyFrame:
     """customer_id → service advisor: the latest service order that names one, else the latest seller."""
     by_service = (
-        service.filter(pl.col("service_advisor_id").is_not_null())
-        .sort("visited_at")
+        in_time_order(service.filter(pl.col("service_advisor_id").is_not_null()), "visited_at", "ro_id")
         .group_by("customer_id")
         .agg(pl.col("service_advisor_id").last().alias("svc_advisor"))
     )
-    by_sale = sales.sort("ordered_at").group_by("customer_id").agg(pl.col("advisor_id").last().alias("seller"))
+    by_sale = (in_time_order(sales, "ordered_at", "order_id")
+              .group_by("customer_id").agg(pl.col("advisor_id").last().alias("seller")))
     return (
         by_service.join(by_sale, on="customer_id", how="full", coalesce=True)
         .select("customer_id", pl.coalesce("svc_advisor", "seller").alias("customer_service_advisor"))

@@ -12,7 +12,7 @@ from datetime import date
 import polars as pl
 
 from policy.model import Policy
-from transforms.frames import format_text
+from transforms.frames import format_text, in_time_order
 from transforms.stages import live_order
 from transforms.task_frame import task_frame
 from transforms.tasks_aftersales import last_touch_dates, service_advisors
@@ -139,7 +139,8 @@ def _greeting_rows(
     customers: pl.LazyFrame, service: pl.LazyFrame, sales: pl.LazyFrame, day: pl.LazyFrame
 ) -> pl.LazyFrame:
     """Won and owner customers with their `day`; the selling advisor while won, else the service advisor."""
-    seller = sales.sort("ordered_at").group_by("customer_id").agg(pl.col("advisor_id").last().alias("seller"))
+    seller = (in_time_order(sales, "ordered_at", "order_id")
+              .group_by("customer_id").agg(pl.col("advisor_id").last().alias("seller")))
     return (
         customers.filter(pl.col("stage").is_in(["won", "owner"]))
         .select("customer_id", "store", "stage")
@@ -164,7 +165,7 @@ def birthday(
             sales.select("customer_id", "birthday", pl.col("ordered_at").alias("at")),
         ])
         .filter(pl.col("birthday").is_not_null())
-        .sort("at")
+        .sort("at", "birthday", maintain_order=True)
         .group_by("customer_id")
         .agg(pl.col("birthday").last())
     )
@@ -181,8 +182,7 @@ def anniversary(
 ) -> pl.LazyFrame:
     """The newest delivery's date in D's year, from the first year after delivery on; that day only."""
     delivered = (
-        sales.filter(pl.col("delivered_at").is_not_null())
-        .sort("delivered_at")
+        in_time_order(sales.filter(pl.col("delivered_at").is_not_null()), "delivered_at", "order_id")
         .group_by("customer_id")
         .agg(pl.col("delivered_at").last().dt.date().alias("delivered_on"))
         .filter(pl.col("delivered_on").dt.year() < as_of.year)

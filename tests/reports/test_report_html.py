@@ -168,6 +168,18 @@ def test_the_same_night_gives_the_same_report(tmp_path, policy):
     assert first == second
 
 
+def test_store_reports_drawn_in_processes_are_those_drawn_here(tmp_path, policy):
+    """Each store's report, drawn in two worker processes, is byte for byte the one drawn in this process."""
+    here = write(policy, tmp_path / "a" / "2026-11-23", earlier_kpis=[], workers=1)
+    there = write(policy, tmp_path / "b" / "2026-11-23", earlier_kpis=[], workers=2)
+    stores = sorted(p.name for p in (here.report.parent / "reports").iterdir())
+    assert len(stores) >= 2
+    assert sorted(p.name for p in (there.report.parent / "reports").iterdir()) == stores
+    for name in stores:
+        assert (there.report.parent / "reports" / name).read_bytes() == \
+            (here.report.parent / "reports" / name).read_bytes()
+
+
 def test_kpis_json_never_holds_nan(tmp_path):
     path = write_kpis_json({"as_of": "2026-11-23", "mtd": {"group": {"csat_mean": float("nan")}}},
                            tmp_path / "kpis.json")

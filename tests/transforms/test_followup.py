@@ -5,7 +5,8 @@ C/D, 9 dormant; the lead's advisor; moved only by a later touch."""
 
 from __future__ import annotations
 
-from datetime import date
+from dataclasses import replace
+from datetime import date, datetime
 
 import polars as pl
 import pytest
@@ -154,3 +155,23 @@ def test_an_earlier_plan_wins_for_a_dormant_lead_too(policy):
 def test_a_dormant_lead_without_a_plan_waits_30_days(policy):
     inputs = one_call("2026-11-16 10:00", outcome="暂不考虑")
     assert followups(build_worklist(inputs, policy, AS_OF)).is_empty()
+
+
+@pytest.mark.parametrize(("loaded", "due"), [((1, 2), [date(2026, 11, 22)]), ((2, 1), [])])
+def test_the_same_minute_twice_the_row_loaded_later_counts(policy, loaded, due):
+    """A call logged twice at the same minute with different next dates (a clerk corrected it in a later file):
+    the row loaded later is the latest, whichever way the rows reach the rules — so a re-run of the night
+    plans the same call, not one or the other at random. C grade: 7 days, an earlier next date wins: 11-22 is
+    due today (11-23); 11-25 is not yet."""
+    base = make_inputs(
+        leads=[lead("L1", "2026-11-01 10:00", grade="C")],
+        followups=[fu("2026-11-20 10:00", "L1", next_followup_at="2026-11-25 10:00"),
+                   fu("2026-11-20 10:00", "L1", next_followup_at="2026-11-22 10:00")],
+    )
+    for rows in (base.followups, base.followups.reverse()):
+        order = pl.DataFrame({"next_followup_at": [datetime(2026, 11, 25, 10), datetime(2026, 11, 22, 10)],
+                              "__order": list(loaded)})
+        numbered = rows.join(order.lazy(), on="next_followup_at", how="left")
+        inputs = replace(base, followups=numbered)
+        got = followups(build_worklist(inputs, policy, AS_OF))
+        assert got["due_date"].to_list() == due
