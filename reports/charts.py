@@ -6,11 +6,16 @@ fonts-wqy-zenhei, or one of `CJK_FONTS`), glyphs are drawn as SVG paths and the 
 everywhere. When none is, text stays SVG text naming common CJK fonts, and the reader's own fonts draw it.
 
 Charts take numbers and already-translated labels; they know nothing of KPIs or languages.
+
+A chart with nothing to draw is a small SVG written here, its "no data" text as SVG text, and matplotlib is
+imported only when a chart has something to draw (issue #17: an empty night's report draws nothing, and importing
+matplotlib is a third of what `genjin run` imports). `font=AUTO` looks the CJK font up then, too.
 """
 
 from __future__ import annotations
 
 import base64
+import html
 import io
 import logging
 import warnings
@@ -19,15 +24,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-
-import matplotlib
-from matplotlib import font_manager
-from matplotlib.axes import Axes
-from matplotlib.backends.backend_svg import FigureCanvasSVG
-from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter
+from typing import TYPE_CHECKING, Final
 
 from reports.cells import safe_text
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
 CJK_FONTS = (
     "Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "Source Han Sans CN", "WenQuanYi Zen Hei",
@@ -42,6 +45,7 @@ CJK_FONT_FILES = (
     "/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf",
 )
 BLUE, ORANGE, GREY, RED, GREEN = "#1f4e78", "#e07b39", "#9aa5b1", "#c00000", "#2e7d32"
+AUTO: Final = "auto"  # as `font`: the installed CJK font (`cjk_font`), looked up when a chart is drawn
 PALETTE = ("#1f4e78", "#e07b39", "#2e7d32", "#7b3fa0", "#c9a227", "#3a8fb7", "#9aa5b1", "#b5523b")
 
 
@@ -67,6 +71,8 @@ class Target:
 @cache
 def cjk_font() -> str | None:
     """The first installed CJK font of `CJK_FONTS`, or None."""
+    from matplotlib import font_manager
+
     def installed() -> set[str]:
         return {f.name for f in font_manager.fontManager.ttflist}
 
@@ -115,6 +121,8 @@ def _quiet() -> Iterator[None]:
 
 
 def render(fig: Figure) -> str:
+    from matplotlib.backends.backend_svg import FigureCanvasSVG
+
     buf = io.StringIO()
     FigureCanvasSVG(fig).print_svg(buf, metadata={"Date": None})
     return buf.getvalue()
@@ -122,10 +130,25 @@ def render(fig: Figure) -> str:
 
 def _draw(key: str, title: str, alt: str, width: float, height: float, paint: Callable[[Figure], None],
           font: str | None) -> Chart:
+    import matplotlib
+    from matplotlib.figure import Figure
+
+    font = cjk_font() if font == AUTO else font
     with matplotlib.rc_context(style(font)), _quiet():
         fig = Figure(figsize=(width, height), layout="constrained")
         paint(fig)
         return Chart(key, title, alt, render(fig))
+
+
+def blank(key: str, title: str, text: str, width: float, height: float) -> Chart:
+    """A chart with nothing to draw: `text` ("no data") in grey at its middle, the size the drawn chart would
+    have (inches, as matplotlib's figures; SVG points, as its SVGs), without matplotlib."""
+    w, h = width * 72, height * 72
+    fonts = ", ".join(f"'{name}'" for name in CJK_FONTS)
+    svg = (f'<svg xmlns="http://www.w3.org/2000/svg" width="{w:g}pt" height="{h:g}pt" viewBox="0 0 {w:g} {h:g}">'
+           f'<text x="{w / 2:g}" y="{h / 2:g}" text-anchor="middle" dominant-baseline="middle" fill="{GREY}" '
+           f'font-size="11" font-family="{fonts}, sans-serif">{html.escape(text)}</text></svg>')
+    return Chart(key, title, text, svg)
 
 
 def _no_data(ax: Axes, text: str) -> None:
@@ -171,12 +194,12 @@ def _hbar(ax: Axes, labels: Sequence[str], values: Sequence[float], texts: Seque
 def funnel(stages: Sequence[tuple[str, int]], steps: Sequence[str], title: str, no_data: str,
            font: str | None) -> Chart:
     """stages: (label, count) from the top of the funnel down; steps: the conversion text between them."""
+    top = max((n for _, n in stages), default=0)
+    if top == 0:
+        return blank("funnel", title, no_data, 5.6, 2.4)
+
     def paint(fig: Figure) -> None:
         ax = fig.subplots()
-        top = max((n for _, n in stages), default=0)
-        if top == 0:
-            _no_data(ax, no_data)
-            return
         for y, (_, n) in enumerate(stages):
             ax.barh(y, n, left=(top - n) / 2, color=PALETTE[y % len(PALETTE)], height=0.62)
             ax.text(top / 2, y, f"{n:,}", ha="center", va="center", fontsize=10, fontweight="bold",
@@ -199,12 +222,13 @@ def rate_bars(key: str, rows: Sequence[tuple[str, float | None, str]], title: st
               reference: Target | None, font: str | None) -> Chart:
     """Horizontal bars of a rate (0–1) per row: (label, value or None, text beside the bar)."""
     shown = [(label, value, text) for label, value, text in rows if value is not None]
+    if not shown:
+        return blank(key, title, no_data, 5.6, 1.8)
 
     def paint(fig: Figure) -> None:
+        from matplotlib.ticker import PercentFormatter
+
         ax = fig.subplots()
-        if not shown:
-            _no_data(ax, no_data)
-            return
         _hbar(ax, [r[0] for r in shown], [r[1] or 0.0 for r in shown], [r[2] for r in shown], BLUE)
         ax.set_xlim(0, 1.15)
         ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
@@ -217,11 +241,13 @@ def rate_bars(key: str, rows: Sequence[tuple[str, float | None, str]], title: st
 
 def count_bars(key: str, rows: Sequence[tuple[str, int]], title: str, no_data: str, font: str | None,
                color: str = ORANGE) -> Chart:
+    if not any(n for _, n in rows):
+        return blank(key, title, no_data, 5.6, max(1.6, 0.3 * len(rows) + 0.8))
+
     def paint(fig: Figure) -> None:
+        from matplotlib.ticker import MaxNLocator
+
         ax = fig.subplots()
-        if not rows or not any(n for _, n in rows):
-            _no_data(ax, no_data)
-            return
         _hbar(ax, [r[0] for r in rows], [r[1] for r in rows], [f"{r[1]:,}" for r in rows], color)
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_xlim(0, max(n for _, n in rows) * 1.18)
@@ -234,11 +260,13 @@ def count_bars(key: str, rows: Sequence[tuple[str, int]], title: str, no_data: s
 def histogram(key: str, bins: Sequence[tuple[str, int]], title: str, xlabel: str, ylabel: str,
               median_text: str | None, no_data: str, font: str | None) -> Chart:
     """Counts per labelled bin (already binned, so the bins read as ranges a manager names)."""
+    if not any(n for _, n in bins):
+        return blank(key, title, no_data, 5.6, 2.6)
+
     def paint(fig: Figure) -> None:
+        from matplotlib.ticker import MaxNLocator
+
         ax = fig.subplots()
-        if not any(n for _, n in bins):
-            _no_data(ax, no_data)
-            return
         xs = list(range(len(bins)))
         ax.bar(xs, [n for _, n in bins], color=BLUE, width=0.75)
         ax.set_xticks(xs, [label for label, _ in bins])
@@ -266,7 +294,12 @@ class Panel:
 
 def panels(key: str, items: Sequence[Panel], title: str, no_data: str, font: str | None) -> Chart:
     """Small multiples: one bar panel per KPI (a value per store), the policy's target as a red line."""
+    if all(v is None for item in items for v in item.values):
+        return blank(key, title, no_data, 2.4 * len(items) + 0.4, 2.8)
+
     def paint(fig: Figure) -> None:
+        from matplotlib.ticker import PercentFormatter
+
         axes = fig.subplots(1, len(items), squeeze=False)[0]
         for ax, item in zip(axes, items, strict=True):
             _panel_title(ax, item)
@@ -304,8 +337,12 @@ def trends(key: str, dates: Sequence[str], series: Sequence[Panel], title: str, 
     """One small line chart per KPI across nights (`labels` unused; `values` per date, None = missing)."""
     cols = 4
     rows = (len(series) + cols - 1) // cols
+    if all(v is None for item in series for v in item.values):
+        return blank(key, title, no_data, 9.6, 2.1 * rows + 0.3)
 
     def paint(fig: Figure) -> None:
+        from matplotlib.ticker import FuncFormatter, PercentFormatter
+
         axes = fig.subplots(rows, cols, squeeze=False).flatten()
         for ax, item in zip(axes, series, strict=False):
             _panel_title(ax, item)
@@ -364,6 +401,8 @@ def compare_lines(key: str, dates: Sequence[str], series: Sequence[tuple[str, Se
     rows = (len(series) + cols - 1) // cols
 
     def paint(fig: Figure) -> None:
+        from matplotlib.ticker import MaxNLocator
+
         axes = fig.subplots(rows, cols, squeeze=False).flatten()
         for ax, (panel, first, second) in zip(axes, series, strict=False):
             ax.set_title(panel)

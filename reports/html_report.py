@@ -195,7 +195,7 @@ def _cycle_bins(days: Sequence[int], language: str) -> list[tuple[str, int]]:
 def build_charts(result: KpiResult, data: dict[str, Any], policy: Policy, names: dict[str, str],
                  earlier: Sequence[dict[str, Any]], language: str, store: str | None = None) -> list[Chart]:
     tx = _text(language, store)
-    font = charts.cjk_font()
+    font = charts.AUTO  # looked up when a chart has something to draw
     goals = targets(policy, language)
     period = "t30"
 

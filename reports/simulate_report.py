@@ -188,7 +188,7 @@ def context(result: Replay) -> dict[str, Any]:
             rows.append({"label": label, "store": stores.get(member, ""), "cells": cells, "changed": changed})
         return sorted(rows, key=lambda r: (not r["changed"], r["store"], r["label"]))
 
-    font = charts.cjk_font()
+    font = charts.AUTO  # looked up when a chart has something to draw
     chart = charts.compare_lines(
         "nights", dates,
         [(MEASURES[k][0], *(index.series(p, "group", GROUP, k, n) for p in POLICY_NAMES)) for k in CHARTED],

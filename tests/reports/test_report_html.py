@@ -6,6 +6,8 @@ from __future__ import annotations
 import base64
 import json
 import re
+import subprocess
+import sys
 from datetime import date
 from pathlib import Path
 from xml.etree import ElementTree
@@ -192,6 +194,43 @@ def test_empty_night_still_renders(tmp_path, policy, monkeypatch):
     svgs = images(out.report.read_text(encoding="utf-8"))
     assert len(svgs) == 7
     assert "无数据" in svgs["funnel"] and "无数据" in svgs["lost_reasons"]
+
+
+EMPTY_REPORT = """
+import sys
+from pathlib import Path
+from policy.model import load_policy
+from reports.html_report import write_kpi_outputs
+from tests.conftest import AS_OF, make_inputs
+from transforms.frames import latest_per_key
+from transforms.kpis import compute_kpis
+from transforms.worklist import build_worklist
+inputs, policy, run_dir = make_inputs(), load_policy(), Path(sys.argv[1])
+run_dir.mkdir(parents=True)
+worklist = build_worklist(inputs, policy, AS_OF)
+kpis, roster = compute_kpis(inputs, policy, AS_OF, worklist), latest_per_key(inputs).advisors.collect()
+write_kpi_outputs(kpis, roster, worklist, policy, AS_OF, run_dir, [], earlier_kpis=[])
+print("matplotlib" in sys.modules)
+"""
+
+
+def test_an_empty_nights_report_is_written_without_matplotlib(tmp_path):
+    """A night with nothing to chart (issue #17's empty night) writes its "no data" charts by hand: matplotlib,
+    a third of what `genjin run` would import, is not imported at all."""
+    root = Path(__file__).resolve().parents[2]
+    run = subprocess.run([sys.executable, "-c", EMPTY_REPORT, str(tmp_path / "2026-11-23")], cwd=root,
+                         capture_output=True, text=True, check=True)
+    assert run.stdout.strip() == "False"
+    svgs = images((tmp_path / "2026-11-23" / "report.html").read_text(encoding="utf-8"))
+    assert len(svgs) == 7
+    for svg in svgs.values():
+        text = ElementTree.fromstring(svg).find("{http://www.w3.org/2000/svg}text")
+        assert text is not None and text.text == "无数据"
+
+
+def test_a_chart_with_data_is_still_drawn_by_matplotlib():
+    chart = charts.count_bars("x", [("汽车之家", 3), ("懂车帝", 0)], "标题", "无数据", None)
+    assert "matplotlib" in chart.svg.lower() and "无数据" not in chart.svg
 
 
 def test_chinese_text_without_a_cjk_font_is_left_to_the_reader(recwarn):
