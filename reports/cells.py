@@ -14,12 +14,14 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
-from openpyxl.cell.cell import Cell
 
 from transforms.frames import format_text
+
+if TYPE_CHECKING:
+    from openpyxl.cell.cell import Cell
 
 DANGEROUS_FIRST = ("=", "+", "-", "@", "\t", "\r", "\n")
 MAX_CELL = 32_767  # Excel's limit, in UTF-16 units

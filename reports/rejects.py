@@ -2,19 +2,19 @@
 sheet, named after it; per rejected row its Excel row number, the column at fault by the file's own header,
 the reason, how to fix it, and a copy of the original row with the bad cell highlighted. Rows that loaded
 with a warning (a returned worklist's unreadable next date) are listed too, in yellow. The English reason
-for ops comes last."""
+for ops comes last.
+
+openpyxl is imported when a rejects workbook is written, not with this module: most nights reject nothing, and
+the night's start should not pay for it (issue #17)."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import polars as pl
-from openpyxl import Workbook, load_workbook
-from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.worksheet import Worksheet
 
 from adapters.ingest import SheetLoad
 from reports.cells import safe_text, set_text_safe
@@ -22,13 +22,16 @@ from schemas.columns import DECISIONS, KIND_BY_NAME
 from schemas.validate import REJECT_SCHEMA, ROW, SHEET
 from schemas.vocab import DECISION_LABELS
 
+if TYPE_CHECKING:
+    from openpyxl.worksheet.worksheet import Worksheet
+
 LEAD = (("原行号", 8), ("状态", 12), ("出错列", 16), ("原因", 36), ("改正方法", 40))
 ENGLISH = ("reason (English)", 36)
 REJECTED, WARNED = "拒绝，未载入", "已载入，有提示"
 RED, YELLOW = "FFC7CE", "FFEB9C"
 LEAD_FILL, ORIGINAL_FILL = "FCE4D6", "DDEBF7"
 ORIGINAL_WIDTH = (8, 30)  # an original column's width: its header or longest value, within these bounds
-THIN = Side(style="thin", color="BFBFBF")
+THIN = {"style": "thin", "color": "BFBFBF"}  # a cell's bottom border (openpyxl Side)
 _FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
 TITLE_ROW, HEADER_ROW = 1, 2
 
@@ -73,12 +76,15 @@ def _rows(sheet: SheetLoad, header_of: Callable[[str], str]) -> pl.DataFrame:
 
 
 def _header(ws: Worksheet, j: int, text: str, width: float, fill: str) -> None:
+    from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+    from openpyxl.utils import get_column_letter
+
     cell = ws.cell(row=HEADER_ROW, column=j)
     set_text_safe(cell, text)
     cell.font = Font(bold=True)
     cell.fill = PatternFill("solid", fgColor=fill)
     cell.alignment = Alignment(wrap_text=True, vertical="center")
-    cell.border = Border(bottom=THIN)
+    cell.border = Border(bottom=Side(**THIN))
     ws.column_dimensions[get_column_letter(j)].width = width
 
 
@@ -108,6 +114,10 @@ PAGE_WIDTH = 170  # characters of column width on a landscape A4 page
 
 
 def _write_sheet(ws: Worksheet, sheet: SheetLoad) -> None:
+    from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+    from openpyxl.utils import get_column_letter
+
+    thin = Side(**THIN)
     kind = KIND_BY_NAME[sheet.kind]
     header_of = sheet.header_of
     rows = _rows(sheet, header_of)
@@ -143,13 +153,13 @@ def _write_sheet(ws: Worksheet, sheet: SheetLoad) -> None:
             cell = ws.cell(row=i, column=j)
             set_text_safe(cell, value)
             cell.alignment = Alignment(wrap_text=True, vertical="top")
-            cell.border = Border(bottom=THIN)
+            cell.border = Border(bottom=thin)
             if j == 2 or (j >= first_original and cells[j - first_original] in headers):
                 cell.fill = fill
         cell = ws.cell(row=i, column=english)
         set_text_safe(cell, record["reason_en"])
         cell.alignment = Alignment(wrap_text=True, vertical="top")
-        cell.border = Border(bottom=THIN)
+        cell.border = Border(bottom=thin)
     ws.freeze_panes = ws.cell(row=HEADER_ROW + 1, column=2)
     ws.page_setup.orientation = "landscape"
     total = sum(ws.column_dimensions[get_column_letter(j)].width or 8 for j in range(1, english + 1))
@@ -162,6 +172,8 @@ def _write_sheet(ws: Worksheet, sheet: SheetLoad) -> None:
 def write_rejects(sheets: list[SheetLoad], path: Path, append: bool = False) -> Path:
     """`sheets`: the sheets of one file that have rejected or warned rows; one worksheet each, named after it.
     With `append`, the worksheets are added to the rejects workbook already at `path` (when there is one)."""
+    from openpyxl import Workbook, load_workbook
+
     if append and path.is_file():
         wb = load_workbook(path)
     else:
