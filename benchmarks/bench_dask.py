@@ -144,8 +144,8 @@ def main() -> int:
                 loaded = sum(f["rows_loaded"] for f in summary["files"])
                 rows.append((stores, mode, loaded, wall, driver, workers, summary["durations_s"]))
                 print(f"{stores} stores, {mode}: {wall:.1f} s, driver {driver:.0f} MB, workers "
-                      f"{', '.join(f'{w:.0f}' for w in workers) or '—'} MB, stages {summary['durations_s']}",
-                      flush=True)
+                      f"{', '.join(f'{w:.0f}' for w in workers) or '—'} MB, stages {summary['durations_s']}, "
+                      f"driver's peak as each stage ended (MB) {summary.get('peak_rss_mb')}", flush=True)
                 shutil.rmtree(night, ignore_errors=True)
 
     print(f"\n{'stores':>6}  {'mode':<12}{'rows loaded':>12}{'wall (s)':>10}{'driver peak (MB)':>18}"

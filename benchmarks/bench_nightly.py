@@ -344,6 +344,9 @@ def main() -> int:
         f"{stage} {seconds:.1f}" for stage, seconds in summary["durations_s"].items()))
     print("the incremental night's stages (s): " + ", ".join(
         f"{stage} {seconds:.1f}" for stage, seconds in summary_next["durations_s"].items()))
+    for name, run in (("full", summary), ("incremental", summary_next)):
+        print(f"the {name} night's peak RSS as each stage ended (MB; this process's high-water mark): " + ", ".join(
+            f"{stage} {mb}" for stage, mb in run.get("peak_rss_mb", {}).items()))
     print(f"\n{'measure':<40}{'value':>10}")  # seconds unless marked
     for name, value in results.items():
         print(f"{name:<40}{value:>10.2f}")

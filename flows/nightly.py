@@ -192,9 +192,9 @@ def nightly(folders: Folders, as_of: date, policy_file: Path | None = None,
                                            as_of, send, mail_settings or mail.MailSettings(), robots)
         counted.update(write_counts(written.workbooks, emails))
     steps.store_plan(built.worklist, history, as_of)  # replaces this night's plan on a re-run
+    extra = {"peak_rss_mb": clock.peaks} | ({"group_posts": groups} if groups is not None else {})
     summary = steps.write_summary(as_of, night_files.files, built.worklist, emails, clock.durations, run_dir,
-                                  failures, {"group_posts": groups} if groups is not None else None,
-                                  night_files.held, warnings)
+                                  failures, extra, night_files.held, warnings)
     crash_point("before_publish")
     return RunResult(publish.publish(run_dir, folders.out, as_of), summary)
 

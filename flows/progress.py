@@ -9,12 +9,15 @@ count by name). Where it shows depends on who runs the flow:
   from genjin below WARNING;
 - `genjin serve` (`to_run_logs`, in flows/scheduled.py): the records go to the Prefect flow run's logs.
 
-The durations reach run.json as before (`Progress.durations`, `reports/run_summary.py`).
+The durations reach run.json as before (`Progress.durations`, `reports/run_summary.py`), and beside them the
+process's peak memory as each stage ended (`Progress.peaks`, MB: a high-water mark, so the stage where it rises is
+the one that set it) — where the memory of a night goes, on every night, not only in a benchmark (issue #17).
 """
 
 from __future__ import annotations
 
 import logging
+import resource
 import sys
 import time
 import unicodedata
@@ -35,6 +38,7 @@ class Progress:
     def __init__(self) -> None:
         self.durations: dict[str, float] = {}
         self.counts: dict[str, dict[str, int]] = {}
+        self.peaks: dict[str, int] = {}
 
     @contextmanager
     def stage(self, name: str, counts: Callable[[], Counts] | None = None) -> Iterator[dict[str, int]]:
@@ -48,9 +52,15 @@ class Progress:
         found = {k: int(v) for k, v in {**counted, **(counts() if counts else {})}.items()}
         self.durations[name] = seconds
         self.counts[name] = found
+        self.peaks[name] = peak_rss_mb()
         text = " ".join([f"stage={name}", *(f"{k}={v}" for k, v in found.items()), f"seconds={seconds:.3f}"])
         log.info("%s", text,
                  extra={"stage": name, "seconds": round(seconds, 3), "counts": found, **found})
+
+
+def peak_rss_mb() -> int:
+    """This process's peak resident memory so far, in MB (Linux reports kB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
 
 
 # --- what each stage counts -------------------------------------------------------------------------------

@@ -3,7 +3,11 @@ on the terminal, aligned tables."""
 
 from __future__ import annotations
 
+import json
 import logging
+import subprocess
+import sys
+from pathlib import Path
 
 import polars as pl
 import pytest
@@ -35,6 +39,28 @@ def test_each_stage_logs_one_record_with_its_fields(caplog: pytest.LogCaptureFix
     assert list(clock.durations) == ["read", "store"]
     assert all(v >= 0 for v in clock.durations.values())
     assert read.seconds == round(clock.durations["read"], 3)
+
+
+PEAKS = """
+import json
+from flows.progress import Progress
+clock = Progress()
+with clock.stage("read"):
+    small = b"x" * (10 * 2**20)
+with clock.stage("store"):
+    big = b"x" * (400 * 2**20)  # written, so resident
+print(json.dumps(clock.peaks))
+"""
+
+
+def test_each_stage_records_the_peak_memory_so_far():
+    """In a fresh process: the stage that holds 400 MB shows a peak above 400 MB, the one before it stays well
+    below (a high-water mark: what the process held at any time so far)."""
+    root = Path(__file__).resolve().parents[2]
+    run = subprocess.run([sys.executable, "-c", PEAKS], cwd=root, capture_output=True, text=True, check=True)
+    peaks = json.loads(run.stdout)
+    assert list(peaks) == ["read", "store"]
+    assert peaks["read"] < 300 and peaks["store"] >= 400
 
 
 def test_a_failed_stage_records_nothing(caplog: pytest.LogCaptureFixture) -> None:
