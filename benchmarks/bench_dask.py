@@ -77,7 +77,11 @@ def local_cluster(workers: int, logs: Path) -> Iterator[str]:
         for proc in reversed(procs):
             proc.terminate()
         for proc in procs:
-            proc.wait(timeout=30)
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:  # a worker still closing its Prefect client: its numbers are in
+                proc.kill()
+                proc.wait()
 
 
 def workers_peak_mb(address: str) -> list[float]:

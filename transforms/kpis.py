@@ -57,6 +57,13 @@ def windows(as_of: date) -> tuple[Window, Window]:
     return Window("mtd", as_of.replace(day=1), as_of), Window("t30", as_of - timedelta(days=29), as_of)
 
 
+def span(as_of: date) -> Window:
+    """From the earliest window's first day to D: the only due dates a KPI reads. The tasks of the past are
+    rebuilt for these alone (issue #17: at group scale, every task of the history was 3.2 M rows and the
+    largest part of the KPIs' time)."""
+    return Window("span", min(w.start for w in windows(as_of)), as_of)
+
+
 @dataclass(frozen=True)
 class Facts:
     """What the KPIs are computed from, collected once (one row per unit; see `build_facts`)."""
@@ -65,7 +72,7 @@ class Facts:
     policy: Policy
     leads: pl.DataFrame  # lead_id, store, advisor_id, source, created_on, stage, sla_due, first_followup_on,
     # response_hours (lead created → its first follow-up; null while not called)
-    tasks: pl.DataFrame  # task_type, store, advisor_id, source, due, done_on
+    tasks: pl.DataFrame  # task_type, store, advisor_id, source, due, done_on: due in the windows (`span`)
     deals: pl.DataFrame  # order_id, store, advisor_id, source, ordered_on, cycle_days, referred
     visits: pl.DataFrame  # ro_id, store, advisor_id, source, visited_on, csat100
     owners: pl.DataFrame  # customer_id, store, advisor_id, source, recency_days, segment, mean_ticket, ...
@@ -340,7 +347,7 @@ def build_facts(inputs: Inputs, policy: Policy, as_of: date, worklist: pl.DataFr
         (pl.col("referrer_phone").is_not_null() | pl.col("lead_referrer").is_not_null()).alias("referred"),
     )
 
-    tasks = _tasks(policy, leads, followups, orders, service, customer_source, customer_advisor, dnc,
+    tasks = _tasks(policy, span(as_of), leads, followups, orders, service, customer_source, customer_advisor, dnc,
                    touches)
 
     ros = (
@@ -377,12 +384,13 @@ def build_facts(inputs: Inputs, policy: Policy, as_of: date, worklist: pl.DataFr
     return Facts(as_of, policy, *collected)
 
 
-def _tasks(policy: Policy, leads: pl.LazyFrame, followups: pl.LazyFrame, orders: pl.LazyFrame,
+def _tasks(policy: Policy, due_in: Window, leads: pl.LazyFrame, followups: pl.LazyFrame, orders: pl.LazyFrame,
            service: pl.LazyFrame, customer_source: pl.LazyFrame, customer_advisor: pl.LazyFrame,
            dnc: pl.LazyFrame, touches: pl.LazyFrame) -> pl.LazyFrame:
-    """The tasks of the past, rebuilt: task_type, store, advisor_id, source, due, done_on."""
+    """The tasks of the past due in `due_in`, rebuilt: task_type, store, advisor_id, source, due, done_on. A
+    planned follow-up's done_on (the lead's next follow-up) is found among all of the lead's follow-ups."""
     cols = ("task_type", "store", "advisor_id", "source", "due", "done_on")
-    first_contact = leads.filter(~pl.col("dnc")).select(
+    first_contact = leads.filter(~pl.col("dnc") & due_in.holds(pl.col("sla_due"))).select(
         pl.lit("first_contact").alias("task_type"), "store", "advisor_id", "source",
         pl.col("sla_due").alias("due"), pl.col("first_followup_on").alias("done_on"),
     )
@@ -392,7 +400,7 @@ def _tasks(policy: Policy, leads: pl.LazyFrame, followups: pl.LazyFrame, orders:
             pl.col("contacted_at").shift(-1).over("lead_ref").dt.date().alias("done_on"),
             pl.col("next_followup_at").dt.date().alias("due"),
         )
-        .filter(pl.col("due").is_not_null() & (pl.col("due") >= pl.col("contacted_at").dt.date()))
+        .filter(due_in.holds(pl.col("due")) & (pl.col("due") >= pl.col("contacted_at").dt.date()))
         .join(leads.filter(~pl.col("dnc")).select(pl.col("lead_id").alias("lead_ref"), "store",
                                                    pl.col("advisor_id").alias("lead_advisor"), "source"),
               on="lead_ref", how="inner")
@@ -434,7 +442,9 @@ def _tasks(policy: Policy, leads: pl.LazyFrame, followups: pl.LazyFrame, orders:
             pl.col("visited_at").dt.date().alias("due"), format_text("complaint:{}", "ro_id").alias("task_key"),
         ),
     ])
-    per_customer = _first_on_or_after(pl.concat([post_delivery, after_service]), touches).select(cols)
+    per_customer = _first_on_or_after(
+        pl.concat([post_delivery, after_service]).filter(due_in.holds(pl.col("due"))), touches
+    ).select(cols)
     return pl.concat([first_contact.select(cols), planned.select(cols), per_customer])
 
 
