@@ -194,6 +194,24 @@ def test_followup_on_time(policy):
     assert value(r, "followup_on_time", "mtd", "advisor", "V1") == pytest.approx(0.0)
 
 
+def test_only_tasks_due_in_the_windows_are_judged_and_their_calls_come_from_all_history(policy):
+    """Issue #17 rebuilds only the tasks due in the windows (t30 starts 10-25): a plan due 09-20, called late on
+    10-28, is not judged; a plan made on 09-01 for 10-30 and called on 10-30 is on time, its call found among all
+    of the lead's follow-ups. The lead's first contact (due 08-02) is outside both windows too."""
+    inputs = make_inputs(
+        leads=[lead("L1", "2026-08-01 10:00", "13800000001", grade="B")],
+        followups=[
+            fu("2026-08-01 12:00", "L1", next_followup_at="2026-09-20"),  # plan due 09-20: before the windows
+            fu("2026-09-01 10:00", "L1", next_followup_at="2026-10-30"),  # plan due 10-30, inside t30
+            fu("2026-10-30 10:00", "L1"),  # closes 10-30 on its day (and the 09-20 plan, long after)
+        ],
+    )
+    r = kpis(inputs, policy)
+    assert value(r, "followup_on_time", "t30") == pytest.approx(1.0)
+    assert value(r, "followup_on_time", "t30", "advisor", "S1") == pytest.approx(1.0)
+    assert value(r, "followup_on_time") is None  # nothing due in November
+
+
 def test_a_task_due_on_d_counts_once_done(policy):
     inputs = make_inputs(
         sales=[sale("O1", "2026-11-01", "13800000009", delivered_at="2026-11-22")],  # day 1 due on D
