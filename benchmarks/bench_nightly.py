@@ -33,7 +33,6 @@ import argparse
 import io
 import json
 import os
-import resource
 import shutil
 import sys
 import tempfile
@@ -46,16 +45,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+# peaks: this process's high-water mark (the workbook writers are children with their share of the rows, and the
+# generator's children would swamp RUSAGE_CHILDREN)
+from flows.progress import peak_rss_mb  # noqa: E402
 from genjin import prefect_env  # noqa: E402
 
 FIRST_HEADERS = {"线索编号", "顾问编号", "订单号", "工单号"}  # the first header cell of each generated kind
 NEW_KEY_COLUMNS = {"线索编号", "订单号", "工单号"}
-
-
-def peak_mb() -> float:
-    """This process's high-water mark. The workbook writers (reports/workbooks_parallel.py) are children that
-    hold only their share of the advisors' rows; the generator's children would swamp RUSAGE_CHILDREN."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kB on Linux
 
 
 def parse_only(drop: Path) -> int:
@@ -291,7 +287,7 @@ def main() -> int:
         rows = parse_only(group / "drop")
         timings.append(time.perf_counter() - t)
     results["parse-only (s)"] = min(timings)
-    results["peak after parse (MB)"] = peak_mb()
+    results["peak after parse (MB)"] = peak_rss_mb()
 
     (empty / "drop").mkdir(parents=True)
     results["empty night, first (s)"], _ = night(empty / "drop", empty / "out", as_of)
@@ -303,7 +299,7 @@ def main() -> int:
         copies.append(work / f"copy-{n}")
     every_policy = every_task_policy(work / "every-task.toml")
     results["full night (s)"], summary = night(group / "drop", group / "out", as_of)
-    results["peak after full (MB)"] = peak_mb()
+    results["peak after full (MB)"] = peak_rss_mb()
     sides: dict[str, list[dict]] = {"every task listed": [], "with the plan": []}
     for n, copy in enumerate(copies):
         side, policy_file = ("every task listed", every_policy) if n % 2 == 0 else ("with the plan", None)
@@ -324,7 +320,7 @@ def main() -> int:
     for f in (group / "drop-next").iterdir():
         f.rename(group / "drop" / f.name)
     results["incremental night (s)"], summary_next = night(group / "drop", group / "out", as_of + timedelta(days=1))
-    results["peak after incremental (MB)"] = peak_mb()
+    results["peak after incremental (MB)"] = peak_rss_mb()
 
     loaded = sum(f["rows_loaded"] for f in summary["files"])
     beyond_empty = results["full night (s)"] - results["empty night, warm (s)"]
