@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import date
+
+import polars as pl
+
 STAGE_LABELS = {"lead": "线索", "intent": "意向", "negotiating": "谈判", "dormant": "暂不考虑",
                 "won": "成交", "owner": "保有", "lost": "战败"}
 
@@ -22,3 +26,25 @@ TASK_LABELS = {
     "birthday": "生日关怀",
     "anniversary": "购车周年",
 }
+
+
+def day_label(day: pl.Expr, as_of: date) -> pl.Expr:
+    """A date as an advisor reads it in a why: `10-30` in the as-of's year, `2025-10-30` in any other — never a
+    month and day that could be last year's or next year's without saying so."""
+    return (
+        pl.when(day.dt.year() == as_of.year).then(day.dt.strftime("%m-%d")).otherwise(day.dt.strftime("%Y-%m-%d"))
+    )
+
+
+def moment_label(at: pl.Expr, as_of: date) -> pl.Expr:
+    """A date and time as read in a why: `07-13 19:12` in the as-of's year, `2025-07-13 19:12` in any other."""
+    return (
+        pl.when(at.dt.year() == as_of.year)
+        .then(at.dt.strftime("%m-%d %H:%M"))
+        .otherwise(at.dt.strftime("%Y-%m-%d %H:%M"))
+    )
+
+
+def day_text(day: date, as_of: date) -> str:
+    """`day_label` for one Python date (reports, messages): `11-28`, or `2027-01-05` in another year."""
+    return f"{day:%m-%d}" if day.year == as_of.year else f"{day:%Y-%m-%d}"

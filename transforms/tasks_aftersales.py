@@ -9,6 +9,7 @@ import polars as pl
 
 from policy.model import Policy
 from transforms.frames import format_text, in_time_order
+from transforms.labels import day_label
 from transforms.task_frame import task_frame
 
 
@@ -46,7 +47,7 @@ def post_delivery(sales: pl.LazyFrame, followups: pl.LazyFrame, policy: Policy, 
         due = pl.col("delivered_at").dt.date() + pl.duration(days=offset)
         reason = format_text(
             "{} {} 交车，{} 前回访", pl.col("model").fill_null("新车"),
-            pl.col("delivered_at").dt.strftime("%m-%d"), (due + pl.duration(days=rule.open_days)).dt.strftime("%m-%d"),
+            day_label(pl.col("delivered_at"), as_of), day_label(due + pl.duration(days=rule.open_days), as_of),
         )
         frames.append(
             task_frame(
@@ -70,8 +71,8 @@ def post_service_revisit(
     rule = policy.tasks.post_service_revisit
     due = pl.col("visited_at").dt.date() + pl.duration(days=rule.offset_days)
     reason = format_text(
-        "{} 进厂{}，{} 前回访", pl.col("visited_at").dt.strftime("%m-%d"), pl.col("service_type").fill_null(""),
-        (due + pl.duration(days=rule.open_days)).dt.strftime("%m-%d"),
+        "{} 进厂{}，{} 前回访", day_label(pl.col("visited_at"), as_of), pl.col("service_type").fill_null(""),
+        day_label(due + pl.duration(days=rule.open_days), as_of),
     )
     rows = _order_advisor(service, sales).join(last_touch_dates(followups), on="customer_id", how="left")
     return task_frame(
@@ -97,7 +98,7 @@ def complaint(
     score = pl.col("csat").cast(pl.Int64, strict=False).cast(pl.String)
     text = pl.col("complaint_text").fill_null("").str.strip_chars()
     reason = format_text(
-        "{} 进厂（工单 {}）{}{}", pl.col("visited_at").dt.strftime("%m-%d"), "ro_id",
+        "{} 进厂（工单 {}）{}{}", day_label(pl.col("visited_at"), as_of), "ro_id",
         pl.when(pl.col("csat") <= 5).then(format_text("满意度 {}/5", score))
         .when(score.is_not_null()).then(format_text("满意度 {} 分", score)).otherwise(pl.lit("客户投诉")),
         pl.when(text != "").then(pl.lit("：") + text).otherwise(pl.lit("")),

@@ -13,6 +13,7 @@ import polars as pl
 
 from policy.model import Policy
 from transforms.frames import format_text, in_time_order
+from transforms.labels import day_label
 from transforms.stages import live_order
 from transforms.task_frame import task_frame
 from transforms.tasks_aftersales import last_touch_dates, service_advisors
@@ -24,7 +25,7 @@ def delivery_confirm(sales: pl.LazyFrame, policy: Policy, as_of: date) -> pl.Laz
     planned = pl.col("planned_delivery_at").dt.date()
     rows = sales.filter(planned.is_not_null() & pl.col("delivered_at").is_null() & live_order(policy))
     reason = format_text(
-        "{} 计划 {} 交车，确认时间和证件", pl.col("model").fill_null("新车"), planned.dt.strftime("%m-%d")
+        "{} 计划 {} 交车，确认时间和证件", pl.col("model").fill_null("新车"), day_label(planned, as_of)
     )
     return task_frame(
         rows, "delivery_confirm", due=planned - pl.duration(days=rule.days_before),
@@ -55,7 +56,7 @@ def first_maintenance(service: pl.LazyFrame, sales: pl.LazyFrame, policy: Policy
         sales.filter(pl.col("delivered_at").is_not_null()).join(done, on="order_id", how="anti"), service, sales
     )
     reason = format_text(
-        "{} {} 交车，还没做首保", pl.col("model").fill_null("新车"), delivered_on.dt.strftime("%Y-%m-%d")
+        "{} {} 交车，还没做首保", pl.col("model").fill_null("新车"), day_label(delivered_on, as_of)
     )
     return task_frame(
         rows, "first_maintenance", due=delivered_on + pl.duration(days=rule.offset_days),
@@ -92,22 +93,22 @@ def owner_care(
         pl.col("anchor") + pl.duration(days=rule.lapsed_days),
         pl.col("touched_on") + pl.duration(days=rule.win_back_interval_days),
     )
-    last_visit = pl.col("last_service").dt.strftime("%Y-%m-%d").fill_null("—")
+    last_visit = day_label(pl.col("last_service"), as_of).fill_null("—")
     care = task_frame(
         rows.filter(~pl.col("lapsed")), "care_call", due=care_due, advisor=pl.col("customer_service_advisor"),
         priority=pl.lit(rule.care_priority), ref=pl.col("customer_id"),
         reason=pl.when(pl.col("last_service").is_null())
-        .then(format_text("{} 交车，还没进过厂", pl.col("anchor").dt.strftime("%Y-%m-%d")))
+        .then(format_text("{} 交车，还没进过厂", day_label(pl.col("anchor"), as_of)))
         .when(pl.col("last_touch") == pl.col("last_service"))
         .then(format_text("上次进厂 {}，之后没联系过", last_visit))
-        .otherwise(format_text("上次进厂 {}，上次联系 {}", last_visit, pl.col("last_touch").dt.strftime("%Y-%m-%d"))),
+        .otherwise(format_text("上次进厂 {}，上次联系 {}", last_visit, day_label(pl.col("last_touch"), as_of))),
     )
     win_back = task_frame(
         rows.filter(pl.col("lapsed")), "win_back", due=win_back_due, advisor=pl.col("customer_service_advisor"),
         priority=pl.lit(rule.win_back_priority), ref=pl.col("customer_id"),
         reason=format_text("{}，已 {} 天未回店",
                          pl.when(pl.col("last_service").is_null())
-                         .then(pl.lit("交车 ") + pl.col("anchor").dt.strftime("%Y-%m-%d") + pl.lit(" 后没进过厂"))
+                         .then(pl.lit("交车 ") + day_label(pl.col("anchor"), as_of) + pl.lit(" 后没进过厂"))
                          .otherwise(pl.lit("上次进厂 ") + last_visit),
                          (pl.lit(as_of) - pl.col("anchor")).dt.total_days()),
     )
@@ -120,7 +121,7 @@ def trade_in(sales: pl.LazyFrame, policy: Policy, as_of: date) -> pl.LazyFrame:
     delivered_on = pl.col("delivered_at").dt.date()
     due = delivered_on.dt.offset_by(f"{rule.years}y") - pl.duration(days=rule.days_before)
     reason = format_text(
-        "{} {} 交车，车龄将满 {} 年", pl.col("model").fill_null("爱车"), delivered_on.dt.strftime("%Y-%m-%d"),
+        "{} {} 交车，车龄将满 {} 年", pl.col("model").fill_null("爱车"), day_label(delivered_on, as_of),
         pl.lit(rule.years),
     )
     return task_frame(
@@ -173,7 +174,7 @@ def birthday(
     return task_frame(
         _greeting_rows(customers, service, sales, born), "birthday", due=due, open_until=due,
         priority=pl.lit(policy.tasks.birthday.priority), ref=pl.col("customer_id"),
-        reason=format_text("{} 生日，只送祝福", due.dt.strftime("%m-%d")),
+        reason=format_text("{} 生日，只送祝福", day_label(due, as_of)),
     )
 
 
@@ -193,6 +194,6 @@ def anniversary(
         priority=pl.lit(policy.tasks.anniversary.priority), ref=pl.col("customer_id"),
         reason=format_text(
             "购车 {} 周年（{} 交车）",
-            pl.lit(as_of.year) - pl.col("delivered_on").dt.year(), pl.col("delivered_on").dt.strftime("%Y-%m-%d"),
+            pl.lit(as_of.year) - pl.col("delivered_on").dt.year(), day_label(pl.col("delivered_on"), as_of),
         ),
     )

@@ -9,7 +9,7 @@ import polars as pl
 
 from policy.model import PIPELINE_STAGES, Policy
 from transforms.frames import format_text
-from transforms.labels import STAGE_LABELS
+from transforms.labels import STAGE_LABELS, day_label, moment_label
 from transforms.task_frame import task_frame
 
 if TYPE_CHECKING:
@@ -43,7 +43,7 @@ def first_contact(lead_state: pl.LazyFrame, policy: Policy, as_of: date) -> pl.L
     due = call_by(pl.col("created_at"), pl.col("grade"), policy).dt.date()
     reason = format_text(
         "{} {} 留资，{}级{}，还没联系", pl.col("source").fill_null("新线索"),
-        pl.col("created_at").dt.strftime("%m-%d %H:%M"), "grade",
+        moment_label(pl.col("created_at"), as_of), "grade",
         pl.when(pl.col("model_interest").is_not_null()).then(pl.lit("，想看 ") + pl.col("model_interest"))
         .otherwise(pl.lit("")),
     )
@@ -105,10 +105,10 @@ def followup(lead_state: pl.LazyFrame, policy: Policy, as_of: date) -> pl.LazyFr
     due = pl.when(planned.is_not_null() & (planned < by_interval)).then(planned).otherwise(by_interval)
     stage_label = pl.col("stage").replace_strict(STAGE_LABELS, default=pl.col("stage"))
     reason = format_text(
-        "{}·{}级，上次 {} {}{}", stage_label, "grade", last_touch.dt.strftime("%m-%d"),
+        "{}·{}级，上次 {} {}{}", stage_label, "grade", day_label(last_touch, as_of),
         pl.col("last_outcome").fill_null("联系"),
         pl.when(planned.is_not_null())
-        .then(pl.lit("，约定 ") + planned.dt.strftime("%m-%d") + pl.lit(" 再联系"))
+        .then(pl.lit("，约定 ") + day_label(planned, as_of) + pl.lit(" 再联系"))
         .otherwise(pl.lit("")),
     )
     return task_frame(
