@@ -148,6 +148,18 @@ class Greeting(_Strict):
     priority: int = 7
 
 
+class PromisedCall(_Strict):
+    priority: int = 4  # a promise to a customer with no open lead (SPEC §6b): 约定回访 on the promised day
+
+
+class Promises(_Strict):
+    """What an advisor agreed with a customer (SPEC §6b): the latest follow-up's next_followup_at, held at
+    that follow-up + `max_promise_days`; a follow-up whose outcome is one of `visit_outcomes` promised a visit."""
+
+    max_promise_days: int = Field(default=90, gt=0)
+    visit_outcomes: list[str] = ["预约到店"]
+
+
 class Tasks(_Strict):
     complaint: Complaint
     first_contact: FirstContact
@@ -160,6 +172,7 @@ class Tasks(_Strict):
     trade_in: TradeIn = TradeIn()
     birthday: Greeting = Greeting()
     anniversary: Greeting = Greeting()
+    promised_call: PromisedCall = PromisedCall()
 
 
 def public_holiday_dates(calendar: str, years: range) -> list[date]:
@@ -278,7 +291,7 @@ class Review(_Strict):
 TASK_TYPES = (  # SPEC §6: the names a policy may key per task type ([plan.stale_after_days], urgency classes)
     "complaint", "first_contact", "followup", "delivery_confirm", "post_delivery_d1", "post_delivery_d3",
     "post_delivery_d7", "post_delivery_d30", "post_service_revisit", "first_maintenance", "win_back", "care_call",
-    "trade_in", "birthday", "anniversary",
+    "trade_in", "birthday", "anniversary", "promised_call",
 )
 
 
@@ -340,6 +353,7 @@ class Policy(_Strict):
     hours: Hours | None = None
     alerts: Alerts = Alerts()
     review: Review = Review()
+    promises: Promises = Promises()
     report_language: Literal["zh", "en"] = "zh"
     # talk tracks (话术): a hint per task_type for the advisor's workbook; default: the shipped ones
     talk_tracks: dict[str, str] = Field(

@@ -25,6 +25,7 @@ from policy.model import Policy
 from transforms.frames import ENGINE, Inputs, format_text, in_time_order
 from transforms.grades import lead_grades
 from transforms.night import Night, prepare
+from transforms.promises import reached
 from transforms.rfm import segment_owners
 from transforms.stages import live_order
 from transforms.tasks_aftersales import is_complaint, service_advisors
@@ -309,7 +310,10 @@ def build_facts(inputs: Inputs, policy: Policy, as_of: date, worklist: pl.DataFr
         )
     )
     customer_advisor = service_advisors(service, sales)
-    touches = followups.select("customer_id", pl.col("contacted_at").dt.date().alias("touched_on")).unique()
+    touches = (  # what closes a post-delivery call, a revisit or a complaint: a follow-up that reached the customer
+        followups.filter(reached(policy)).select("customer_id", pl.col("contacted_at").dt.date().alias("touched_on"))
+        .unique()
+    )
 
     # grade as the lead was entered: the lead row alone decides the first-contact SLA
     no_followups = followups.filter(pl.lit(False))

@@ -25,6 +25,7 @@ TASK_LABELS = {
     "trade_in": "置换邀约",
     "birthday": "生日关怀",
     "anniversary": "购车周年",
+    "promised_call": "约定回访",
 }
 
 

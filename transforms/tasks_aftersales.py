@@ -10,12 +10,15 @@ import polars as pl
 from policy.model import Policy
 from transforms.frames import format_text, in_time_order
 from transforms.labels import day_label
+from transforms.promises import reached
 from transforms.task_frame import task_frame
 
 
-def last_touch_dates(followups: pl.LazyFrame) -> pl.LazyFrame:
-    """customer_id → the date of the customer's latest follow-up (every follow-up is a touch)."""
-    return followups.group_by("customer_id").agg(pl.col("contacted_at").max().dt.date().alias("touched_on"))
+def last_reached_dates(followups: pl.LazyFrame, policy: Policy) -> pl.LazyFrame:
+    """customer_id → touched_on: the date of the customer's latest follow-up that reached them (an 未接通 is an
+    attempt: it closes no complaint or revisit and moves no care call or win-back, SPEC §6b)."""
+    return followups.filter(reached(policy)).group_by("customer_id").agg(
+        pl.col("contacted_at").max().dt.date().alias("touched_on"))
 
 
 def service_advisors(service: pl.LazyFrame, sales: pl.LazyFrame) -> pl.LazyFrame:
@@ -40,7 +43,7 @@ def _not_touched_since(due: pl.Expr) -> pl.Expr:
 def post_delivery(sales: pl.LazyFrame, followups: pl.LazyFrame, policy: Policy, as_of: date) -> pl.LazyFrame:
     rule = policy.tasks.post_delivery
     delivered = sales.filter(pl.col("delivered_at").is_not_null()).join(
-        last_touch_dates(followups), on="customer_id", how="left"
+        last_reached_dates(followups, policy), on="customer_id", how="left"
     )
     frames = []
     for task_type, offset in rule.offsets.items():
@@ -74,7 +77,7 @@ def post_service_revisit(
         "{} 进厂{}，{} 前回访", day_label(pl.col("visited_at"), as_of), pl.col("service_type").fill_null(""),
         day_label(due + pl.duration(days=rule.open_days), as_of),
     )
-    rows = _order_advisor(service, sales).join(last_touch_dates(followups), on="customer_id", how="left")
+    rows = _order_advisor(service, sales).join(last_reached_dates(followups, policy), on="customer_id", how="left")
     return task_frame(
         rows.filter(_not_touched_since(due)), "post_service_revisit",
         due=due, open_until=due + pl.duration(days=rule.open_days),
@@ -106,7 +109,7 @@ def complaint(
     rows = (
         _order_advisor(service, sales)
         .filter(is_complaint(policy))
-        .join(last_touch_dates(followups), on="customer_id", how="left")
+        .join(last_reached_dates(followups, policy), on="customer_id", how="left")
     )
     return task_frame(
         rows.filter(_not_touched_since(due)), "complaint",

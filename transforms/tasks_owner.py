@@ -2,7 +2,8 @@
 `first_maintenance`, `care_call` / `win_back` for owners, `trade_in`, `birthday` and `anniversary`.
 
 Service-only customers (no sale in the data) get no `first_maintenance`, `anniversary` or `trade_in`: those
-are built from orders. `care_call` and `win_back` move only when someone touches the customer.
+are built from orders. `care_call` and `win_back` move only when someone reaches the customer (an 未接通
+is an attempt, SPEC §6b), and wait for a promised day (transforms/promises.py).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from transforms.frames import format_text, in_time_order
 from transforms.labels import day_label
 from transforms.stages import live_order
 from transforms.task_frame import task_frame
-from transforms.tasks_aftersales import last_touch_dates, service_advisors
+from transforms.tasks_aftersales import last_reached_dates, service_advisors
 
 
 def delivery_confirm(sales: pl.LazyFrame, policy: Policy, as_of: date) -> pl.LazyFrame:
@@ -79,7 +80,7 @@ def owner_care(
         .select("customer_id", "store")
         .join(visits, on="customer_id", how="left")
         .join(deliveries, on="customer_id", how="left")
-        .join(last_touch_dates(followups), on="customer_id", how="left")
+        .join(last_reached_dates(followups, policy), on="customer_id", how="left")
         .with_columns(pl.max_horizontal("last_service", "last_delivery").alias("anchor"))
         .filter(pl.col("anchor").is_not_null())
         .with_columns(

@@ -10,6 +10,7 @@ import polars as pl
 from policy.model import PIPELINE_STAGES, Policy
 from transforms.frames import format_text
 from transforms.labels import STAGE_LABELS, day_label, moment_label
+from transforms.promises import agreed, promised_on
 from transforms.task_frame import task_frame
 
 if TYPE_CHECKING:
@@ -99,19 +100,19 @@ def interval_days(policy: Policy) -> pl.Expr:
 
 
 def followup(lead_state: pl.LazyFrame, policy: Policy, as_of: date) -> pl.LazyFrame:
+    """Due last touch + the interval, or on the day the latest follow-up promised, earlier or later (SPEC §6b)."""
     last_touch = pl.max_horizontal("created_at", "last_contacted_at").dt.date()
     by_interval = last_touch + pl.duration(days=interval_days(policy))
-    planned = pl.col("planned_at").dt.date()
-    due = pl.when(planned.is_not_null() & (planned < by_interval)).then(planned).otherwise(by_interval)
+    promised = promised_on(pl.col("planned_at"), pl.col("last_contacted_at"), policy)
+    said = agreed(pl.col("planned_at"), pl.col("last_contacted_at"), pl.col("last_outcome"), policy, as_of)
     stage_label = pl.col("stage").replace_strict(STAGE_LABELS, default=pl.col("stage"))
     reason = format_text(
         "{}·{}级，上次 {} {}{}", stage_label, "grade", day_label(last_touch, as_of),
         pl.col("last_outcome").fill_null("联系"),
-        pl.when(planned.is_not_null())
-        .then(pl.lit("，约定 ") + day_label(planned, as_of) + pl.lit(" 再联系"))
-        .otherwise(pl.lit("")),
+        pl.when(said.is_not_null()).then(pl.lit("，") + said).otherwise(pl.lit("")),
     )
     return task_frame(
         lead_state.filter(pl.col("stage").is_in(PIPELINE_STAGES) & (pl.col("n_followups") > 0)),
-        "followup", due=due, priority=_priority(policy), reason=reason, ref=pl.col("lead_id"),
+        "followup", due=pl.coalesce(promised, by_interval), priority=_priority(policy), reason=reason,
+        ref=pl.col("lead_id"),
     )

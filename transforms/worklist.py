@@ -12,6 +12,7 @@ from transforms.calendar import on_open_days
 from transforms.decisions import in_effect, reassign
 from transforms.frames import ENGINE, Inputs, format_text
 from transforms.night import Night, prepare
+from transforms.promises import customer_promises, keep_promises, promised_call
 from transforms.tasks_aftersales import complaint, post_delivery, post_service_revisit
 from transforms.tasks_owner import (
     anniversary,
@@ -37,6 +38,7 @@ DESCENDING = (False, True, False, False, False, False)
 def open_tasks(night: Night, policy: Policy, as_of: date) -> pl.LazyFrame:
     """All tasks of the night, due dates moved to open days, before the due filter."""
     ident, followups, sales, leads, customers = night.ident, night.followups, night.sales, night.leads, night.customers
+    promises = customer_promises(followups, policy)
     return pl.concat(
         [
             complaint(ident.service, sales, followups, policy, as_of),
@@ -50,8 +52,9 @@ def open_tasks(night: Night, policy: Policy, as_of: date) -> pl.LazyFrame:
             trade_in(sales, policy, as_of),
             birthday(customers, ident.leads, ident.service, sales, policy, as_of),
             anniversary(customers, ident.service, sales, policy, as_of),
+            promised_call(customers, leads, promises, policy, as_of),
         ]
-    ).pipe(on_open_days, policy.calendar)
+    ).pipe(keep_promises, promises, policy, as_of).pipe(on_open_days, policy.calendar)
 
 
 def due_on(tasks: pl.LazyFrame, as_of: date) -> pl.LazyFrame:

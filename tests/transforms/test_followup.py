@@ -1,7 +1,7 @@
-"""`followup` (SPEC §6, §6a): due last touch + the shorter of the grade's (S1 A3 B3 C7 D7)
-and the stage's (negotiating 1, intent 3, lead 7) interval, dormant 30; an earlier
-next_followup_at of the latest follow-up wins; priority 3 negotiating or S, 5 A/B, 8
-C/D, 9 dormant; the lead's advisor; moved only by a later touch."""
+"""`followup` (SPEC §6, §6a, §6b): due last touch + the shorter of the grade's (S1 A3 B3 C7 D7)
+and the stage's (negotiating 1, intent 3, lead 7) interval, dormant 30; the day the latest
+follow-up promised (its next_followup_at) replaces it, earlier or later (tests/transforms/test_promises.py);
+priority 3 negotiating or S, 5 A/B, 8 C/D, 9 dormant; the lead's advisor; moved only by a later touch."""
 
 from __future__ import annotations
 
@@ -117,14 +117,14 @@ def test_never_expires_while_overdue(policy):
 @pytest.mark.parametrize(
     ("planned", "due"),
     [
-        ("2026-11-20 15:00", date(2026, 11, 20)),  # earlier than touch + 7 → wins
-        ("2026-11-23", date(2026, 11, 23)),
-        ("2026-11-25", date(2026, 11, 23)),  # later → the interval stands
+        ("2026-11-20 15:00", [date(2026, 11, 20)]),  # earlier than touch + 7 (11-23)
+        ("2026-11-23", [date(2026, 11, 23)]),
+        ("2026-11-25", []),  # later: the promise is kept, not the interval (listed on 11-25, test_promises.py)
     ],
 )
-def test_an_earlier_planned_date_of_the_latest_follow_up_wins(policy, planned, due):
+def test_the_promised_day_of_the_latest_follow_up_replaces_the_interval(policy, planned, due):
     inputs = one_call("2026-11-16 10:00", next_followup_at=planned)
-    assert followups(build_worklist(inputs, policy, AS_OF))["due_date"].to_list() == [due]
+    assert followups(build_worklist(inputs, policy, AS_OF))["due_date"].to_list() == due
 
 
 def test_a_planned_date_tomorrow_earlier_than_the_interval_is_not_listed(policy):
@@ -132,8 +132,12 @@ def test_a_planned_date_tomorrow_earlier_than_the_interval_is_not_listed(policy)
     assert followups(build_worklist(inputs, policy, AS_OF)).is_empty()
 
 
-@pytest.mark.parametrize("latest_plan", [None, "2026-11-30"])
-def test_only_the_latest_follow_ups_plan_counts(policy, latest_plan):
+@pytest.mark.parametrize(("latest_plan", "on", "due"), [
+    (None, AS_OF, date(2026, 11, 23)),  # a later follow-up without a date ends 11-12's promise: 11-16 + 7
+    ("2026-11-30", AS_OF, None),  # the latest promise, not 11-12's and not the interval
+    ("2026-11-30", date(2026, 11, 30), date(2026, 11, 30)),
+])
+def test_only_the_latest_follow_ups_plan_counts(policy, latest_plan, on, due):
     inputs = make_inputs(
         leads=[lead("L1", "2026-11-01 10:00", grade="C")],
         followups=[
@@ -141,7 +145,7 @@ def test_only_the_latest_follow_ups_plan_counts(policy, latest_plan):
             fu("2026-11-16 10:00", "L1", next_followup_at=latest_plan),
         ],
     )
-    assert followups(build_worklist(inputs, policy, AS_OF))["due_date"].to_list() == [date(2026, 11, 23)]
+    assert followups(build_worklist(inputs, policy, on))["due_date"].to_list() == ([due] if due else [])
 
 
 def test_an_earlier_plan_wins_for_a_dormant_lead_too(policy):
@@ -161,8 +165,8 @@ def test_a_dormant_lead_without_a_plan_waits_30_days(policy):
 def test_the_same_minute_twice_the_row_loaded_later_counts(policy, loaded, due):
     """A call logged twice at the same minute with different next dates (a clerk corrected it in a later file):
     the row loaded later is the latest, whichever way the rows reach the rules — so a re-run of the night
-    plans the same call, not one or the other at random. C grade: 7 days, an earlier next date wins: 11-22 is
-    due today (11-23); 11-25 is not yet."""
+    plans the same call, not one or the other at random. The promised day is kept: 11-22 is due today (11-23);
+    11-25 is not yet."""
     base = make_inputs(
         leads=[lead("L1", "2026-11-01 10:00", grade="C")],
         followups=[fu("2026-11-20 10:00", "L1", next_followup_at="2026-11-25 10:00"),

@@ -220,6 +220,16 @@ def test_a_task_due_on_d_counts_once_done(policy):
     assert value(kpis(inputs, policy), "followup_on_time") == 1.0
 
 
+@pytest.mark.parametrize(("outcome", "on_time"), [("已接通", 1.0), ("未接通", 0.0)])
+def test_an_unanswered_call_does_not_do_the_task(policy, outcome, on_time):
+    """Delivered 11-21: the day-1 call is due 11-22, called that day; an 未接通 is an attempt, not the call."""
+    inputs = make_inputs(
+        sales=[sale("O1", "2026-11-01", "13800000009", delivered_at="2026-11-21")],
+        followups=[fu("2026-11-22 09:00", None, phone="13800000009", outcome=outcome)],
+    )
+    assert value(kpis(inputs, policy), "followup_on_time") == on_time
+
+
 # --- owners: retention, churn, RFM -------------------------------------------------------------------------
 
 OWNERS = make_inputs(
