@@ -123,27 +123,36 @@ def mark_do_not_contact(customers: pl.LazyFrame, effective: pl.LazyFrame) -> pl.
 
 
 def reassign(tasks: pl.LazyFrame, effective: pl.LazyFrame) -> pl.LazyFrame:
-    """`advisor_id` becomes the new advisor of each reassigned task; `reassigned_from` the advisor of record
-    (null for a task not reassigned). Before `transforms.assign`: a new advisor who left since is routed on."""
+    """From its 生效日期 E a reassigned task is the new advisor's (`advisor_id`), due no earlier than E: a task due
+    before E is due on E, so its days overdue and its stale clock count from E. The task keeps who had it
+    (`reassigned_from`), since when (`reassigned_on`) and the manager who decided (`reassigned_by`), all null for
+    a task not reassigned. Before `transforms.assign`: a new advisor who left since is routed on."""
     moves = effective.filter(pl.col("decision") == "reassign")
+    fields = ("new_advisor_id", "decided_at", "decided_by")
     specific = (
         moves.filter(pl.col("from_advisor_id").is_not_null())
         .group_by("customer_id", "from_advisor_id")
-        .agg(pl.col("new_advisor_id").last().alias("__to_specific"))
+        .agg(pl.col(fields).last().name.prefix("__specific_"))
         .rename({"from_advisor_id": "advisor_id"})
     )
     general = (
         moves.filter(pl.col("from_advisor_id").is_null())
         .group_by("customer_id")
-        .agg(pl.col("new_advisor_id").last().alias("__to_any"))
+        .agg(pl.col(fields).last().name.prefix("__any_"))
     )
-    to = pl.coalesce("__to_specific", "__to_any")
+    hit = pl.col("__specific_new_advisor_id").is_not_null()
+    move = {f: pl.when(hit).then(pl.col(f"__specific_{f}")).otherwise(pl.col(f"__any_{f}")) for f in fields}
+    moved = move["new_advisor_id"].is_not_null()
     return (
         tasks.join(specific, on=["customer_id", "advisor_id"], how="left", maintain_order="left")
         .join(general, on="customer_id", how="left", maintain_order="left")
         .with_columns(
-            pl.when(to.is_not_null()).then(pl.col("advisor_id")).alias("reassigned_from"),
-            pl.coalesce(to, "advisor_id").alias("advisor_id"),
+            pl.when(moved).then(pl.col("advisor_id")).alias("reassigned_from"),
+            pl.coalesce(move["new_advisor_id"], "advisor_id").alias("advisor_id"),
+            move["decided_at"].alias("reassigned_on"),
+            move["decided_by"].alias("reassigned_by"),
+            pl.when(moved).then(pl.max_horizontal("due_date", move["decided_at"])).otherwise(pl.col("due_date"))
+            .alias("due_date"),
         )
-        .drop("__to_specific", "__to_any")
+        .drop(*(f"{side}{f}" for side in ("__specific_", "__any_") for f in fields))
     )

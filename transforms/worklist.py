@@ -13,6 +13,7 @@ from transforms.decisions import in_effect, reassign
 from transforms.frames import ENGINE, Inputs, format_text
 from transforms.night import Night, prepare
 from transforms.promises import customer_promises, keep_promises, promised_call
+from transforms.routing import active
 from transforms.tasks_aftersales import complaint, post_delivery, post_service_revisit
 from transforms.tasks_owner import (
     anniversary,
@@ -63,12 +64,35 @@ def due_on(tasks: pl.LazyFrame, as_of: date) -> pl.LazyFrame:
     return tasks.filter((pl.col("due_date") <= d) & (pl.col("open_until").is_null() | (d <= pl.col("open_until"))))
 
 
-def describe(tasks: pl.LazyFrame, customers: pl.LazyFrame, as_of: date) -> pl.LazyFrame:
-    """Attach the customer, drop what a do_not_contact customer must not get, mark orphaned work, sort."""
-    orphan_note = format_text(
-        "【转交】原顾问 {} 不在职或不在名单 · ", pl.col("original_advisor_id").fill_null("—")
+def _former(advisor: str) -> pl.Expr:
+    """How an advisor in column `advisor` is named to whoever takes their work, from the roster columns joined
+    as `__name_<advisor>` and `__active_<advisor>`: `周娟敏已离职`, `周娟敏`, or the id when the roster lacks it."""
+    name, is_active = pl.col(f"__name_{advisor}"), pl.col(f"__active_{advisor}")
+    return (
+        pl.when(pl.col(advisor).is_null()).then(pl.lit("未指定"))
+        .when(name.is_null()).then(format_text("{} 不在顾问名单", advisor))
+        .when(~is_active).then(name + pl.lit("已离职"))
+        .otherwise(name)
     )
-    moved_note = format_text("【改派】经理决定，原顾问 {} / reassigned · ", pl.col("reassigned_from"))
+
+
+def _with_names(tasks: pl.LazyFrame, advisors: pl.LazyFrame, columns: tuple[str, ...]) -> pl.LazyFrame:
+    people = advisors.select("advisor_id", "name", active().alias("active")).unique("advisor_id", keep="last")
+    for column in columns:
+        tasks = tasks.join(
+            people.rename({"advisor_id": column, "name": f"__name_{column}", "active": f"__active_{column}"}),
+            on=column, how="left", maintain_order="left",
+        )
+    return tasks
+
+
+def describe(tasks: pl.LazyFrame, customers: pl.LazyFrame, advisors: pl.LazyFrame, as_of: date) -> pl.LazyFrame:
+    """Attach the customer, drop what a do_not_contact customer must not get, mark orphaned and reassigned work
+    with who it came from, by name from the roster (`advisors`), sort."""
+    named = ("original_advisor_id", "reassigned_from", "reassigned_by")
+    orphan_note = format_text("【转交】原顾问 {} · ", _former("original_advisor_id"))
+    manager = format_text("经理 {} ", "__name_reassigned_by").fill_null("经理")
+    moved_note = format_text("【改派】{}转给您，原顾问 {} · ", manager, _former("reassigned_from"))
     return (
         tasks.join(
             customers.select(
@@ -79,6 +103,7 @@ def describe(tasks: pl.LazyFrame, customers: pl.LazyFrame, as_of: date) -> pl.La
             how="left",
         )
         .filter(~pl.col("do_not_contact").fill_null(False) | pl.col("task_type").is_in(ALWAYS_ALLOWED))
+        .pipe(_with_names, advisors, named)
         .with_columns(
             pl.lit(as_of).alias("as_of"),
             (pl.lit(as_of) - pl.col("due_date")).dt.total_days().alias("days_overdue"),
@@ -88,6 +113,7 @@ def describe(tasks: pl.LazyFrame, customers: pl.LazyFrame, as_of: date) -> pl.La
             .when(pl.col("reassigned_from").is_not_null()).then(moved_note + pl.col("reason"))
             .otherwise("reason").alias("reason"),
         )
+        .drop(*(f"__{what}_{c}" for what in ("name", "active") for c in named))
         .sort(list(SORT_BY), descending=list(DESCENDING))
     )
 
@@ -104,7 +130,7 @@ def worklist_from(night: Night, policy: Policy, as_of: date) -> pl.DataFrame:
         .pipe(due_on, as_of)
         .pipe(reassign, in_effect(night.decisions, as_of))
         .pipe(assign, night.inputs.advisors)
-        .pipe(describe, night.customers, as_of)
+        .pipe(describe, night.customers, night.inputs.advisors, as_of)
     )
-    extra = ["ref", "lead_id", "orphaned", "original_advisor_id", "open_until", "reassigned_from"]
+    extra = ["ref", "lead_id", "orphaned", "original_advisor_id", "open_until", "reassigned_from", "reassigned_on"]
     return worklist.select(*WORKLIST_COLUMNS, *extra).collect(engine=ENGINE)

@@ -191,7 +191,10 @@ def test_decisions_dropped_back_hold_the_next_night(store: History, policy, tmp_
     night, worklist2 = _night(store, NIGHT2, policy)
     by_ref = {r["ref"]: r for r in worklist2.filter(pl.col("task_type") == "followup").to_dicts()}
     assert by_ref["L4"]["advisor_id"] == "S3" and by_ref["L4"]["reassigned_from"] == "S2"
-    assert not by_ref["L4"]["orphaned"] and by_ref["L4"]["reason"].startswith("【改派】经理决定，原顾问 S2")
+    assert not by_ref["L4"]["orphaned"]
+    assert by_ref["L4"]["reason"].startswith("【改派】经理 王经理 转给您，原顾问 李四已离职 · ")
+    # from the decision's day (the workbook's night) the lead is 周七's: due then, planned, not stale
+    assert (by_ref["L4"]["due_date"], by_ref["L4"]["in_plan"], by_ref["L4"]["stale"]) == (NIGHT1, True, False)
     assert "L5" not in by_ref  # lost: its tasks are gone
     lead5 = night.leads.filter(pl.col("lead_id") == "L5").collect()
     assert (lead5["stage"].item(), lead5["lost_reason"].item()) == ("lost", "逾期67天未跟进，经理确认战败")

@@ -62,12 +62,14 @@ def test_an_active_advisor_keeps_the_task(policy):
 def test_an_inactive_advisors_task_goes_to_the_manager_orphaned(policy, inputs):
     worklist = build_worklist(inputs, policy, AS_OF)
     assert worklist.select("advisor_id", "orphaned", "original_advisor_id").rows() == [("M1", True, "S2")]
-    assert worklist["reason"].str.starts_with("【转交】原顾问 S2").to_list() == [True]
+    assert worklist["reason"].str.starts_with("【转交】原顾问 李四已离职 · ").to_list() == [True]  # 在职=否, by name
 
 
 def test_an_advisor_missing_from_the_roster_counts_as_inactive(policy):
     inputs = make_inputs(leads=[lead("L1", "2026-11-20 10:00", advisor_id="S9")])
-    assert assignment(build_worklist(inputs, policy, AS_OF)) == [("first_contact", "M1", True, "S9")]
+    worklist = build_worklist(inputs, policy, AS_OF)
+    assert assignment(worklist) == [("first_contact", "M1", True, "S9")]
+    assert worklist["reason"].str.starts_with("【转交】原顾问 S9 不在顾问名单 · ").to_list() == [True]  # no name
 
 
 @pytest.mark.parametrize("service_advisor_id", ["V9", None])
@@ -91,7 +93,7 @@ def test_service_work_of_a_missing_advisor_goes_to_the_manager(policy, service_a
 def test_orphaned_work_with_no_advisor_at_all_keeps_its_reason(policy):
     inputs = make_inputs(service=[ro("R1", "2026-11-20 09:00", csat="1", service_advisor_id=None)])
     reasons = build_worklist(inputs, policy, AS_OF).filter(pl.col("task_type") == "complaint")["reason"]
-    assert reasons.str.starts_with("【转交】原顾问 — 不在职或不在名单").to_list() == [True]
+    assert reasons.str.starts_with("【转交】原顾问 未指定 · ").to_list() == [True]
     assert reasons.str.contains("工单 R1").to_list() == [True]
 
 
