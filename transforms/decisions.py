@@ -126,7 +126,8 @@ def reassign(tasks: pl.LazyFrame, effective: pl.LazyFrame) -> pl.LazyFrame:
     """From its 生效日期 E a reassigned task is the new advisor's (`advisor_id`), due no earlier than E: a task due
     before E is due on E, so its days overdue and its stale clock count from E. The task keeps who had it
     (`reassigned_from`), since when (`reassigned_on`) and the manager who decided (`reassigned_by`), all null for
-    a task not reassigned. Before `transforms.assign`: a new advisor who left since is routed on."""
+    a task not reassigned — or "reassigned" to the advisor who has it, which changes nothing (not its clock).
+    Before `transforms.assign`: a new advisor who left since is routed on."""
     moves = effective.filter(pl.col("decision") == "reassign")
     fields = ("new_advisor_id", "decided_at", "decided_by")
     specific = (
@@ -142,15 +143,15 @@ def reassign(tasks: pl.LazyFrame, effective: pl.LazyFrame) -> pl.LazyFrame:
     )
     hit = pl.col("__specific_new_advisor_id").is_not_null()
     move = {f: pl.when(hit).then(pl.col(f"__specific_{f}")).otherwise(pl.col(f"__any_{f}")) for f in fields}
-    moved = move["new_advisor_id"].is_not_null()
+    moved = (move["new_advisor_id"] != pl.col("advisor_id")).fill_null(move["new_advisor_id"].is_not_null())
     return (
         tasks.join(specific, on=["customer_id", "advisor_id"], how="left", maintain_order="left")
         .join(general, on="customer_id", how="left", maintain_order="left")
         .with_columns(
             pl.when(moved).then(pl.col("advisor_id")).alias("reassigned_from"),
             pl.coalesce(move["new_advisor_id"], "advisor_id").alias("advisor_id"),
-            move["decided_at"].alias("reassigned_on"),
-            move["decided_by"].alias("reassigned_by"),
+            pl.when(moved).then(move["decided_at"]).alias("reassigned_on"),
+            pl.when(moved).then(move["decided_by"]).alias("reassigned_by"),
             pl.when(moved).then(pl.max_horizontal("due_date", move["decided_at"])).otherwise(pl.col("due_date"))
             .alias("due_date"),
         )

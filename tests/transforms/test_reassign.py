@@ -96,3 +96,13 @@ def test_the_note_names_people_never_ids(policy):
     reason = got["reason"].item()
     assert reason.startswith("【改派】经理转给您，原顾问 李四已离职 · ")
     assert not any(word in reason for word in ("S1", "S2", "M1", "reassigned", "/"))
+
+
+def test_reassigning_to_the_advisor_who_has_it_changes_nothing(policy):
+    """张三's lead, untouched since 2025-07-10: "given" to 张三 again it stays stale, no note, its own day."""
+    inputs = make_inputs(leads=[lead("L1", "2025-07-01 10:00", grade="C")], followups=[fu("2025-07-10 10:00", "L1")],
+                         advisors=ROSTER)
+    got = planned(replace(inputs, decisions=frame("decisions", [decision("2026-11-22", to="S1")])), policy)
+    assert got.select("advisor_id", "due_date", "stale", "reassigned_from").rows() == [
+        ("S1", date(2025, 7, 17), True, None)]
+    assert got["reason"].item() == "线索·C级，上次 2025-07-10 已接通"
