@@ -25,7 +25,7 @@ from policy.model import Policy
 from transforms.frames import ENGINE, Inputs, format_text, in_time_order
 from transforms.grades import lead_grades
 from transforms.night import Night, prepare
-from transforms.promises import reached
+from transforms.promises import promised_on, reached
 from transforms.rfm import segment_owners
 from transforms.stages import live_order
 from transforms.tasks_aftersales import is_complaint, service_advisors
@@ -402,9 +402,9 @@ def _tasks(policy: Policy, due_in: Window, leads: pl.LazyFrame, followups: pl.La
         in_time_order(followups.filter(pl.col("lead_ref").is_not_null()), "contacted_at")
         .with_columns(
             pl.col("contacted_at").shift(-1).over("lead_ref").dt.date().alias("done_on"),
-            pl.col("next_followup_at").dt.date().alias("due"),
+            promised_on(pl.col("next_followup_at"), pl.col("contacted_at"), policy).alias("due"),  # as the worklist
         )
-        .filter(due_in.holds(pl.col("due")) & (pl.col("due") >= pl.col("contacted_at").dt.date()))
+        .filter(due_in.holds(pl.col("due")))
         .join(leads.filter(~pl.col("dnc")).select(pl.col("lead_id").alias("lead_ref"), "store",
                                                    pl.col("advisor_id").alias("lead_advisor"), "source"),
               on="lead_ref", how="inner")

@@ -220,6 +220,15 @@ def test_a_task_due_on_d_counts_once_done(policy):
     assert value(kpis(inputs, policy), "followup_on_time") == 1.0
 
 
+@pytest.mark.parametrize(("said", "on_time"), [("2026-11-10 18:00", None), ("2026-11-12", 0.0)])
+def test_only_a_promise_is_judged_as_a_planned_follow_up(policy, said, on_time):
+    """A next date on the follow-up's own day promised nothing (the worklist ignores it, SPEC §6b): not judged; one
+    on 11-12, never called, is missed. The lead's first contact (08-01) is outside both windows."""
+    inputs = make_inputs(leads=[lead("L1", "2026-08-01 10:00", "13800000001", grade="B")],
+                         followups=[fu("2026-08-01 12:00", "L1"), fu("2026-11-10 10:00", "L1", next_followup_at=said)])
+    assert value(kpis(inputs, policy), "followup_on_time") == on_time
+
+
 @pytest.mark.parametrize(("outcome", "on_time"), [("已接通", 1.0), ("未接通", 0.0)])
 def test_an_unanswered_call_does_not_do_the_task(policy, outcome, on_time):
     """Delivered 11-21: the day-1 call is due 11-22, called that day; an 未接通 is an attempt, not the call."""
