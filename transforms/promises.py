@@ -43,15 +43,17 @@ def promised_on(next_at: pl.Expr, contacted_at: pl.Expr, policy: Policy) -> pl.E
 def agreed(next_at: pl.Expr, contacted_at: pl.Expr, outcome: pl.Expr, policy: Policy, as_of: date,
            what: pl.Expr | None = None) -> pl.Expr:
     """What was agreed, as the why says it: `约定 11-28 再联系`, `约定 11-28 到店` after a booked visit (`what` said
-    after 到店: `约定 11-28 到店做首保`), a date held at `max_promise_days` saying both days. Null without a promise."""
+    after 到店: `约定 11-28 到店做首保`), `计划 11-28 再联系` after a call nobody answered (nothing was agreed with
+    the customer), a date held at `max_promise_days` saying both days. Null without a promise."""
     said = next_at.dt.date()
     kept = promised_on(next_at, contacted_at, policy)
     visit = outcome.is_in(policy.promises.visit_outcomes).fill_null(False)
     action = pl.when(visit).then(pl.lit("到店") + (pl.lit("") if what is None else what.fill_null(""))).otherwise(
         pl.lit("再联系"))
+    word = pl.when(outcome == policy.grades.unreached_outcome).then(pl.lit("计划")).otherwise(pl.lit("约定"))
     held = format_text("（超过 {} 天，先在 {} 联系）", pl.lit(policy.promises.max_promise_days), day_label(kept, as_of))
     return pl.when(kept.is_not_null()).then(
-        format_text("约定 {} {}", day_label(said, as_of), action)
+        format_text("{} {} {}", word, day_label(said, as_of), action)
         + pl.when(said > kept).then(held).otherwise(pl.lit(""))
     )
 

@@ -55,6 +55,16 @@ def test_a_booked_visit_says_so(policy):
     assert due == date(2026, 11, 28) and reason.endswith("上次 11-20 预约到店，约定 11-28 到店")
 
 
+def test_a_date_after_a_call_nobody_answered_is_the_advisors_plan(policy):
+    """Nothing was agreed with the customer: the why says 计划, the date is kept all the same."""
+    inputs = make_inputs(
+        leads=[lead("L1", "2026-11-01 10:00", grade="S")],
+        followups=[fu("2026-11-20 16:00", "L1", outcome="未接通", next_followup_at="2026-11-23")],
+    )
+    assert tasks(inputs, policy, AS_OF, "followup") == [
+        ("S1", date(2026, 11, 23), 0, "线索·S级，上次 11-20 未接通，计划 11-23 再联系")]
+
+
 def test_a_promise_further_than_max_promise_days_is_held_there(policy):
     """11-20 + 90 days = 2027-02-18 (10 days of November, 31 of December, 31 of January, 18 of February)."""
     inputs = make_inputs(
