@@ -47,13 +47,17 @@ OUTCOME_WEIGHTS: dict[str, tuple[tuple[str, int], ...]] = {
     "first_maintenance": (("预约到店", 50), ("已接通", 25), ("未接通", 25)),
     "owner": (("已接通", 60), ("未接通", 28), ("预约到店", 12)),
 }
-SUMMARIES: dict[str, tuple[str, ...]] = {
-    "已接通": ("客户在对比竞品，约好再沟通", "客户关注配置和价格，已发资料", "客户说家里商量一下", "已回访，客户满意"),
+OWNER_REACHED = ("已回访，客户满意", "客户反馈车况良好", "提醒下次保养时间，客户知悉")
+SUMMARIES: dict[str | tuple[str, str], tuple[str, ...]] = {  # by (kind, outcome), else by outcome
+    "已接通": ("客户在对比竞品，约好再沟通", "客户关注配置和价格，已发资料", "客户说家里商量一下"),
     "未接通": ("电话无人接听", "关机", "占线，稍后再拨", "已发短信，未回复"),
     "预约到店": ("约好{}到店", "预约{}到店看车", "客户答应{}过来"),
     "暂不考虑": ("客户近期不考虑，两个月后再联系",),
-    "complaint": ("已致歉，安排返修，客户接受", "已减免工时费，客户表示理解"),
-    "first_maintenance": ("预约{}到店做首保",),
+    ("complaint", "已接通"): ("已致歉，安排返修，客户接受", "已减免工时费，客户表示理解"),
+    ("owner", "已接通"): OWNER_REACHED,
+    ("owner", "预约到店"): ("约好{}到店保养", "客户答应{}过来看看"),
+    ("first_maintenance", "已接通"): OWNER_REACHED,
+    ("first_maintenance", "预约到店"): ("预约{}到店做首保",),
 }
 PROMISE_SHARE = 0.45  # reached customers with whom the advisor agrees a next date
 TEXT_DATE_SHARE = 0.2  # dates typed as text, 11月28日
@@ -143,8 +147,7 @@ def _date_cell(rng: random.Random, when: date) -> Any:
 
 
 def _summary(rng: random.Random, outcome: str, kind: str, when: date | None) -> str:
-    special = {("complaint", "已接通"), ("first_maintenance", "预约到店")}
-    text = rng.choice(SUMMARIES[kind] if (kind, outcome) in special else SUMMARIES[outcome])
+    text = rng.choice(SUMMARIES.get((kind, outcome)) or SUMMARIES[outcome])
     return text.format(f"{when.month}月{when.day}日" if when else "")
 
 
