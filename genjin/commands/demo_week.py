@@ -55,11 +55,11 @@ def play(root: Path, first: date, nights: int, seed: int, size: int) -> int:
             moved = (changes.new, changes.done)
         week.append((day, counts(tonight), moved))
         last = tonight
-    _print_week(week, folders.out)
+    _print_week(week, folders)
     return 0
 
 
-def _print_week(week: list[tuple[date, NightCounts, tuple[int, int] | None]], out: Path) -> None:
+def _print_week(week: list[tuple[date, NightCounts, tuple[int, int] | None]], folders: Folders) -> None:
     print("\n一周回顾 / the week")
     headers = ("日期", "回收工作簿", "跟进载入", "经理决定", "今日计划", "任务", "新增", "完成或移出", "逾期",
                "交经理决定")
@@ -67,8 +67,10 @@ def _print_week(week: list[tuple[date, NightCounts, tuple[int, int] | None]], ou
              c.planned, c.tasks, *(moved or ("-", "-")), c.overdue, c.stale) for day, c, moved in week]
     for line in progress.table(headers, rows, right=tuple(range(1, len(headers)))):
         print(f"  {line}")
-    print(f"\n每晚的输出 / each night's outputs: {out.resolve()}/<日期>/")
+    print(f"\n每晚的输出 / each night's outputs: {folders.out.resolve()}/<日期>/")
     if len(week) > 1:
-        second = out / week[1][0].isoformat()
-        print(f"  第 2 晚顾问的工作簿 / night 2's advisor workbooks: {second / 'worklists'}")
-        print(f"  第 2 晚经理的待决定表 / night 2's review workbooks: {second / 'reviews'}")
+        second = week[1][0].isoformat()
+        print(f"  第 1 天顾问填好交回的工作簿 / day 1's workbooks as handed back: "
+              f"{folders.archive.resolve() / second}/跟进清单_*.xlsx, 待决定_*.xlsx")
+        print(f"  第 2 晚顾问的工作簿 / night 2's advisor workbooks: {folders.out.resolve() / second / 'worklists'}")
+        print(f"  第 2 晚经理的待决定表 / night 2's review workbooks: {folders.out.resolve() / second / 'reviews'}")
