@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import random
 from collections import Counter
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
@@ -103,8 +102,9 @@ def _columns(ws: Worksheet) -> dict[str, int]:
     return {str(c.value).strip(): c.column for c in ws[1] if c.value is not None}
 
 
-def _rows(ws: Worksheet) -> Iterator[int]:
-    return iter(range(2, ws.max_row + 1))
+def _text(ws: Worksheet, row: int, col: dict[str, int], header: str) -> str:
+    """The cell under `header` as text ("" when it is empty or the layout has no such column)."""
+    return str(ws.cell(row, col[header]).value or "") if header in col else ""
 
 
 def _save(wb: Workbook, path: Path, saved_at: datetime) -> Path:
@@ -156,15 +156,14 @@ def fill_worklist(path: Path, out: Path, day: date, rng: random.Random) -> Retur
     wb = openpyxl.load_workbook(path)
     ws = wb.worksheets[0]
     col = _columns(ws)
-    rows = list(_rows(ws))
-    advisor = str(ws.cell(2, col["顾问编号"]).value or path.stem) if rows else path.stem
-    done = Returned(advisor, len(rows), out)
+    rows = list(range(2, ws.max_row + 1))
+    done = Returned(path.stem, len(rows), out)  # worklists/<advisor_id>.xlsx
     worked = round(len(rows) * rng.uniform(0.55, 0.9))  # the top of the list, and a few further down
     clock = datetime.combine(day, time(9, rng.randint(0, 30)))
     for i, row in enumerate(rows):
         if rng.random() > (0.92 if i < worked else 0.12):
             continue
-        kind = _kind(str(ws.cell(row, col["跟进事项"]).value or ""), str(ws.cell(row, col["阶段"]).value or ""))
+        kind = _kind(_text(ws, row, col, "跟进事项"), _text(ws, row, col, "阶段"))
         outcome = _pick(rng, OUTCOME_WEIGHTS[kind])
         when = _next_date(rng, day, outcome, kind)
         clock += timedelta(minutes=rng.randint(4, 25))
@@ -191,16 +190,17 @@ def advisors_return(worklists: Path, drop: Path, day: date, seed: int) -> list[R
         if rng.random() < RETURN_SHARE:
             returned.append(fill_worklist(path, drop / RETURNED_FILE.format(path.stem), day, rng))
         else:
-            rows = openpyxl.load_workbook(path, read_only=True).worksheets[0].max_row or 1
-            returned.append(Returned(path.stem, rows - 1))
+            book = openpyxl.load_workbook(path, read_only=True)
+            returned.append(Returned(path.stem, (book.worksheets[0].max_row or 1) - 1))
+            book.close()
     return returned
 
 
 def _proposed(ws: Worksheet, row: int, col: dict[str, int]) -> str:
     """What the row's pre-filled cells propose: reassign (a 改派给), lost (a 战败原因) or keep."""
-    if ws.cell(row, col["改派给"]).value:
+    if _text(ws, row, col, "改派给"):
         return "reassign"
-    return "lost" if ws.cell(row, col["战败原因"]).value else "keep"
+    return "lost" if _text(ws, row, col, "战败原因") else "keep"
 
 
 def decide_review(path: Path, out: Path, day: date, rng: random.Random) -> Decided:
@@ -210,14 +210,13 @@ def decide_review(path: Path, out: Path, day: date, rng: random.Random) -> Decid
     wb = openpyxl.load_workbook(path)
     ws = wb.worksheets[0]
     col = _columns(ws)
-    rows = list(_rows(ws))
+    rows = list(range(2, ws.max_row + 1))
     rng.shuffle(rows)
-    rows.sort(key=lambda r: ws.cell(r, col["类别"]).value != "转交客户")  # stable: handed-over ones first
+    rows.sort(key=lambda r: _text(ws, r, col, "类别") != "转交客户")  # stable: handed-over ones first
     proposals = {row: _proposed(ws, row, col) for row in rows}
     first = {kind: next((r for r in rows if proposals[r] == kind), None) for kind in ("reassign", "lost", "keep")}
     chosen = {r for r in first.values() if r is not None}
-    manager = path.stem
-    done = Decided(manager, len(rows), out)
+    done = Decided(path.stem, len(rows), out)  # reviews/<manager_id>.xlsx
     for row in sorted(rows):
         cell = ws.cell(row, col["决定"])
         if row not in chosen and rng.random() >= DECIDE_SHARE:
