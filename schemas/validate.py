@@ -12,7 +12,7 @@ import polars as pl
 from schemas.columns import ROW as ROW  # re-exported: the readers and the rejects know it from here
 from schemas.columns import Kind, Parse
 from schemas.models import MODELS
-from schemas.parsing import PARSERS, REASONS
+from schemas.parsing import EXCEL_CHECKED, EXCEL_HINT, EXCEL_REASONS, PARSERS, REASONS, excel_damage, padded_example
 
 SHEET = "__sheet"
 
@@ -96,7 +96,7 @@ def _parse_failures(kind: Kind, raw: pl.DataFrame, parsed: pl.DataFrame) -> pl.D
     """Cells that held text the parser could not read: a value that was there must not silently vanish."""
     frames = []
     for col in kind.columns:
-        if col.parse is Parse.TEXT or col.name not in raw.columns:
+        if col.parse not in REASONS or col.name not in raw.columns:
             continue
         zh, en = REASONS[col.parse]
         text = raw[col.name].cast(pl.String).str.strip_chars()
@@ -115,6 +115,36 @@ def _parse_failures(kind: Kind, raw: pl.DataFrame, parsed: pl.DataFrame) -> pl.D
             )
         )
     return pl.concat(frames) if frames else pl.DataFrame(schema=REJECT_SCHEMA)
+
+
+def _excel_reason(lang: int) -> pl.Expr:
+    """The reason of a cell of `_excel_failures` in Chinese (0) or English (1): its `damage`'s text, filled in."""
+    text = pl.col("damage").replace_strict({code: texts[lang] for code, texts in EXCEL_REASONS.items()},
+                                           return_dtype=pl.String)
+    for field in ("value", "example", "width"):
+        text = text.str.replace("{" + field + "}", pl.col(field), literal=True)
+    return text
+
+
+def _excel_failures(kind: Kind, raw: pl.DataFrame) -> pl.DataFrame:
+    """Cells whose number Excel mangled (schemas/parsing.py, `EXCEL_CHECKED`): their digits are lost, so the row
+    is rejected, with what happened and what to do — never loaded as a guess."""
+    found = []
+    for col in kind.columns:
+        if col.parse not in EXCEL_CHECKED or col.name not in raw.columns:
+            continue
+        damage = excel_damage(raw[col.name], EXCEL_CHECKED[col.parse])
+        if damage.is_null().all():
+            continue
+        example = padded_example(raw[col.name]) or ""
+        found.append(raw.select(ROW, pl.lit(col.name).alias("column"),
+                                pl.col(col.name).cast(pl.String).str.strip_chars().alias("value"),
+                                damage.alias("damage"), pl.lit(example).alias("example"),
+                                pl.lit(str(len(example))).alias("width")).filter(pl.col("damage").is_not_null()))
+    if not found:
+        return pl.DataFrame(schema=REJECT_SCHEMA)
+    return pl.concat(found).select(ROW, "column", _excel_reason(0).alias("reason_zh"),
+                                   _excel_reason(1).alias("reason_en"), pl.lit(EXCEL_HINT).alias("hint"))
 
 
 def _model_failures(kind: Kind, parsed: pl.DataFrame) -> pl.DataFrame:
@@ -140,7 +170,9 @@ def _model_failures(kind: Kind, parsed: pl.DataFrame) -> pl.DataFrame:
 def validate(kind: Kind, raw: pl.DataFrame) -> Validated:
     """Split `raw` (canonical text columns, ROW, SHEET) into typed loaded rows and rejects with reasons."""
     parsed = parse(kind, raw)
-    unreadable = _parse_failures(kind, raw, parsed)
+    mangled = _excel_failures(kind, raw)
+    # a number Excel mangled may also be unreadable or fail the model's checks: say only what Excel did
+    unreadable = pl.concat([mangled, _parse_failures(kind, raw, parsed).join(mangled, on=[ROW, "column"], how="anti")])
     # a value that could not be read also fails the model's checks; say only why it could not be read
     checks = _model_failures(kind, parsed).join(unreadable, on=[ROW, "column"], how="anti")
     failures = pl.concat([unreadable, checks]).unique(maintain_order=True).sort(ROW, maintain_order=True)
