@@ -1,5 +1,6 @@
 """What ops must hear about a night although nothing failed (issue #13): no roster, a store with no active
-manager, tasks whose advisor the roster does not know. Each warning is {code, store, count, zh, en}."""
+manager, tasks whose advisor the roster does not know (naming the roster's advisor an unknown id looks like a typo
+of). Each warning is {code, store, count, zh, en}."""
 
 from __future__ import annotations
 
@@ -15,6 +16,58 @@ SHOWN_IDS = 8  # advisor ids listed in one warning; the rest are counted
 def _ids(ids: list[str]) -> str:
     more = len(ids) - SHOWN_IDS
     return "、".join(ids[:SHOWN_IDS]) + (f" 等 {len(ids)} 人" if more > 0 else "")
+
+
+# --- an unknown advisor id that is a typo of a known one -----------------------------------------------------
+# letters typed for the digits they look like (S001XO1 for S001X01); `l` before upper-casing, as it reads as 1
+_LOOKALIKE_LOWER = str.maketrans({"l": "1"})
+_LOOKALIKE = str.maketrans({"O": "0", "I": "1"})
+
+
+def _plain(advisor_id: str) -> str:
+    return advisor_id.strip().translate(_LOOKALIKE_LOWER).upper().translate(_LOOKALIKE)
+
+
+def _distance(a: str, b: str) -> int:
+    """Edits from `a` to `b` (a character added, dropped, changed, or two neighbours swapped)."""
+    rows = [list(range(len(b) + 1))]
+    for i, ca in enumerate(a, start=1):
+        row = [i]
+        for j, cb in enumerate(b, start=1):
+            row.append(min(rows[-1][j] + 1, row[j - 1] + 1, rows[-1][j - 1] + (ca != cb)))
+            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                row[j] = min(row[j], rows[-2][j - 2] + 1)
+        rows.append(row)
+    return rows[-1][-1]
+
+
+def near_match(unknown: str, known: list[str], nearby: list[str] | None = None) -> str | None:
+    """The one id of `known` that `unknown` looks like a typo of: the same once O/0, I/1 and l/1 are read alike,
+    else one edit away from one of `nearby` (the same store's; default `known`) for ids of four characters or
+    more; None when none or several are that near."""
+    plain = _plain(unknown)
+    same = [k for k in known if _plain(k) == plain and k != unknown]
+    if same:
+        return same[0] if len(same) == 1 else None
+    if len(plain) < 4:
+        return None
+    close = [k for k in (known if nearby is None else nearby) if _distance(plain, _plain(k)) == 1]
+    return close[0] if len(close) == 1 else None
+
+
+def _suspected(ids: list[str], roster: pl.DataFrame, store: str | None) -> tuple[list[str], list[str]]:
+    """`ids` as the warning names them, in Chinese and English, each with the roster's advisor it looks like a
+    typo of: `S001XO1（是否为 S001X01 张秀霞？）`."""
+    names = dict(roster.select("advisor_id", pl.col("name").fill_null("")).iter_rows())
+    mates = roster if store is None else roster.filter(pl.col("store") == store)
+    nearby = mates["advisor_id"].to_list()
+    zh, en = [], []
+    for advisor_id in ids:
+        match = near_match(advisor_id, list(names), nearby)
+        who = f"{match} {names[match]}".strip() if match else ""
+        zh.append(f"{advisor_id}（是否为 {who}？）" if match else advisor_id)
+        en.append(f"{advisor_id} (did you mean {who}?)" if match else advisor_id)
+    return zh, en
 
 
 def night_warnings(worklist: pl.DataFrame, advisors: pl.DataFrame) -> list[dict[str, Any]]:
@@ -54,7 +107,8 @@ def night_warnings(worklist: pl.DataFrame, advisors: pl.DataFrame) -> list[dict[
     )
     for row in unknown.iter_rows(named=True):
         where = row["store"] or "—"
-        ids = _ids(row["ids"])
+        ids_zh, ids_en = _suspected(row["ids"], roster, row["store"])
+        ids, ids_en_text = _ids(ids_zh), ", ".join(ids_en[:SHOWN_IDS]) + (" …" if len(ids_en) > SHOWN_IDS else "")
         lost = (f"，其中 {row['unassigned']} 条无人负责（{UNASSIGNED}.xlsx）" if row["unassigned"] else "，已转交经理")
         lost_en = (f"; {row['unassigned']} of them have nobody ({UNASSIGNED}.xlsx)" if row["unassigned"]
                    else "; they went to the manager")
@@ -63,7 +117,7 @@ def night_warnings(worklist: pl.DataFrame, advisors: pl.DataFrame) -> list[dict[
             "zh": f"门店「{where}」：{row['count']} 条任务的顾问 {ids} 不在顾问名单中{lost}。"
                   "请检查工号是否写错，或把这些顾问加入名单。",
             "en": f"store '{where}': {_tasks(row['count'])} belong{'s' if row['count'] == 1 else ''} to advisors not "
-                  f"in the roster ({ids}){lost_en}. "
+                  f"in the roster ({ids_en_text}){lost_en}. "
                   "Check the advisor ids, or add them to the roster.",
         })
     return found
