@@ -17,7 +17,7 @@ from prefect import Flow, flow, unmapped
 from adapters import dropfolder, mail, publish
 from adapters.folders import Folders
 from adapters.history import History
-from adapters.ingest import FileLoad
+from adapters.ingest import FileLoad, file_warnings
 from adapters.robots import RobotConfig
 from flows import fanout, steps
 from flows.progress import Progress, read_counts, store_counts, worklist_counts, write_counts
@@ -68,6 +68,7 @@ class NightFiles:
     files: list[dict[str, Any]]
     rejects: list[Path]
     held: list[dict[str, Any]]
+    warnings: list[dict[str, Any]]  # about the files: rows dated after the night
 
 
 @dataclass(frozen=True)
@@ -86,12 +87,14 @@ def read(folders: Folders, history: History, as_of: date, settle_seconds: float,
     file's rejects written (a file whose rejects cannot be written is quarantined)."""
     found = steps.night_files(folders, as_of, settle_seconds)  # and the files held for the next night
     known = history.digests(before=as_of)
-    reads = steps.read_and_validate.map(dropfolder.batches(found.paths, READ_BATCHES), known=unmapped(known))
+    reads = steps.read_and_validate.map(dropfolder.batches(found.paths, READ_BATCHES), known=unmapped(known),
+                                        as_of=unmapped(as_of))
     loads = dropfolder.in_night_order((load for f in reads for load in f.result()), found.paths)
     loads = steps.find_duplicates(loads, history, as_of, folders)  # earlier the same night included
     rejects = steps.write_rejects_files(loads, run_dir)
     files = steps.mark_picked_up(steps.account(loads), folders.history, as_of)  # taken by the intraday pick-up
-    return NightFiles(loads, files, rejects, [h.entry() for h in found.held])
+    warnings = [w for load in loads for w in file_warnings(load, as_of)]
+    return NightFiles(loads, files, rejects, [h.entry() for h in found.held], warnings)
 
 
 def store(read: NightFiles, folders: Folders, history: History, as_of: date) -> list[dict[str, Any]]:
@@ -154,7 +157,7 @@ def deliver(built: Built, written: Written, read: NightFiles, failures: list[dic
     emails = steps.write_outbox(built.worklist, built.advisors, written.workbooks, run_dir, as_of, ledger, send,
                                 mail_settings, policy, written.morning)
     crash_point("after_outbox")
-    warnings = steps.warnings_of(built.worklist, built.advisors)
+    warnings = read.warnings + steps.warnings_of(built.worklist, built.advisors)
     emails["ops"] = steps.write_ops_email(read.files, read.held, warnings + failures, read.rejects, run_dir, as_of,
                                           ledger, send, mail_settings)
     groups = steps.post_group_summaries(built.worklist, built.advisors, as_of, robots, history) \

@@ -58,10 +58,10 @@ def find_duplicates(loads: list[FileLoad], history: History, as_of: date, folder
 
 
 @step
-def read_and_validate(paths: list[Path], known: frozenset[str]) -> list[FileLoad]:
-    """A batch of files, each read and validated; `known`: the SHA-256 of files loaded on earlier nights
-    (`History.digests(before=as_of)`) — a file with one of them is a duplicate."""
-    return [load_new_file(path, known.__contains__) for path in paths]
+def read_and_validate(paths: list[Path], known: frozenset[str], as_of: date) -> list[FileLoad]:
+    """A batch of files, each read and validated for the night of `as_of`; `known`: the SHA-256 of files loaded on
+    earlier nights (`History.digests(before=as_of)`) — a file with one of them is a duplicate."""
+    return [load_new_file(path, known.__contains__, as_of) for path in paths]
 
 
 @step

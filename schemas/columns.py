@@ -42,6 +42,7 @@ class Col:
     aliases: tuple[str, ...] = ()
     parse: Parse = Parse.TEXT
     required: bool = False
+    year_from: str | None = None  # a date typed without its year is read in the year nearest this column's date
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,7 @@ class Kind:
     label: str
     columns: tuple[Col, ...]
     one_of: tuple[tuple[str, ...], ...] = ()
+    dated_by: str | None = None  # when a row happened: a row dated after the night is not yet known (SPEC §6a)
 
     @property
     def required(self) -> tuple[str, ...]:
@@ -101,6 +103,7 @@ LEADS = Kind(
         Col("concerns", ("主要顾虑",)),
         Col("tags", ("标签",)),
     ),
+    dated_by="created_at",
 )
 
 FOLLOWUPS = Kind(
@@ -114,12 +117,14 @@ FOLLOWUPS = Kind(
         Col("channel", ("跟进方式", "联系方式")),
         Col("outcome", ("跟进结果", "结果")),
         Col("summary", ("沟通内容", "跟进内容", "备注", "note")),
-        Col("next_followup_at", ("下次跟进时间", "下次跟进日期", "计划跟进时间"), Parse.DATETIME),
+        Col("next_followup_at", ("下次跟进时间", "下次跟进日期", "计划跟进时间"), Parse.DATETIME,
+            year_from="contacted_at"),
         Col("purchase_timeframe", ("预计购车时间", "购车紧急程度", "timeframe")),
         Col("grade", ("客户级别", "意向级别", "客户等级"), Parse.GRADE),
         Col("entry", ("录入方式",)),  # `returned_workbook` for the rows of an advisor's workbook dropped back
     ),
     one_of=(("lead_id", "phone"),),
+    dated_by="contacted_at",
 )
 
 SALES = Kind(
@@ -143,6 +148,7 @@ SALES = Kind(
         Col("referrer_phone", ("推荐人电话", "推荐人手机"), Parse.PHONE),
         Col("birthday", ("生日", "出生日期"), Parse.DATE),
     ),
+    dated_by="ordered_at",
 )
 
 SERVICE = Kind(
@@ -165,6 +171,7 @@ SERVICE = Kind(
         Col("complaint_text", ("投诉内容",)),
     ),
     one_of=(("vin", "phone"),),
+    dated_by="visited_at",
 )
 
 ADVISORS = Kind(

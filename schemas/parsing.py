@@ -139,6 +139,31 @@ def parse_datetime(col: str) -> pl.Expr:
     return cleaned.map_batches(_datetimes, return_dtype=pl.Datetime("us"), is_elementwise=True).alias(col)
 
 
+# a date typed without its year, as advisors type a next date: 12月6日, 12/6, 12.6, 12-6 (with an optional time)
+MONTH_DAY = r"^(\d{1,2})\s*(?:月|/|\.|-)\s*(\d{1,2})\s*日?\s*(?:[ T]+(\d{1,2}[:：]\d{1,2}(?:[:：]\d{1,2})?))?$"
+HALF_YEAR_DAYS = 183
+
+
+def with_year(text: pl.Expr, near: pl.Expr) -> pl.Expr:
+    """A month-day text (`MONTH_DAY`) as ISO text in the year that puts it nearest the datetime `near` — the
+    row's own date: `11/28` by a contact on 11-25 is three days on, by one on 12-03 five days back, never a
+    year ahead of it; `1/5` by one on 12-20 is in the next year. Any other text unchanged."""
+    parts = text.str.extract_groups(MONTH_DAY)
+    month, day, clock = (parts.struct.field(str(i)) for i in (1, 2, 3))
+
+    def in_year(year: pl.Expr) -> pl.Expr:
+        return pl.format("{}-{}-{}", year, month.str.zfill(2), day.str.zfill(2)).str.strptime(
+            pl.Date, "%Y-%m-%d", strict=False)
+
+    same, day0 = in_year(near.dt.year()), near.dt.date()
+    chosen = (pl.when((same - day0).dt.total_days() > HALF_YEAR_DAYS).then(in_year(near.dt.year() - 1))
+              .when((day0 - same).dt.total_days() > HALF_YEAR_DAYS).then(in_year(near.dt.year() + 1))
+              .otherwise(same))
+    iso = pl.concat_str([chosen.dt.strftime("%Y-%m-%d"), pl.lit(" ") + clock.str.replace_all("：", ":")],
+                        ignore_nulls=True)
+    return pl.when(month.is_not_null() & chosen.is_not_null()).then(iso).otherwise(text)
+
+
 def parse_date(col: str) -> pl.Expr:
     return parse_datetime(col).dt.date().alias(col)
 

@@ -1,14 +1,19 @@
 """What ops must hear about a night although nothing failed (issue #13): no roster, a store with no active
 manager, tasks whose advisor the roster does not know (naming the roster's advisor an unknown id looks like a typo
-of). Each warning is {code, store, count, zh, en}."""
+of); per file, rows dated after the night. Each warning is {code,
+store, count, zh, en}; a file's also name the `file`, and its `rows` when it is about rows."""
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from typing import Any
 
 import polars as pl
 
+from schemas.columns import Kind
+from schemas.validate import REJECT_SCHEMA, ROW, label
 from transforms.assign import UNASSIGNED
+from transforms.frames import end_of
 
 SHOWN_IDS = 8  # advisor ids listed in one warning; the rest are counted
 
@@ -125,3 +130,70 @@ def night_warnings(worklist: pl.DataFrame, advisors: pl.DataFrame) -> list[dict[
 
 def _tasks(n: int) -> str:
     return f"{n} task" if n == 1 else f"{n} tasks"
+
+
+# --- rows dated after the night ------------------------------------------------------------------------------
+SHOWN_ROWS = 20  # row numbers listed in one warning; the rejects workbook lists every row
+FUTURE_ROW = (
+    "{column}「{at}」晚于运行日期 {as_of}：已载入，但到 {day} 才计入（在那之前视为还没发生）",
+    "{column} {at} is after the night of {as_of}: loaded, but not counted before {day} (not yet known)",
+)
+FUTURE_HINT = "日期没错则无需处理；如果是年份写错或电脑时钟不对，请改正后把这些行重新放入投放目录"
+
+
+def dated_after(loaded: pl.DataFrame, kind: Kind, as_of: date) -> pl.DataFrame:
+    """The loaded rows of `kind` dated after the night of `as_of` (`Kind.dated_by`): ROW, `at`, `store` (null
+    for a kind without one). They load — the night's rules do not know them yet (SPEC §6a, `frames.known_on`)
+    — and each is told, so that a wrong year or a wrong PC clock does not vanish in silence."""
+    schema = pl.Schema({ROW: pl.Int64(), "at": pl.Datetime("us"), "store": pl.String()})
+    if kind.dated_by is None or kind.dated_by not in loaded.columns:
+        return pl.DataFrame(schema=schema)
+    store = pl.col("store") if "store" in loaded.columns else pl.lit(None, pl.String)
+    return (loaded.filter(pl.col(kind.dated_by) > end_of(as_of))
+            .select(ROW, pl.col(kind.dated_by).alias("at"), store.alias("store")).cast(schema))
+
+
+def _when(at: pl.Expr) -> pl.Expr:
+    """`2026-11-28 10:00`, or `2026-11-28` when it has no time."""
+    return pl.when(at.dt.time() == pl.time(0)).then(at.dt.strftime("%Y-%m-%d")).otherwise(
+        at.dt.strftime("%Y-%m-%d %H:%M"))
+
+
+def future_rows(future: pl.DataFrame, kind: Kind, as_of: date) -> pl.DataFrame:
+    """`dated_after`'s rows as warned rows (REJECT_SCHEMA): in the rejects workbook in yellow, in `genjin check`."""
+    column = kind.dated_by or ""
+    words = {"column": label(kind, column), "as_of": as_of.isoformat(), "at": "{}", "day": "{}"}
+    zh, en = (pl.format(text.format(**words), _when(pl.col("at")), pl.col("at").dt.strftime("%Y-%m-%d"))
+              for text in FUTURE_ROW)
+    return future.select(ROW, pl.lit(column).alias("column"), zh.alias("reason_zh"), en.alias("reason_en"),
+                         pl.lit(FUTURE_HINT).alias("hint")).cast(pl.Schema(REJECT_SCHEMA))
+
+
+def _rows(rows: list[int]) -> str:
+    more = len(rows) - SHOWN_ROWS
+    return "、".join(map(str, rows[:SHOWN_ROWS])) + (f" 等 {len(rows)} 行" if more > 0 else "")
+
+
+def future_warning(file: str, sheet: str, kind: Kind, future: pl.DataFrame, as_of: date) -> dict[str, Any]:
+    """One file's (one sheet's) rows dated after the night, as a warning of the night: how many, which, until
+    when, whether they load."""
+    rows = sorted(future[ROW].to_list())
+    latest = future["at"].max()
+    last = latest.strftime("%Y-%m-%d") if isinstance(latest, datetime) else ""
+    stores = future["store"].drop_nulls().unique().sort().to_list()
+    column = label(kind, kind.dated_by or "")
+    where = f"「{file}」" + (f"工作表「{sheet}」" if sheet != file.rsplit(".", 1)[0] else "")
+    n = len(rows)
+    return {
+        "code": "future_dated", "store": stores[0] if len(stores) == 1 else None, "count": n,
+        "file": file, "sheet": sheet, "rows": rows,
+        "zh": f"{where}有 {n} 行的{column}晚于运行日期 {as_of.isoformat()}（第 {_rows(rows)} 行，最晚 {last}）："
+              "这些行已载入，但要到各自的日期才计入，在那之前视为还没发生。如果是年份写错或电脑时钟不对，"
+              "请改正后重新放入投放目录；明细见该文件的 rejects 工作簿（黄色行）。",
+        "en": f"'{file}'{f' sheet {sheet!r}' if sheet != file.rsplit('.', 1)[0] else ''}: {n} row"
+              f"{'s' if n != 1 else ''} dated after the night of {as_of.isoformat()} (row{'s' if n != 1 else ''} "
+              f"{', '.join(map(str, rows[:SHOWN_ROWS]))}{' …' if n > SHOWN_ROWS else ''}; the latest {last}): loaded, "
+              "but not counted before their dates (not yet known). If a year or a PC clock is wrong, correct them "
+              "and drop them again; the file's rejects workbook lists them in yellow.",
+    }
+
