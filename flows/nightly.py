@@ -26,6 +26,7 @@ from reports.digest import Morning
 from transforms.frames import Inputs
 from transforms.kpis import KpiResult
 from transforms.night import Night
+from transforms.warnings import open_file_warning
 
 
 @dataclass(frozen=True)
@@ -68,7 +69,8 @@ class NightFiles:
     files: list[dict[str, Any]]
     rejects: list[Path]
     held: list[dict[str, Any]]
-    warnings: list[dict[str, Any]]  # about the files: rows dated after the night
+    warnings: list[dict[str, Any]]  # about the files: rows dated after the night, a workbook open in Excel
+    opened: frozenset[str] = frozenset()  # the names of the files read while open in Excel/WPS
 
 
 @dataclass(frozen=True)
@@ -93,8 +95,10 @@ def read(folders: Folders, history: History, as_of: date, settle_seconds: float,
     loads = steps.find_duplicates(loads, history, as_of, folders)  # earlier the same night included
     rejects = steps.write_rejects_files(loads, run_dir)
     files = steps.mark_picked_up(steps.account(loads), folders.history, as_of)  # taken by the intraday pick-up
-    warnings = [w for load in loads for w in file_warnings(load, as_of)]
-    return NightFiles(loads, files, rejects, [h.entry() for h in found.held], warnings)
+    opened = [open_file_warning(load.name, found.opened[load.path.name]) for load in loads
+              if load.path.name in found.opened and load.status == "loaded"]
+    warnings = opened + [w for load in loads for w in file_warnings(load, as_of)]
+    return NightFiles(loads, files, rejects, [h.entry() for h in found.held], warnings, frozenset(found.opened))
 
 
 def store(read: NightFiles, folders: Folders, history: History, as_of: date) -> list[dict[str, Any]]:
@@ -106,9 +110,9 @@ def store(read: NightFiles, folders: Folders, history: History, as_of: date) -> 
     crash_point("after_rows")
     steps.store_ledger(fresh, history, as_of, order)  # from here on the night's files count as loaded
     crash_point("after_ledger")
-    failures = steps.move_originals(read.loads[:1], folders, as_of)
+    failures = steps.move_originals(read.loads[:1], folders, as_of, read.opened)
     crash_point("after_archive_first_file")  # a run killed between two moves
-    failures += steps.move_originals(read.loads[1:], folders, as_of)
+    failures += steps.move_originals(read.loads[1:], folders, as_of, read.opened)
     for load in read.loads:
         load.release_rows()  # the history holds them now: Prefect would keep these copies to the end of the run
     return failures

@@ -1,6 +1,6 @@
 """What ops must hear about a night although nothing failed (issue #13): no roster, a store with no active
 manager, tasks whose advisor the roster does not know (naming the roster's advisor an unknown id looks like a typo
-of); per file, rows dated after the night. Each warning is {code,
+of); per file, rows dated after the night and a workbook read while it was open in Excel. Each warning is {code,
 store, count, zh, en}; a file's also name the `file`, and its `rows` when it is about rows."""
 
 from __future__ import annotations
@@ -197,3 +197,13 @@ def future_warning(file: str, sheet: str, kind: Kind, future: pl.DataFrame, as_o
               "and drop them again; the file's rejects workbook lists them in yellow.",
     }
 
+
+def open_file_warning(file: str, lock: str) -> dict[str, Any]:
+    """A file read while a lock file beside it said it was open in Excel/WPS: what was read, and what to do."""
+    return {
+        "code": "open_in_excel", "store": None, "count": 1, "file": file,
+        "zh": f"「{file}」读取时正在 Excel/WPS 中打开（旁边有锁文件 {lock}）：已按它最后一次保存的内容载入。"
+              "之后如果又改过并保存，把文件重新放入投放目录即可，按编号更新。",
+        "en": f"'{file}' was open in Excel/WPS when read (lock file {lock} beside it): its last saved content was "
+              "loaded. If it is changed and saved later, drop it again: its rows update by their ids.",
+    }
