@@ -136,7 +136,7 @@ def _tasks(n: int) -> str:
 SHOWN_ROWS = 20  # row numbers listed in one warning; the rejects workbook lists every row
 FUTURE_ROW = (
     "{column}「{at}」晚于运行日期 {as_of}：已载入，但到 {day} 才计入（在那之前视为还没发生）",
-    "{column} {at} is after the night of {as_of}: loaded, but not counted before {day} (not yet known)",
+    "{name} {at} is after the night of {as_of}: loaded, but not counted before {day} (not yet known)",
 )
 FUTURE_HINT = "日期没错则无需处理；如果是年份写错或电脑时钟不对，请改正后把这些行重新放入投放目录"
 
@@ -162,7 +162,7 @@ def _when(at: pl.Expr) -> pl.Expr:
 def future_rows(future: pl.DataFrame, kind: Kind, as_of: date) -> pl.DataFrame:
     """`dated_after`'s rows as warned rows (REJECT_SCHEMA): in the rejects workbook in yellow, in `genjin check`."""
     column = kind.dated_by or ""
-    words = {"column": label(kind, column), "as_of": as_of.isoformat(), "at": "{}", "day": "{}"}
+    words = {"column": label(kind, column), "name": column, "as_of": as_of.isoformat(), "at": "{}", "day": "{}"}
     zh, en = (pl.format(text.format(**words), _when(pl.col("at")), pl.col("at").dt.strftime("%Y-%m-%d"))
               for text in FUTURE_ROW)
     return future.select(ROW, pl.lit(column).alias("column"), zh.alias("reason_zh"), en.alias("reason_en"),
