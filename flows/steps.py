@@ -58,10 +58,10 @@ def find_duplicates(loads: list[FileLoad], history: History, as_of: date, folder
 
 
 @step
-def read_and_validate(paths: list[Path], known: frozenset[str]) -> list[FileLoad]:
-    """A batch of files, each read and validated; `known`: the SHA-256 of files loaded on earlier nights
-    (`History.digests(before=as_of)`) — a file with one of them is a duplicate."""
-    return [load_new_file(path, known.__contains__) for path in paths]
+def read_and_validate(paths: list[Path], known: frozenset[str], as_of: date) -> list[FileLoad]:
+    """A batch of files, each read and validated for the night of `as_of`; `known`: the SHA-256 of files loaded on
+    earlier nights (`History.digests(before=as_of)`) — a file with one of them is a duplicate."""
+    return [load_new_file(path, known.__contains__, as_of) for path in paths]
 
 
 @step
@@ -108,12 +108,14 @@ REJECTS_FAILED = ("无法写出此文件的 rejects 工作簿，整个文件已�
 
 
 @io_step
-def move_originals(loads: list[FileLoad], folders: Folders, as_of: date) -> list[dict[str, Any]]:
+def move_originals(loads: list[FileLoad], folders: Folders, as_of: date,
+                   opened: frozenset[str] = frozenset()) -> list[dict[str, Any]]:
     """Each original to archive/<as-of>/, or to quarantine/<as-of>/ with its reason. A retry passes over
     files an earlier attempt moved already. A file that cannot be archived goes to quarantine with the
     reason (its rows stay loaded); one that cannot be moved at all stays in the drop folder for the next
-    run. Each move is journalled (`archive.journal_path`): a run killed inside one is told from a re-drop.
-    Returns run.json's `failures` of these files."""
+    run — and so does a file read while open in Excel/WPS (`opened`, its name) that cannot be moved: its rows
+    are loaded, and a later run archives it as a duplicate once it is closed. Each move is journalled
+    (`archive.journal_path`): a run killed inside one is told from a re-drop. Returns run.json's `failures`."""
     quarantined = folders.quarantine / as_of.isoformat()
     journal = archive.journal_path(folders.history, as_of)
     failed = []
@@ -128,6 +130,9 @@ def move_originals(loads: list[FileLoad], folders: Folders, as_of: date) -> list
         except BaseException as err:
             if not failures.is_contained(err):
                 raise
+            if load.path.name in opened and load.status != "quarantined":
+                failed.append(failures.failure("open_not_moved", *OPEN_NOT_MOVED, err, file=load.name))
+                continue
             failed.append(failures.failure("move_failed", *MOVE_FAILED, err, file=load.name))
             with contextlib.suppress(OSError):
                 if load.path.exists() and load.status != "quarantined":
@@ -135,6 +140,10 @@ def move_originals(loads: list[FileLoad], folders: Folders, as_of: date) -> list
     return failed
 
 
+OPEN_NOT_MOVED = ("文件仍在 Excel/WPS 中打开，无法移动：内容已载入，文件暂留在投放目录；关闭后，下一次运行会把它归档"
+                  "（同样的内容不会再载入一次）",
+                  "the file is still open in Excel/WPS and cannot be moved: its content is loaded and it stays in "
+                  "the drop folder; once it is closed, the next run archives it (the same content is not loaded again)")
 MOVE_FAILED = ("无法归档此文件（已载入的行保留），文件移到隔离目录；若仍在投放目录，下次运行会再移动",
                "the file could not be archived (its loaded rows stay); it went to quarantine, or, "
                "if it is still in the drop folder, the next run moves it")

@@ -50,11 +50,16 @@ def parser() -> argparse.ArgumentParser:
                      help="when another run is in progress, wait this long for it, then stop (default 0: stop at once)")
     check = sub.add_parser("check", help="say what tonight's run would do with files, without loading them")
     check.add_argument("files", type=Path, nargs="+", metavar="FILE")
+    check.add_argument("--as-of", type=_date, default=None,
+                       help="the night to check for (default: the next night's run, tomorrow in Asia/Shanghai)")
     demo = sub.add_parser("demo", help="generate a sample drop folder and run it end to end")
     demo.add_argument("--dir", type=Path, default=Path("genjin-demo"), help="where to put it (default genjin-demo)")
     demo.add_argument("--size", type=int, default=1, help="data volume: 1 = 3 stores (default 1)")
     demo.add_argument("--seed", type=int, default=7)
     demo.add_argument("--as-of", type=_date, default=None)
+    demo.add_argument("--nights", type=int, default=None, metavar="N",
+                      help="play N nights from --as-of, the sample advisors' and managers' workbooks dropped back "
+                           "between them")
     sim = sub.add_parser("simulate", help="replay past nights under a proposed policy beside the one in use")
     add_flags(sim, policy_help="the PROPOSED policy TOML (required); the one in use is the policy setting")
     sim.add_argument("--current", type=Path, default=None,

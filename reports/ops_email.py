@@ -33,7 +33,7 @@ def _kind_zh(kind: str | None) -> str:
 def ops_message(files: Sequence[Mapping[str, Any]], held: Sequence[Mapping[str, Any]],
                 warnings: Sequence[Mapping[str, Any]], rejects: Sequence[Path], to: Recipient, as_of: date,
                 sender: str) -> EmailMessage:
-    rows = [dict(f, why=f.get("why", ""), kind_zh=_kind_zh(f.get("kind")),
+    rows = [dict(f, why=f.get("why", ""), rows_warned=f.get("rows_warned", 0), kind_zh=_kind_zh(f.get("kind")),
                  status_zh=STATUS_ZH.get(f["status"], f["status"])) for f in files]
     counts = {s: sum(1 for f in files if f["status"] == s) for s in STATUS_ZH}
     rejected = sum(f["rows_rejected"] for f in files)
@@ -41,6 +41,7 @@ def ops_message(files: Sequence[Mapping[str, Any]], held: Sequence[Mapping[str, 
         "as_of": as_of.isoformat(), "files": rows, "held": list(held), "warnings": list(warnings),
         "counts": counts, "rejected": rejected, "attachments": [p.name for p in rejects],
         "rejected_files": [f for f in rows if f["rows_rejected"]],
+        "warned_files": [f for f in rows if f.get("rows_warned")],
         "clean": is_clean(files, held, warnings),
     }
     parts = [f"{len(files)} 个文件", f"{len(held)} 个暂缓", f"{counts['duplicate']} 个重复",
