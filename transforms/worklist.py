@@ -110,7 +110,7 @@ def describe(tasks: pl.LazyFrame, customers: pl.LazyFrame, advisors: pl.LazyFram
             pl.coalesce("grade", "customer_grade").alias("grade"),
             pl.coalesce("stage", "customer_stage").alias("stage"),
             pl.when(pl.col("orphaned")).then(orphan_note + pl.col("reason"))
-            .when(pl.col("reassigned_from").is_not_null()).then(moved_note + pl.col("reason"))
+            .when(pl.col("reassigned_on").is_not_null()).then(moved_note + pl.col("reason"))  # from no one too
             .otherwise("reason").alias("reason"),
         )
         .drop(*(f"__{what}_{c}" for what in ("name", "active") for c in named))

@@ -11,7 +11,7 @@ from datetime import date
 import polars as pl
 
 from policy.model import load_policy
-from tests.conftest import ADVISORS, AS_OF, frame, fu, lead, make_inputs
+from tests.conftest import ADVISORS, AS_OF, frame, fu, lead, make_inputs, ro
 from transforms.night import prepare
 from transforms.plan import plan_night
 from transforms.review import review_rows
@@ -106,3 +106,13 @@ def test_reassigning_to_the_advisor_who_has_it_changes_nothing(policy):
     assert got.select("advisor_id", "due_date", "stale", "reassigned_from").rows() == [
         ("S1", date(2025, 7, 17), True, None)]
     assert got["reason"].item() == "线索·C级，上次 2025-07-10 已接通"
+
+
+def test_a_task_of_no_advisor_reassigned_says_so(policy):
+    """A repair order with no service advisor: its revisit is the manager's (原顾问 未指定) until given to 赵六 (V1)."""
+    inputs = make_inputs(service=[ro("R1", "2026-11-19 09:00", service_advisor_id=None)], advisors=ROSTER)
+    cid = prepare(inputs, policy, AS_OF).customers.collect()["customer_id"].item()
+    moved = replace(inputs, decisions=frame("decisions", [decision("2026-11-22", to="V1") | {"customer_id": cid}]))
+    got = build_worklist(moved, policy, AS_OF)
+    assert got.select("advisor_id", "due_date").rows() == [("V1", date(2026, 11, 22))]
+    assert got["reason"].item().startswith("【改派】经理 王经理 转给您，原顾问 未指定 · 11-19 进厂")
