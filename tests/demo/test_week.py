@@ -11,6 +11,7 @@ import os
 import re
 import subprocess
 import sys
+from collections import Counter
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -215,3 +216,55 @@ def test_the_terminal_says_what_changed_with_numbers_that_hold(week: tuple[Path,
         assert _said(stdout, k) == expected
         assert expected["followups"] > 50 and expected["decisions"] > 5 and expected["done"] > 20
     assert "一周回顾" in stdout
+
+
+PROMISE_WAITS = {"followup", "first_maintenance", "care_call", "win_back", "trade_in", "promised_call"}
+
+
+def test_a_promise_is_kept_over_the_week(week: tuple[Path, str]) -> None:
+    """A customer promised a later day on 11-23 (a next call, a booked visit) is not called on 11-24 — whatever the
+    grade's cadence, and no first maintenance, care call or win-back either; a day promised for 11-25 lists the
+    customer that night, the why saying what was agreed (SPEC §6b)."""
+    root, _ = week
+    night2, night3 = NIGHTS[1], NIGHTS[2]
+    returned = _returned(root, night2)
+    once = {c for c, n in Counter(str(r["客户编号"]) for r in returned).items() if n == 1}
+    touched_again = {str(r["客户编号"]) for r in _returned(root, night3) if _filled(r)}
+    decided = {str(r["客户编号"]) for night in NIGHTS[1:] for r in _decided(root, night) if r["决定"]}
+    waited = kept = 0
+    for row in returned:
+        customer, promise = str(row["客户编号"]), _next_date(row["下次跟进时间"], NIGHTS[0])
+        if customer not in once or promise is None or row["跟进结果"] == "暂不考虑":
+            continue
+        if promise > night2:
+            listed = {t["task_type"] for t in _worklist(root, night2) if t["customer_id"] == customer}
+            assert not listed & PROMISE_WAITS, (row, listed)
+            waited += 1
+        if promise == night3 and customer not in touched_again | decided:
+            due = [t for t in _worklist(root, night3) if t["customer_id"] == customer]
+            assert any(t["due_date"] == night3.isoformat() and f"{night3:%m-%d} " in t["reason"] for t in due), row
+            kept += 1
+    assert waited >= 20 and kept >= 3
+
+
+def test_a_reassigned_customer_lands_on_the_new_advisors_plan(week: tuple[Path, str]) -> None:
+    """Each customer the manager reassigned (and nobody called that day) is, the next night, in the new advisor's
+    plan: due no earlier than the decision's date, not stale, not back in the review, the why naming who gave it
+    (SPEC §6b)."""
+    root, _ = week
+    for night in NIGHTS[1:]:
+        tasks = _worklist(root, night)
+        reviewed = {str(r["客户编号"]) for p in (root / "out" / night.isoformat() / "reviews").glob("*.xlsx")
+                    for r in _rows(p)}
+        worked = {r["客户编号"] for r in _returned(root, night) if _filled(r)}  # called that day: may be done
+        moved = [r for r in _decided(root, night) if r["决定"] == "改派" and r["客户编号"] not in worked]
+        assert len(moved) >= 3
+        for row in moved:
+            new, since = str(row["改派给"]).split()[0], row["生效日期"].date()  # type: ignore[union-attr]
+            theirs = [t for t in tasks if t["customer_id"] == row["客户编号"] and t["advisor_id"] == new]
+            assert theirs, row
+            for t in theirs:
+                assert date.fromisoformat(t["due_date"]) >= since and t["stale"] == "false", t
+                assert t["in_plan"] == "true", t  # the demo's advisors have room: planned like any fresh task
+                assert re.match(r"【改派】经理 \S+ 转给您，原顾问 ", t["reason"]), t
+            assert row["客户编号"] not in reviewed, row
