@@ -20,9 +20,9 @@ from adapters import mail
 from adapters.archive import safe_name
 from adapters.failures import is_contained
 from reports.kpi_json import store_report_path
-from reports.phones import mask_phone
 from reports.recipients import XLSX, Recipient, by_advisor, new_message
 from reports.templating import render
+from schemas.phones import masked_phone
 from schemas.vocab import DECISION_LABELS
 from transforms.routing import manager_teams
 from transforms.views import bare_reason, per_customer, task_label
@@ -66,7 +66,7 @@ class Morning:
 
 
 def _masked(frame: pl.DataFrame) -> list[dict[str, Any]]:
-    return [row | {"phone": mask_phone(row["phone"])} for row in frame.to_dicts()]
+    return frame.with_columns(masked_phone("phone").alias("phone")).to_dicts()
 
 
 def _names(roster: pl.DataFrame) -> dict[str, str]:
@@ -98,9 +98,10 @@ def _morning(head: Manager, morning: Morning, names: dict[str, str]) -> dict[str
 
     chase: dict[str, dict[str, Any]] = {}
     tasks = _of(morning.chase, "advisor_id", members)
+    tasks = None if tasks is None else tasks.with_columns(masked_phone("phone").alias("phone"))
     for section in ("complaint", "first_contact", "hot_overdue"):
         rows = _dicts(tasks, pl.col("chase") == section)
-        shown = [row | {"phone": mask_phone(row["phone"]), "text": bare_reason(row["reason"])}
+        shown = [row | {"text": bare_reason(row["reason"])}
                  for row in named(rows[:CHASE_SHOWN], "advisor")]
         chase[section] = {"rows": shown, "count": len(rows), "more": len(rows) - len(shown)}
     capacity = _of(morning.capacity, "advisor_id", head.team)

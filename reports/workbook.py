@@ -24,7 +24,7 @@ from xlsxwriter.format import Format
 from xlsxwriter.worksheet import Worksheet
 
 from reports.cells import safe_text
-from reports.phones import with_display_phones
+from schemas.phones import with_shown_phones
 from schemas.vocab import CHANNELS, OUTCOMES
 from transforms.labels import STAGE_LABELS, TASK_LABELS
 
@@ -210,7 +210,7 @@ def _worklist_sheet(ws: Worksheet, formats: _Formats, rows: pl.DataFrame) -> Non
     _header_row(ws, formats, [(c.header, c.width, INPUT_HEADER_FILL if c.source is None else HEADER_FILL)
                               for c in COLUMNS])
     sources = [c.source for c in COLUMNS]
-    for i, record in enumerate(with_display_phones(rows).iter_rows(named=True), start=1):
+    for i, record in enumerate(with_shown_phones(rows).iter_rows(named=True), start=1):
         record["stage_label"] = STAGE_LABELS.get(record["stage"], record["stage"])
         styles = row_styles(record.get("urgency_colour"), bool(record.get("escalated")))
         ws.set_row(i, row_height(record))

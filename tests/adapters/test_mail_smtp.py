@@ -141,7 +141,7 @@ def test_messages_and_attachments_arrive(night: Night, server: Callable[[int], I
     assert digest["Subject"] == "【团队日报】2026-11-23 浦东店 · 8 项 · 6 项逾期 · 1 位转交客户"
     (report,) = digest.iter_attachments()
     assert (report.get_filename(), report.get_payload(decode=True)) == ("report.html", b"<html>KPI</html>")
-    assert "138****8005" in digest.get_body(("plain",)).get_content()
+    assert "194****7822" in digest.get_body(("plain",)).get_content()
     outbox = night.run_dir / "outbox"  # the outbox keeps a copy of what was sent
     assert parse((outbox / "S1.eml").read_bytes())["Message-ID"] == s1["Message-ID"]
 

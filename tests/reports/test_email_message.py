@@ -40,14 +40,16 @@ def test_the_advisor_email(night: Night, policy: Policy) -> None:
     # two new leads first (a lead past its first-contact time), then the delivery revisits (window closing)
     assert [line.split("】")[0] for line in lines] == ["1. 【立即处理", "2. 【立即处理", "3. 【即将错过"]
     assert {line.split("】")[1].split(" · ")[0] for line in lines[:2]} == {
-        "陈先生 138 0013 8001", "<b>=cmd|' /C calc'!A0</b> 138 0013 8002"}
-    assert lines[2] == "3. 【即将错过】王先生 138 0013 8003 · 交车1天回访、交车3天回访"
+        "陈先生 194 5969 0635", "<b>=cmd|' /C calc'!A0</b> 166 1234 8002"}  # 19x, 16x
+    assert lines[2] == "3. 【即将错过】王先生 145 1234 8003 · 交车1天回访、交车3天回访"  # a 14x mobile
     # d1 is due 11-21, open 7 days: 11-28; d3 due 11-23: 11-30 — each with its task, the car and the date
     assert "【交车1天回访】新车 11-20 交车，11-28 前回访" in text
     assert "【交车3天回访】新车 11-20 交车，11-30 前回访" in text
     html = msg.get_body(("html",)).get_content()
     assert "&lt;b&gt;=cmd|&#39; /C calc&#39;!A0&lt;/b&gt;" in html and "<b>=cmd" not in html
-    assert '<a href="tel:+8613800138003" style="color:#1f4e78">138 0013 8003</a>' in html  # one tap to dial
+    assert '<a href="tel:+8614512348003" style="color:#1f4e78">145 1234 8003</a>' in html  # one tap to dial
+    assert '<a href="tel:+8619459690635" style="color:#1f4e78">194 5969 0635</a>' in html  # which phonenumbers
+    # does not know: before, `+8619459690635` without a link
     (attachment,) = msg.iter_attachments()
     assert attachment.get_filename() == "S1.xlsx"
     assert attachment.get_content_type() == f"{XLSX[0]}/{XLSX[1]}"

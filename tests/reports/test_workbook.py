@@ -29,7 +29,7 @@ TRACKS = {"complaint": "先道歉，1 小时内联系。", "first_contact": "价
 def customers(*rows: dict) -> pl.DataFrame:
     """Rows as transforms.views.per_customer gives them, written out by hand."""
     base = {"advisor_id": "S1", "customer_id": "C1", "store": "浦东店", "customer_name": "陈先生",
-            "phone": "+8613800138001", "priority": 2, "due_date": date(2026, 11, 21), "days_overdue": 2,
+            "phone": "+8614712348001", "priority": 2, "due_date": date(2026, 11, 21), "days_overdue": 2,
             "grade": "C", "stage": "lead", "tasks": "首次联系", "reasons": "【首次联系】新线索 L1",
             "lead_id": "L1", "orphaned": False, "n_tasks": 1, "plan_rank": 2, "urgency": "act_now",
             "urgency_label": "立即处理", "urgency_colour": "#F8CBAD", "carried_nights": 0, "escalated": False,
@@ -42,7 +42,7 @@ ROWS = customers(
      "reasons": "【投诉处理】CSAT 40\n【首次联系】新线索 L9", "lead_id": "L9", "n_tasks": 2, "plan_rank": 1,
      "carried_nights": 5, "escalated": True},
     {},
-    {"customer_id": "C2", "customer_name": "李女士", "phone": "+8613800138002", "priority": 3,
+    {"customer_id": "C2", "customer_name": "李女士", "phone": "+8619459697822", "priority": 3,
      "due_date": AS_OF, "days_overdue": 0, "grade": "S", "stage": "negotiating", "tasks": "意向跟进",
      "reasons": "谈判·S级，上次 11-22 已报价，约定 11-23 再联系", "lead_id": "L2", "plan_rank": 3,
      "urgency": "can_wait", "urgency_label": "可安排", "urgency_colour": None, "carried_nights": 1},
@@ -66,12 +66,12 @@ def test_the_worklist_sheet_comes_first_with_headers_the_reader_maps_back(book: 
 def test_rows_keep_their_order_and_values(book: openpyxl.Workbook) -> None:
     ws = book.active
     rows = [row[:6] + row[11:] for row in ws.iter_rows(min_row=2, values_only=True)]
-    assert rows == [
-        (1, "立即处理", "=cmd|' /C calc'!A0", "138 0013 8001", "投诉处理、首次联系",
+    assert rows == [  # 14x and 19x mobiles as they are written, 3-4-4
+        (1, "立即处理", "=cmd|' /C calc'!A0", "147 1234 8001", "投诉处理、首次联系",
          "【投诉处理】CSAT 40\n【首次联系】新线索 L9", datetime(2026, 11, 21), 2, 5, "C", "线索", "L9", "S1", "C9"),
-        (2, "立即处理", "陈先生", "138 0013 8001", "首次联系", "【首次联系】新线索 L1", datetime(2026, 11, 21), 2, 0,
+        (2, "立即处理", "陈先生", "147 1234 8001", "首次联系", "【首次联系】新线索 L1", datetime(2026, 11, 21), 2, 0,
          "C", "线索", "L1", "S1", "C1"),
-        (3, "可安排", "李女士", "138 0013 8002", "意向跟进", "谈判·S级，上次 11-22 已报价，约定 11-23 再联系",
+        (3, "可安排", "李女士", "194 5969 7822", "意向跟进", "谈判·S级，上次 11-22 已报价，约定 11-23 再联系",
          datetime(2026, 11, 23), 0, 1, "S", "谈判", "L2", "S1", "C2"),
     ]
     for row in ws.iter_rows(min_row=2, min_col=7, max_col=11, values_only=True):
