@@ -9,7 +9,8 @@ from pathlib import Path
 
 import polars as pl
 
-from reports.digest import Manager, digest_context, digest_mail, managers
+from reports.digest import Manager, digest_context, digest_mail, digest_message, digest_subject, managers
+from reports.recipients import Recipient
 
 AS_OF = date(2026, 11, 23)
 ROSTER = pl.DataFrame(
@@ -104,7 +105,7 @@ def test_digest_message_masks_phones_and_attaches_the_report(tmp_path: Path) -> 
         ("digest", "M1", "m1@dealer.cn", "digest/M1.eml"),
     ]
     msg = _parse(items[0].message.as_bytes())
-    assert msg["Subject"] == "【团队日报】2026-11-23 浦东店 · 5 项 · 4 项逾期 · 1 位转交客户"
+    assert msg["Subject"] == "【团队日报】王经理 11-23：逾期 4 项（共 5 项），转交给您 1 位"
     assert msg["To"] == "王经理 <m1@dealer.cn>"
     text = msg.get_body(("plain",)).get_content()
     html = msg.get_body(("html",)).get_content()
@@ -114,7 +115,8 @@ def test_digest_message_masks_phones_and_attaches_the_report(tmp_path: Path) -> 
         for phone in WORKLIST["phone"]:  # no full number, in any form
             assert phone[3:] not in body and phone[3:] not in body.replace(" ", "")
     attachments = list(msg.iter_attachments())
-    assert [(a.get_filename(), a.get_content_type()) for a in attachments] == [("report.html", "text/html")]
+    assert [(a.get_filename(), a.get_content_type()) for a in attachments] == [
+        ("KPI 报告 11-23 浦东店.html", "text/html")]
     assert attachments[0].get_payload(decode=True) == report.read_bytes()
 
 
@@ -155,11 +157,33 @@ def test_each_managers_digest_holds_only_their_teams_work(tmp_path: Path) -> Non
     items, _ = digest_mail(worklist, roster, set(), tmp_path / "none.html", AS_OF, "genjin <crm@dealer.cn>")
     messages = {i.recipient_id: _parse(i.message.as_bytes()) for i in items}
     assert {k: m["Subject"] for k, m in messages.items()} == {
-        "M1": "【团队日报】2026-11-23 浦东店 · 5 项 · 4 项逾期 · 1 位转交客户",  # M1, S1 ×3, S3
-        "M3": "【团队日报】2026-11-23 徐汇店 · 2 项 · 1 项逾期",  # X1 ×2
+        "M1": "【团队日报】王经理 11-23：逾期 4 项（共 5 项），转交给您 1 位",  # M1, S1 ×3, S3
+        "M3": "【团队日报】刘经理 11-23：逾期 1 项（共 2 项）",  # X1 ×2
     }
     m1_text = messages["M1"].get_body(("plain",)).get_content()
     m3_text = messages["M3"].get_body(("plain",)).get_content()
     assert "138****8008" in m3_text and "138****8008" not in m1_text
     assert "166****8001" in m1_text and "166****8001" not in m3_text
     assert m3_text.count("138****8009") == 0  # due today: not overdue, not listed
+
+
+def test_the_subject_is_a_sentence_of_what_needs_the_manager_first() -> None:
+    context = {"name": "王建国", "as_of": "2026-11-23", "totals": {"tasks": 1310, "overdue": 1170, "orphaned": 18},
+               "chase": {"complaint": {"count": 2}}, "review": {"total": 30}}
+    assert digest_subject(context) == (
+        "【团队日报】王建国 11-23：投诉 2 起待处理，逾期 1170 项（共 1310 项），待您决定 30 人，转交给您 18 位")
+    quiet = context | {"totals": {"tasks": 3, "overdue": 0, "orphaned": 0}, "chase": {}, "review": {}}
+    assert digest_subject(quiet) == "【团队日报】王建国 11-23：逾期 0 项（共 3 项）"
+
+
+def test_the_attachments_say_what_and_whose(tmp_path: Path) -> None:
+    report, review = tmp_path / "report.html", tmp_path / "M1.xlsx"
+    report.write_text("<html>KPI</html>", encoding="utf-8")
+    review.write_bytes(b"PK review")
+    head = managers(ROSTER)[0]
+    context = digest_context(head, WORKLIST, ROSTER, set(), AS_OF, report_attached=True)
+    item = digest_message(Recipient("M1", "王经理", "m1@dealer.cn"), context, report, AS_OF, "a@b.cn", review)
+    msg = _parse(item.message.as_bytes())
+    assert [a.get_filename() for a in msg.iter_attachments()] == [
+        "KPI 报告 11-23 浦东店.html", "待决定 11-23 王经理.xlsx"]
+    assert "附件 KPI 报告 11-23 浦东店.html 是今天的 KPI 报告" in msg.get_body(("plain",)).get_content()
