@@ -21,6 +21,8 @@ from reports import charts, processes
 from reports.charts import Chart, Panel, Target
 from reports.kpi_json import KPIS_JSON, read_earlier_kpis, store_report_path, write_kpis_json
 from reports.templating import render
+from schemas.columns import kind_label
+from schemas.vocab import FILE_STATUS_LABELS
 from transforms.kpi_scope import for_store
 from transforms.kpis import GROUP, KPIS, UNKNOWN_SOURCE, Kpi, KpiResult, nested
 from transforms.views import task_label
@@ -357,7 +359,9 @@ def report_context(result: KpiResult, policy: Policy, worklist: pl.DataFrame, ad
                    if store is None or c.key not in GROUP_WIDE_CHARTS],
         "trend_note": tx["trend_single"] if not earlier else "",
         "task_types": per_type.to_dicts(),
-        "files": files,
+        "files": files if language == "en" else [  # 线索 · 已载入, not leads · loaded
+            f | {"kind": kind_label(f.get("kind")), "status": FILE_STATUS_LABELS.get(f["status"], f["status"])}
+            for f in files],
         "footnotes": footnotes,
         "kpis": data,
         "store_name": store,
