@@ -25,6 +25,7 @@ from schemas.columns import kind_label
 from schemas.vocab import FILE_STATUS_LABELS
 from transforms.kpi_scope import for_store
 from transforms.kpis import GROUP, KPIS, UNKNOWN_SOURCE, Kpi, KpiResult, nested
+from transforms.labels import SEGMENT_LABELS
 from transforms.views import task_label
 
 TEXT: dict[str, dict[str, str]] = {
@@ -47,8 +48,8 @@ TEXT: dict[str, dict[str, str]] = {
                    "点击表头可排序。",
         "group_avg": "全集团", "show_t30": "近30天（点击展开）", "unknown": UNKNOWN_SOURCE,
         "footer": "genjin · 本报告不含任何外部资源，可离线打开",
-        "segment.high_value": "高价值", "segment.potential": "潜力", "segment.regular": "一般",
-        "segment.lost": "流失", "trend_single": "仅有今晚数据，走势从下一晚起显示",
+        **{f"segment.{name}": label for name, label in SEGMENT_LABELS.items()},
+        "trend_single": "仅有今晚数据，走势从下一晚起显示",
     },
     "en": {
         "lang": "en", "title": "Follow-up KPI report", "as_of": "as of", "mtd": "Month to date",
