@@ -20,16 +20,15 @@ from adapters import mail
 from adapters.archive import safe_name
 from adapters.failures import is_contained
 from reports.kpi_json import store_report_path
-from reports.phones import mask_phone
-from reports.recipients import XLSX, Recipient, by_advisor, new_message
+from reports.recipients import XLSX, Recipient, attachment_name, by_advisor, new_message
 from reports.templating import render
+from schemas.phones import masked_phone
 from schemas.vocab import DECISION_LABELS
 from transforms.routing import manager_teams
 from transforms.views import bare_reason, per_customer, task_label
 
 OVERDUE_PER_ADVISOR = 5  # the most overdue customers of each advisor shown in the digest
 CHASE_SHOWN = 10  # rows of each chase-list section shown; the rest counted
-REPORT_NAME = "report.html"
 ROW = "__row"  # the worklist's row number while it is split by advisor
 
 
@@ -66,7 +65,7 @@ class Morning:
 
 
 def _masked(frame: pl.DataFrame) -> list[dict[str, Any]]:
-    return [row | {"phone": mask_phone(row["phone"])} for row in frame.to_dicts()]
+    return frame.with_columns(masked_phone("phone").alias("phone")).to_dicts()
 
 
 def _names(roster: pl.DataFrame) -> dict[str, str]:
@@ -98,9 +97,10 @@ def _morning(head: Manager, morning: Morning, names: dict[str, str]) -> dict[str
 
     chase: dict[str, dict[str, Any]] = {}
     tasks = _of(morning.chase, "advisor_id", members)
+    tasks = None if tasks is None else tasks.with_columns(masked_phone("phone").alias("phone"))
     for section in ("complaint", "first_contact", "hot_overdue"):
         rows = _dicts(tasks, pl.col("chase") == section)
-        shown = [row | {"phone": mask_phone(row["phone"]), "text": bare_reason(row["reason"])}
+        shown = [row | {"text": bare_reason(row["reason"])}
                  for row in named(rows[:CHASE_SHOWN], "advisor")]
         chase[section] = {"rows": shown, "count": len(rows), "more": len(rows) - len(shown)}
     capacity = _of(morning.capacity, "advisor_id", head.team)
@@ -196,19 +196,24 @@ def _context(head: Manager, work: pl.DataFrame, roster: pl.DataFrame, names: dic
             row | {"not_sent": row["advisor_id"] in without_email} for row in missing.to_dicts()
         ],
         "report_attached": report_attached,
-        "report_name": REPORT_NAME,
+        "report_name": attachment_name("KPI 报告", as_of, head.store, ".html"),
     } | _morning(head, morning, names)
 
 
 def digest_subject(context: dict[str, Any]) -> str:
+    """One sentence, what needs the manager first (a phone's inbox shows the first twenty-odd characters):
+    `【团队日报】王建国 11-23：投诉 2 起待处理，逾期 130 项（共 161 项），待您决定 56 人，转交给您 18 位`."""
     totals, chase = context["totals"], context.get("chase", {})
-    text = f"【团队日报】{context['as_of']} {context['store']}"
+    parts = []
     if complaints := chase.get("complaint", {}).get("count"):
-        text += f" · {complaints} 起投诉待处理"
-    text += f" · {totals['tasks']} 项 · {totals['overdue']} 项逾期"
+        parts.append(f"投诉 {complaints} 起待处理")
+    parts.append(f"逾期 {totals['overdue']} 项（共 {totals['tasks']} 项）")
     if decide := context.get("review", {}).get("total"):
-        text += f" · {decide} 位客户待您决定"
-    return text + (f" · {totals['orphaned']} 位转交客户" if totals["orphaned"] else "")
+        parts.append(f"待您决定 {decide} 人")
+    if totals["orphaned"]:
+        parts.append(f"转交给您 {totals['orphaned']} 位")
+    day = date.fromisoformat(context["as_of"])
+    return f"【团队日报】{context['name']} {day:%m-%d}：" + "，".join(parts)
 
 
 def digest_message(to: Recipient, context: dict[str, Any], report: Path | None, as_of: date,
@@ -217,10 +222,10 @@ def digest_message(to: Recipient, context: dict[str, Any], report: Path | None, 
     msg.set_content(render("digest.txt.j2", **context))
     msg.add_alternative(render("digest.html.j2", **context), subtype="html")
     if report is not None:
-        msg.add_attachment(report.read_bytes(), maintype="text", subtype="html", filename=REPORT_NAME)
+        msg.add_attachment(report.read_bytes(), maintype="text", subtype="html", filename=context["report_name"])
     if review is not None:
         msg.add_attachment(review.read_bytes(), maintype=XLSX[0], subtype=XLSX[1],
-                           filename=f"待决定 {as_of:%m-%d} {to.name}.xlsx")
+                           filename=attachment_name("待决定", as_of, to.name, ".xlsx"))
     filename = f"digest/{safe_name(to.advisor_id)}.eml"
     return mail.Outgoing("digest", to.advisor_id, to.email, as_of, msg, filename)
 

@@ -21,8 +21,11 @@ from reports import charts, processes
 from reports.charts import Chart, Panel, Target
 from reports.kpi_json import KPIS_JSON, read_earlier_kpis, store_report_path, write_kpis_json
 from reports.templating import render
+from schemas.columns import kind_label
+from schemas.vocab import FILE_STATUS_LABELS
 from transforms.kpi_scope import for_store
 from transforms.kpis import GROUP, KPIS, UNKNOWN_SOURCE, Kpi, KpiResult, nested
+from transforms.labels import SEGMENT_LABELS
 from transforms.views import task_label
 
 TEXT: dict[str, dict[str, str]] = {
@@ -45,8 +48,8 @@ TEXT: dict[str, dict[str, str]] = {
                    "点击表头可排序。",
         "group_avg": "全集团", "show_t30": "近30天（点击展开）", "unknown": UNKNOWN_SOURCE,
         "footer": "genjin · 本报告不含任何外部资源，可离线打开",
-        "segment.high_value": "高价值", "segment.potential": "潜力", "segment.regular": "一般",
-        "segment.lost": "流失", "trend_single": "仅有今晚数据，走势从下一晚起显示",
+        **{f"segment.{name}": label for name, label in SEGMENT_LABELS.items()},
+        "trend_single": "仅有今晚数据，走势从下一晚起显示",
     },
     "en": {
         "lang": "en", "title": "Follow-up KPI report", "as_of": "as of", "mtd": "Month to date",
@@ -357,7 +360,9 @@ def report_context(result: KpiResult, policy: Policy, worklist: pl.DataFrame, ad
                    if store is None or c.key not in GROUP_WIDE_CHARTS],
         "trend_note": tx["trend_single"] if not earlier else "",
         "task_types": per_type.to_dicts(),
-        "files": files,
+        "files": files if language == "en" else [  # 线索 · 已载入, not leads · loaded
+            f | {"kind": kind_label(f.get("kind")), "status": FILE_STATUS_LABELS.get(f["status"], f["status"])}
+            for f in files],
         "footnotes": footnotes,
         "kpis": data,
         "store_name": store,

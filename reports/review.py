@@ -16,7 +16,6 @@ import polars as pl
 from xlsxwriter import Workbook
 from xlsxwriter.worksheet import Worksheet
 
-from reports.phones import mask_phone
 from reports.workbook import (
     ESCALATED_FONT,
     GRID,
@@ -31,6 +30,7 @@ from reports.workbook import (
     lines_in,
     style,
 )
+from schemas.phones import masked_phone
 from schemas.vocab import DECISION_LABELS
 from transforms.labels import STAGE_LABELS
 from transforms.views import bare_reason
@@ -120,11 +120,10 @@ def _short(reasons: str | None) -> str:
 
 def _records(rows: pl.DataFrame, names: dict[str, str], as_of: date) -> list[dict]:
     out = []
-    for row in rows.iter_rows(named=True):
+    for row in rows.with_columns(masked_phone("phone").alias("phone_masked")).iter_rows(named=True):
         out.append(row | {
             "reason_short": _short(row["reasons"]),
             "section_label": SECTION_LABELS[row["section"]],
-            "phone_masked": mask_phone(row["phone"]),
             "holder": _holder(names, row),
             "stage_label": STAGE_LABELS.get(row["stage"], row["stage"]),
             "proposal_text": _proposal_text(row, names),

@@ -211,6 +211,11 @@ KINDS: tuple[Kind, ...] = (LEADS, FOLLOWUPS, SALES, SERVICE, ADVISORS, DECISIONS
 KIND_BY_NAME = {k.name: k for k in KINDS}
 
 
+def kind_label(kind: str | None) -> str:
+    """A file's kind as ops and managers read it: `leads` → 线索, `leads,followups` → 线索、跟进记录; — for none."""
+    return "、".join(KIND_BY_NAME[k].label if k in KIND_BY_NAME else k for k in (kind or "").split(",") if k) or "—"
+
+
 def alias_table(kind: Kind) -> dict[str, str]:
     """Normalised header → canonical column, the canonical name itself included."""
     table: dict[str, str] = {}

@@ -13,6 +13,7 @@ import phonenumbers
 import polars as pl
 
 from schemas.columns import Parse
+from schemas.phones import MOBILE_TEXT, SEPARATORS
 from schemas.vocab import DECISION_WORDS, FALSE_WORDS, GRADES, ROLE_WORDS, TRUE_WORDS
 
 EXCEL_EPOCH = date(1899, 12, 30)
@@ -21,7 +22,6 @@ _DATE_PARTS = (
     r"^(\d{4})\D{1,2}(\d{1,2})\D{1,2}(\d{1,2})\D?"  # 2025-03-05, 2025/3/5, 2025.3.5, 2025年3月5日
     r"(?:[ T]*(\d{1,2})[:时](\d{1,2})(?:[:分](\d{1,2}(?:\.\d+)?))?)?\D*$"
 )
-_CN_MOBILE = r"^(?:\+?86|0086)?(1[3-9]\d{9})$"
 
 
 def _clean_text(col: str) -> pl.Expr:
@@ -184,8 +184,8 @@ def _phone_e164(text: str) -> str | None:
 
 def _phones(cleaned: pl.Series) -> pl.Series:
     """Mainland mobiles in Polars; only what is left goes to phonenumbers, in Python, value by value."""
-    digits = cleaned.str.replace(r"\.0+$", "").str.replace_all(r"[\s\-()（）.]", "")
-    out = "+86" + digits.str.extract(_CN_MOBILE, 1)
+    digits = cleaned.str.replace(r"\.0+$", "").str.replace_all(SEPARATORS, "")
+    out = "+86" + digits.str.extract(MOBILE_TEXT, 1)
     rest = out.is_null() & cleaned.is_not_null()
     if rest.any():
         others = cleaned.filter(rest).map_elements(_phone_e164, return_dtype=pl.String, skip_nulls=True)
