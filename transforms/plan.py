@@ -14,9 +14,10 @@
   advisor's role, else `fallback_capacity` for an advisor the roster does not list.
 - `carried_nights`: how many nights the task has been waiting: 0 the first night it is listed; on a later night,
   the previous plan's count plus the nights since that plan (`previous`: the last stored plan before D, see
-  adapters/history.py). A task done (gone from the worklist) leaves; if it comes back it starts again at 0. A
-  reassigned task counts from the reassignment's effective date (`reassigned_on`, transforms/decisions.py), as
-  its days overdue do: on the new advisor's first nights it is planned like a fresh task.
+  adapters/history.py). A task done (gone from the worklist) leaves; if it comes back it starts again at 0. It
+  never exceeds the task's days overdue — nothing waits before it is due: a lead followed up yesterday and due
+  again today waits 0 nights, not yesterday's count + 1, and a reassigned task, due no earlier than the
+  reassignment's effective date (transforms/decisions.py), counts from that date like a fresh task.
 - `escalated`: `carried_nights` > `[plan] escalate_after_nights`: the manager is told (the task stays in the
   advisor's queue).
 """
@@ -121,9 +122,7 @@ def plan_worklist(worklist: pl.DataFrame, advisors: pl.DataFrame, policy: Policy
         *PLAN_KEY,
         ((pl.lit(as_of) - pl.col("night")).dt.total_days() + pl.col("carried_nights")).alias("__carried"),
     ).unique(list(PLAN_KEY), keep="first")
-    carried = pl.col("__carried").fill_null(0).cast(pl.Int64)
-    if "reassigned_on" in worklist.columns:  # a reassigned task waits for its new advisor from the decision on
-        carried = pl.min_horizontal(carried, (pl.lit(as_of) - pl.col("reassigned_on")).dt.total_days())
+    carried = pl.min_horizontal(pl.col("__carried").fill_null(0), pl.col("days_overdue")).cast(pl.Int64)
     tasks = (
         worklist.with_row_index("__row")
         .join(segments.select("customer_id", "segment").unique("customer_id"), on="customer_id", how="left")

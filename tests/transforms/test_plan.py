@@ -191,17 +191,19 @@ def test_carried_nights_over_consecutive_nights_and_escalation(policy: Policy, t
     first = night(history, d1, [task("X", "complaint", as_of=d1), task("Y", "care_call", as_of=d1)], policy)
     assert carried(first) == {"X-complaint": (0, False), "Y-care_call": (0, False)}
     assert first["in_plan"].to_list() == [True, False]
-    # night 2: X was planned and not done: carried; Y still waits: carried; Z is new
-    rows2 = [task("X", "complaint", as_of=d2), task("Y", "care_call", as_of=d2), task("Z", "birthday", as_of=d2)]
+    # night 2: X was planned and not done: carried; Y still waits: carried; Z is new (each keeps its due date, d1)
+    rows2 = [task("X", "complaint", as_of=d2, overdue=1), task("Y", "care_call", as_of=d2, overdue=1),
+             task("Z", "birthday", as_of=d2)]
     second = night(history, d2, rows2, policy)
     assert carried(second) == {"X-complaint": (1, False), "Y-care_call": (1, False), "Z-birthday": (0, False)}
     # a re-run of night 2 reads the same night 1 and replaces its own stored plan: the same counts
     assert carried(night(history, d2, rows2, policy)) == carried(second)
     # night 3: X was done (gone from the worklist); Y is carried again
-    third = night(history, d3, [task("Y", "care_call", as_of=d3)], policy)
+    third = night(history, d3, [task("Y", "care_call", as_of=d3, overdue=2)], policy)
     assert carried(third) == {"Y-care_call": (2, False)}
     # no run on night 4: night 5 counts the nights since night 3's plan — 4 > escalate_after_nights (3)
-    fifth = night(history, d5, [task("Y", "care_call", as_of=d5), task("X", "complaint", as_of=d5)], policy)
+    fifth = night(history, d5, [task("Y", "care_call", as_of=d5, overdue=4), task("X", "complaint", as_of=d5)],
+                  policy)
     assert carried(fifth) == {"Y-care_call": (4, True), "X-complaint": (0, False)}  # X came back: anew
     assert plan_counts(fifth)["tasks_escalated"] == 1
     # backfill: night 2 run again after nights 3 and 5 were stored still counts from night 1 only
@@ -212,9 +214,20 @@ def test_the_escalation_limit_is_the_policys(policy: Policy, tmp_path: Path) -> 
     strict = with_plan(policy, escalate_after_nights=0)
     history = History(tmp_path / "history")
     night(history, AS_OF, [task("Y", "care_call")], strict, capacity=0)
-    next_night = night(history, AS_OF + timedelta(days=1), [task("Y", "care_call", as_of=AS_OF + timedelta(days=1))],
-                       strict, capacity=0)
+    next_night = night(history, AS_OF + timedelta(days=1),
+                       [task("Y", "care_call", as_of=AS_OF + timedelta(days=1), overdue=1)], strict, capacity=0)
     assert carried(next_night) == {"Y-care_call": (1, True)}
+
+
+def test_a_task_due_again_tonight_has_not_waited(policy: Policy, tmp_path: Path) -> None:
+    """A lead followed up yesterday and due again today (its ref, the lead, was listed yesterday too) waits 0
+    nights, not yesterday's count + 1: nothing waits before it is due. One due since yesterday has waited one."""
+    history = History(tmp_path / "history")
+    night(history, AS_OF, [task("L", "followup", overdue=3), task("M", "followup", overdue=3)], policy, capacity=2)
+    nxt = AS_OF + timedelta(days=1)
+    again = night(history, nxt, [task("L", "followup", as_of=nxt), task("M", "followup", as_of=nxt, overdue=4)],
+                  policy, capacity=2)
+    assert carried(again) == {"L-followup": (0, False), "M-followup": (1, False)}
 
 
 def test_an_s_or_a_lead_is_labelled_for_a_salesperson_however_overdue(policy: Policy) -> None:
