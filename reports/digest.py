@@ -102,12 +102,15 @@ def _sections(rows: list[dict[str, Any]]) -> dict[str, int]:
 def _bulk_text(row: dict[str, Any], names: dict[str, str]) -> dict[str, Any]:
     """A 整批 row offered or applied, in the manager's words."""
     who = row["from_advisor_id"]
-    if (row.get("kind") or ("book" if row["decision"] == "reassign" else "idle")) == "book":
+    kind = row.get("kind") or ("book" if row["decision"] == "reassign" else "idle")
+    gone = kind == "book" or row.get("departed")
+    name = (f"{names[who]}（已离职）" if who in names else f"{who}（不在名单）") if gone else names.get(who, who)
+    if kind == "book":
         to = row.get("proposed_advisor_id") or row.get("new_advisor_id")
-        return {"kind": "book", "who": f"{names[who]}（已离职）" if who in names else f"{who}（不在名单）",
-                "what": "名下全部客户", "unit": "位", "to": names.get(to, to) if to else None}
-    return {"kind": "idle", "who": names.get(who, who), "what": f"超过 {int(row['idle_days'])} 天没有跟进的线索",
-            "unit": "条", "to": None}
+        return {"kind": kind, "who": name, "what": "名下全部客户", "unit": "位",
+                "to": names.get(to, to) if to else None}
+    return {"kind": kind, "who": name, "what": f"超过 {int(row['idle_days'])} 天没有跟进的线索", "unit": "条",
+            "to": None}
 
 
 def _review(head: Manager, morning: Morning, names: dict[str, str], as_of: date) -> dict[str, Any]:

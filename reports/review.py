@@ -220,13 +220,13 @@ def _bulk_records(bulk: pl.DataFrame, names: dict[str, str], as_of: date) -> lis
     out = []
     for row in bulk.iter_rows(named=True):
         who = row["from_advisor_id"]
+        gone = f"{names[who]}（已离职）" if who in names else f"{who}（不在名单）"
+        holder = gone if row["departed"] else _name(names, who)
         if row["kind"] == "book":
-            holder = f"{names[who]}（已离职）" if who in names else f"{who}（不在名单）"
             scope = f"名下全部客户 {row['size']} 位（其中 {row['customers']} 位今天有待办，在“待决定”里）"
             proposal = (f"全部改派给 {_name(names, row['proposed_advisor_id'])}" if row["proposed_advisor_id"]
                         else "同岗位没有在职顾问，请选接手顾问")
         else:
-            holder = _name(names, who)
             scope = f"超过 {row['idle_days']} 天没有跟进的线索 {row['size']} 条（按今天算）"
             proposal = f"全部战败：{row['proposed_reason']}"
         out.append(row | {

@@ -16,7 +16,8 @@ A day's decisions: each manager's rows are ranked by what a decision saves today
 `[review] daily_rows` of them are today's (`today`: the review workbook's rows); the rest wait for a later day
 (counted in the digest). The ranking, first key first:
 1. a customer no decision was made for yet before one a decision holds for already (say 保持);
-2. work still live (some task not past its stale limit) before work only past it;
+2. live work before stale: a handed-over or waiting customer with a task not past its stale limit (`live`) before
+   the stale work (a customer in the review for a stale task is asked about that task, whatever else is live);
 3. the plan's urgency class of its most urgent live task (`[[plan.urgency]]`: 立即处理 → 即将错过 → 可安排);
 4. the customer's value (`[plan.value]` of its grade: hot leads first);
 5. a handed-over customer (nobody calls them) before one waiting in an advisor's queue;
@@ -63,8 +64,9 @@ def capacities(worklist: pl.DataFrame, advisors: pl.DataFrame, policy: Policy) -
 
 def _customers(worklist: pl.DataFrame, policy: Policy) -> pl.DataFrame:
     """per_customer, with the advisor of record (before handover or reassignment), whether it is a lead's,
-    whether some task is live (not stale), the urgency class of its most urgent live task (`__urgency`, its
-    position; null when none is live) and the fewest days overdue of its live tasks."""
+    whether some task is live (not stale: `live`, narrowed to the handed-over and waiting rows in `review_rows`),
+    the urgency class of its most urgent live task (`__urgency`, its position) and the fewest days overdue of its
+    live tasks."""
     classes = {c.name: i for i, c in enumerate(policy.plan.urgency)}
     live = ~pl.col("stale")
     record = worklist.group_by("advisor_id", "customer_id", maintain_order=True).agg(
@@ -75,6 +77,8 @@ def _customers(worklist: pl.DataFrame, policy: Policy) -> pl.DataFrame:
         pl.col("urgency").replace_strict(classes, default=len(classes), return_dtype=pl.Int64).filter(live).min()
         .alias("__urgency"),
         pl.col("days_overdue").filter(live).min().alias("__live_overdue"),
+        pl.col("lead_id").filter(pl.col("stale") & pl.col("task_type").is_in(PIPELINE_TASKS)).first()
+        .alias("__stale_lead"),
     )
     return per_customer(worklist).join(record, on=["advisor_id", "customer_id"], how="left", maintain_order="left")
 
@@ -84,10 +88,10 @@ def _rank_keys(policy: Policy) -> tuple[list[pl.Expr], list[bool]]:
     keys = [
         pl.col("__decided"),
         ~pl.col("live"),
-        pl.col("__urgency").fill_null(len(policy.plan.urgency) + 1),
+        pl.when(pl.col("live")).then("__urgency"),
         value_rank(policy),
         pl.col("section") != "handed_over",
-        pl.coalesce("__live_overdue", "days_overdue"),
+        pl.when(pl.col("live")).then("__live_overdue").otherwise("days_overdue"),
         pl.col("priority"),
         pl.col("customer_id"),
     ]
@@ -126,8 +130,13 @@ def review_rows(worklist: pl.DataFrame, advisors: pl.DataFrame, policy: Policy,
                 pl.when(pl.col("from_role") != MANAGER).then(pl.col("from_role")),
                 pl.when(pl.col("pipeline")).then(pl.lit("sales")).otherwise(pl.lit("service")),
             ).alias("role"),
-            ((pl.col("section") == "stale") & pl.col("pipeline") & pl.col("lead_id").is_not_null()).alias("__lost"),
+            # a stale lead is proposed lost (not a customer whose stale work is another task)
+            ((pl.col("section") == "stale") & pl.col("__stale_lead").is_not_null()).alias("__lost"),
             pl.col("customer_id").is_in(decided_ids.implode()).alias("__decided"),
+            (pl.col("live") & (pl.col("section") != "stale")).alias("live"),
+            # a stale row is about its stale lead, not a newer lead of the same customer
+            pl.when(pl.col("section") == "stale").then(pl.coalesce("__stale_lead", "lead_id"))
+            .otherwise("lead_id").alias("lead_id"),
             pl.lit(None, pl.String).alias("segment"),  # value_rank: a customer's grade (segments are the plan's)
         )
         .sort([pl.col("manager_id"), *keys], descending=[False, *descending], nulls_last=True)
@@ -187,7 +196,7 @@ def _lost_reason(text: str, days: pl.Expr) -> pl.Expr:
 BULK_SCHEMA = pl.Schema({
     "manager_id": pl.String, "store": pl.String, "kind": pl.String, "from_advisor_id": pl.String,
     "customers": pl.Int64, "size": pl.Int64, "proposal": pl.String, "proposed_advisor_id": pl.String,
-    "idle_days": pl.Int64, "proposed_reason": pl.String,
+    "idle_days": pl.Int64, "proposed_reason": pl.String, "departed": pl.Boolean,
 })
 
 
@@ -199,6 +208,7 @@ def bulk_proposals(rows: pl.DataFrame, capacity: pl.DataFrame, night: Night, pol
       no such advisor);
     - `idle`: an advisor with leads in the review — those without a follow-up for more than
       `[review] lost_idle_days` marked lost.
+    `departed`: the advisor left or is not in the roster.
     `customers`: the advisor's customers in the review; `size`: how many customers (book) or leads (idle) the
     row would decide if it held today (transforms/bulk_decisions.py); a book row that would decide none, and an
     idle row that would decide fewer than two leads (the lead is a review row of its own), are left out.
@@ -227,7 +237,12 @@ def bulk_proposals(rows: pl.DataFrame, capacity: pl.DataFrame, night: Night, pol
                       pl.lit(None, pl.String).alias("proposed_advisor_id"), pl.lit(days, pl.Int64).alias("idle_days"),
                       _lost_reason(BULK_LOST_REASON, pl.lit(str(days))).alias("proposed_reason"))
     )
-    offered = pl.concat([book.drop("role"), idle], how="diagonal_relaxed").with_row_index("bulk_row")
+    departed = book["from_advisor_id"].implode()  # left, or not in the roster: their customers are handed over
+    offered = (
+        pl.concat([book.drop("role"), idle], how="diagonal_relaxed")
+        .with_columns(pl.col("from_advisor_id").is_in(departed).alias("departed"))
+        .with_row_index("bulk_row")
+    )
     heads = offered.select(
         pl.col("bulk_row").cast(pl.Int64), pl.col("proposal").alias("decision"), "from_advisor_id",
         pl.coalesce("proposed_advisor_id", "manager_id").alias("new_advisor_id"),  # the store the book is of

@@ -34,10 +34,11 @@ ROWS = pl.DataFrame([
 ])
 BULK = pl.DataFrame([
     {"manager_id": "M1", "store": "浦东店", "kind": "book", "from_advisor_id": "S2", "customers": 4, "size": 57,
-     "proposal": "reassign", "proposed_advisor_id": "S3", "idle_days": None, "proposed_reason": None},
+     "proposal": "reassign", "proposed_advisor_id": "S3", "idle_days": None, "proposed_reason": None,
+     "departed": True},
     {"manager_id": "M1", "store": "浦东店", "kind": "idle", "from_advisor_id": "S1", "customers": 9, "size": 80,
      "proposal": "lost", "proposed_advisor_id": None, "idle_days": 90,
-     "proposed_reason": "超过90天没有跟进，经理整批确认战败"},
+     "proposed_reason": "超过90天没有跟进，经理整批确认战败", "departed": False},
 ], schema=BULK_SCHEMA)
 
 
@@ -65,7 +66,8 @@ def test_decisions_are_pre_filled_and_hold_when_dropped_back_unchanged(tmp_path:
     load = load_file(path)
     main = next(s for s in load.sheets if s.sheet == "待决定 11-23")
     assert main.loaded.select("customer_id", "decision", "new_advisor_id", "lost_reason").rows() == [
-        ("C1", "reassign", "S3", None), ("C2", "lost", None, "逾期39天未跟进，经理确认战败"), ("C3", "keep", None, None)]
+        ("C1", "reassign", "S3", None), ("C2", "lost", None, "逾期39天未跟进，经理确认战败"),
+        ("C3", "keep", None, None)]
     assert (load.rows_rejected, load.undecided) == (0, {"M1": 2})  # the two 整批 rows, not chosen
 
 

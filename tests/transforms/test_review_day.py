@@ -29,8 +29,13 @@ LEADS = [
     lead("L3", "2026-11-22 10:00", "13800138003", customer_name="陈先生", grade="C"),
     # a C lead untouched since February: far past its stale limit
     lead("L4", "2026-01-01 10:00", "13800138004", customer_name="吴先生", grade="C"),
+    # 周七's S lead untouched since February, whose customer came back yesterday with a new lead (in his plan):
+    # the review asks about the stale lead, and ranks it with the stale work
+    lead("L5", "2026-01-01 10:00", "13800138006", customer_name="郑女士", grade="S", advisor_id="S3"),
+    lead("L6", "2026-11-22 10:00", "13800138006", customer_name="郑女士", grade="S", advisor_id="S3"),
 ]
-FOLLOWUPS = [fu("2026-11-20 10:00", "L2"), fu("2026-02-01 10:00", "L4")]
+FOLLOWUPS = [fu("2026-11-20 10:00", "L2"), fu("2026-02-01 10:00", "L4"),
+             fu("2026-02-01 10:00", "L5", advisor_id="S3")]
 # serviced 2025-03-01: a win-back due 2026-03-01, 267 days overdue — past win_back's 180
 SERVICE = [ro("R1", "2025-03-01 09:00", "13800138005", customer_name="冯先生")]
 
@@ -45,21 +50,22 @@ def _rows(policy: Policy, decided: list[str] | None = None) -> pl.DataFrame:
 
 def test_the_decisions_that_save_the_most_come_first(policy: Policy) -> None:
     rows = _rows(policy)
-    got = rows.select("review_rank", "customer_name", "section", "live", "proposal").rows()
+    got = rows.select("review_rank", "customer_name", "section", "live", "lead_id", "proposal").rows()
     assert got == [
-        (1, "韩先生", "handed_over", True, "reassign"),  # nobody calls him; his first call is due today
-        (2, "林女士", "overflow", True, "reassign"),  # a hot (S) lead waiting in a full queue
-        (3, "吴先生", "stale", False, "lost"),  # past saving: the stale ones after, a C lead
-        (4, "冯先生", "stale", False, "keep"),  # before the year-old win-back (no grade)
+        (1, "韩先生", "handed_over", True, "L1", "reassign"),  # nobody calls him; his first call is due today
+        (2, "林女士", "overflow", True, "L2", "reassign"),  # a hot (S) lead waiting in a full queue
+        (3, "郑女士", "stale", False, "L5", "lost"),  # past saving: the stale ones after, an S lead first,
+        (4, "吴先生", "stale", False, "L4", "lost"),  # then a C lead,
+        (5, "冯先生", "stale", False, None, "keep"),  # then the year-old win-back (no grade)
     ]
-    assert rows["today"].all()  # four rows, within the policy's 30 a day
+    assert rows["today"].all()  # five rows, within the policy's 30 a day
 
 
 def test_the_day_holds_daily_rows_and_the_decided_wait(policy: Policy) -> None:
     two_a_day = policy.model_copy(update={"review": policy.review.model_copy(update={"daily_rows": 2})})
     rows = _rows(two_a_day)
     assert rows.filter(pl.col("today"))["customer_name"].to_list() == ["韩先生", "林女士"]
-    assert rows.filter(~pl.col("today"))["customer_name"].to_list() == ["吴先生", "冯先生"]  # a later day's
+    assert rows.filter(~pl.col("today"))["customer_name"].to_list() == ["郑女士", "吴先生", "冯先生"]  # later
     decided = _rows(two_a_day, decided=["林女士"])  # a decision (say 保持) holds for her already
-    assert decided.filter(pl.col("today"))["customer_name"].to_list() == ["韩先生", "吴先生"]
+    assert decided.filter(pl.col("today"))["customer_name"].to_list() == ["韩先生", "郑女士"]
     assert decided["customer_name"].to_list()[-1] == "林女士"
