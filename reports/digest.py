@@ -121,6 +121,7 @@ def _review(head: Manager, morning: Morning, names: dict[str, str], as_of: date)
     today = [row for row in review if row.get("today", True)]
     later = [row for row in review if not row.get("today", True)]
     offered = [row | _bulk_text(row, names) for row in _dicts(_of(morning.bulk, "manager_id", [head.advisor_id]))]
+    idle = [row for row in offered if row["kind"] == "idle"]  # one line: the same days for every advisor
     applied = [row | _bulk_text(row, names) | {"since": day_text(row["decided_at"], as_of)}
                for row in _dicts(_of(morning.applied, "decided_by", [head.advisor_id]))]
     return {
@@ -128,7 +129,9 @@ def _review(head: Manager, morning: Morning, names: dict[str, str], as_of: date)
         "today": {**_sections(today), "total": len(today)},
         "later": {**_sections(later), "total": len(later)},
         "file": f"{head.advisor_id}.xlsx" if head.advisor_id in morning.reviews else None,
-        "bulk": offered, "applied": applied, "undecided": morning.undecided.get(head.advisor_id, 0),
+        "bulk": [row for row in offered if row["kind"] == "book"],
+        "idle": {"rows": idle, "days": idle[0]["idle_days"] if idle else None},
+        "applied": applied, "undecided": morning.undecided.get(head.advisor_id, 0),
     }
 
 

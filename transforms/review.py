@@ -237,10 +237,10 @@ def bulk_proposals(rows: pl.DataFrame, capacity: pl.DataFrame, night: Night, pol
                       pl.lit(None, pl.String).alias("proposed_advisor_id"), pl.lit(days, pl.Int64).alias("idle_days"),
                       _lost_reason(BULK_LOST_REASON, pl.lit(str(days))).alias("proposed_reason"))
     )
-    departed = book["from_advisor_id"].implode()  # left, or not in the roster: their customers are handed over
+    active_ids = capacity["advisor_id"].implode()  # every active advisor of the roster
     offered = (
         pl.concat([book.drop("role"), idle], how="diagonal_relaxed")
-        .with_columns(pl.col("from_advisor_id").is_in(departed).alias("departed"))
+        .with_columns(~pl.col("from_advisor_id").is_in(active_ids).alias("departed"))
         .with_row_index("bulk_row")
     )
     heads = offered.select(

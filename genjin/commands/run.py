@@ -103,7 +103,7 @@ def _print_summary(summary: dict[str, Any], run_dir: Path) -> None:
               + ", ".join(f"{safe_text(advisor)} {n}" for advisor, n in not_worked.items()))
     undecided = summary.get("undecided", {})
     if undecided:
-        print("未决定 / undecided (review workbook rows with 决定 left empty, offered again later): "
+        print("\n未决定 / undecided (review workbook rows with 决定 left empty, offered again later): "
               + ", ".join(f"{safe_text(manager)} {n}" for manager, n in undecided.items()))
     warnings = summary.get("warnings", [])
     if warnings:

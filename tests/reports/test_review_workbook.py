@@ -11,7 +11,10 @@ import openpyxl
 import polars as pl
 
 from adapters.ingest import load_file
+from reports.digest import Morning, digest_context, managers
 from reports.review import write_review_workbook
+from reports.templating import render
+from tests.reports.test_digest import WORKLIST
 from transforms.review import BULK_SCHEMA
 
 AS_OF = date(2026, 11, 23)
@@ -94,3 +97,18 @@ def test_the_bulk_sheet_says_how_many_and_reads_back_as_bulk_rows(tmp_path: Path
                               "decided_by").rows() == [
         (True, "reassign", "S2", "S3", None, "M1"), (True, "lost", "S1", None, 120.0, "M1")]
     assert load.rows_rejected == 0
+
+
+def test_the_digest_offers_the_bulk_rows() -> None:
+    roster = pl.DataFrame([{"advisor_id": a, "name": n, "store": "浦东店", "role": r, "email": f"{a}@dealer.cn",
+                            "manager_id": None if a == "M1" else "M1", "active": a != "S2"}
+                           for a, n, r in [("M1", "王经理", "manager"), ("S1", "张三", "sales"),
+                                           ("S2", "李四", "sales"), ("S3", "周七", "sales")]])
+    head = next(m for m in managers(roster) if m.advisor_id == "M1")
+    worklist = pl.DataFrame(schema=WORKLIST.schema)
+    review = digest_context(head, worklist, roster, set(), AS_OF, False, Morning(bulk=BULK))["review"]
+    assert [(b["who"], b["size"], b["to"]) for b in review["bulk"]] == [("李四（已离职）", 57, "周七")]
+    assert (review["idle"]["days"], [(b["who"], b["size"]) for b in review["idle"]["rows"]]) == (90, [("张三", 80)])
+    text = render("digest.txt.j2", **digest_context(head, worklist, roster, set(), AS_OF, False, Morning(bulk=BULK)))
+    assert "李四（已离职） 名下全部客户 57 位 → 改派给 周七" in text
+    assert "超过 90 天没有跟进的线索 → 标记战败：张三 80 条" in text
