@@ -55,11 +55,11 @@ COLUMNS: tuple[Column, ...] = (
     Column("类别", "section_label", 11),
     Column("客户姓名", "customer_name", 11),
     Column("电话", "phone_masked", 13),
-    Column("顾问", "holder", 13),
+    Column("顾问", "holder", 17),
     Column("跟进事项", "tasks", 16),
     Column("逾期天数", "days_overdue", 8, number_format="0"),
     Column("级别", "grade", 5),
-    Column("阶段", "stage_label", 8),
+    Column("阶段", "stage_label", 9),
     Column("原因", "reason_short", 40),
     Column("建议", "proposal_text", 32),
     Column("决定", "decision", 9, "input"),
@@ -73,15 +73,16 @@ COLUMNS: tuple[Column, ...] = (
     Column("经理工号", "manager_id", 9, "key"),
 )
 WRAPPED = ("原因", "建议", "跟进事项")
+GUIDE_WIDTH = 110
 BULK_SHEET = "整批决定"
 BULK_COLUMNS: tuple[Column, ...] = (
-    Column("类别", "kind_label", 14),
-    Column("顾问", "holder", 16),
+    Column("类别", "kind_label", 17),
+    Column("顾问", "holder", 17),
     Column("涉及", "scope", 36),
     Column("建议", "proposal_text", 30),
     Column("决定", "decision", 9, "input"),
     Column("改派给", "new_advisor", 15, "input"),
-    Column("未跟进天数", "idle_days", 10, "input", "0"),
+    Column("未跟进天数", "idle_days", 11, "input", "0"),
     Column("战败原因", "lost_reason", 22, "input"),
     Column("生效日期", "decided_at", 11, "input", "yyyy-mm-dd"),
     Column("经理备注", "note", 16, "input"),
@@ -89,8 +90,8 @@ BULK_COLUMNS: tuple[Column, ...] = (
     Column("原顾问工号", "from_advisor_id", 10, "key"),
     Column("经理工号", "manager_id", 9, "key"),
 )
-BULK_WRAPPED = ("涉及", "建议")
-BULK_LABELS = {"book": "离职顾问的全部客户", "idle": "久未跟进的线索"}
+BULK_WRAPPED = ("涉及", "建议", "战败原因")
+BULK_LABELS = {"book": "离职顾问全部客户", "idle": "久未跟进的线索"}
 BULK_FILL = "#E2EFDA"
 GUIDE = (
     "怎么用这张表",
@@ -285,8 +286,12 @@ def write_review_workbook(rows: pl.DataFrame, names: dict[str, str], staff: list
         staff_sheet.write_string(i, 0, name)
     staff_sheet.hide()
     guide = wb.add_worksheet("说明")
-    guide.set_column(0, 0, 110)
+    guide.set_column(0, 0, GUIDE_WIDTH)
+    guide.set_landscape()
+    guide.set_paper(9)  # A4, as the sheets it explains
+    guide.fit_to_pages(1, 0)
     for i, line in enumerate(GUIDE):
+        guide.set_row(i, LINE_HEIGHT * lines_in(line, GUIDE_WIDTH))  # a wrapped line's height is not fitted
         guide.write_string(i, 0, line, formats[style(bold=i == 0, text_wrap=True)])
     wb.close()
     return path

@@ -86,7 +86,7 @@ def test_the_bulk_sheet_says_how_many_and_reads_back_as_bulk_rows(tmp_path: Path
     path = write_review_workbook(ROWS, NAMES, ["S1", "S3"], AS_OF, tmp_path / "M1.xlsx", BULK)
     rows = _sheet(path, "整批决定")
     assert [(r["类别"], r["顾问"], r["涉及"], r["决定"], r["整批"]) for r in rows] == [
-        ("离职顾问的全部客户", "李四（已离职）", "名下全部客户 57 位（其中 4 位今天有待办，在“待决定”里）", None, "是"),
+        ("离职顾问全部客户", "李四（已离职）", "名下全部客户 57 位（其中 4 位今天有待办，在“待决定”里）", None, "是"),
         ("久未跟进的线索", "张三（S1）", "超过 90 天没有跟进的线索 80 条（按今天算）", None, "是"),
     ]
     _set(path, "整批决定", "决定", {2: "改派", 3: "战败"})
