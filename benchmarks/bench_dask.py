@@ -6,8 +6,8 @@
 For each size, `benchmarks/group_data.py` writes the group (kept under --data/<stores> and reused), and one night
 runs twice on copies of the same files, in turn: `genjin run` on this machine, and `genjin run` with
 GENJIN_DASK_ADDRESS on a local cluster (a `dask scheduler` and `--workers` `dask worker --no-nanny` processes, one
-thread each, started afresh for the night). Both report to the same running `prefect server start`, as the README's
-cluster set-up does. Measured: the wall time of `genjin run`; the driver's peak RSS (its own high-water mark, from
+thread each, started afresh for the night). Both report to the same running `prefect server start`, as in
+docs/engineering.md. Measured: the wall time of `genjin run`; the driver's peak RSS (its own high-water mark, from
 `os.wait4`); each worker's peak RSS (its `ru_maxrss`, asked of the worker after the night); the night's stages.
 The driver's target: it stays flat as the group grows (it holds aggregates, not the group's rows).
 """
@@ -53,7 +53,7 @@ def worker_peak_kb() -> int:
 
 @contextmanager
 def local_cluster(workers: int, logs: Path) -> Iterator[str]:
-    """A `dask scheduler` and `workers` single-threaded `dask worker`s on loopback, as the README starts them."""
+    """A `dask scheduler` and `workers` single-threaded `dask worker`s on loopback (docs/engineering.md)."""
     from distributed import Client
 
     port = free_port()

@@ -4,7 +4,7 @@ a rejects workbook that cannot be written, a workbook of one advisor that fails 
 of mutated exports (tests/fuzz_inputs.py), asserting the invariants a dealership relies on.
 
 The fuzz cases: GENJIN_FUZZ_CASES (default 2) drop folders, each run over GENJIN_FUZZ_NIGHTS (default 2)
-nights on one history; `GENJIN_FUZZ_CASES=50 pytest -m fuzz` for a larger run (README)."""
+nights on one history; `GENJIN_FUZZ_CASES=50 pytest -m fuzz` for a larger run (docs/engineering.md, Fuzzing)."""
 
 from __future__ import annotations
 
