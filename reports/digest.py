@@ -26,6 +26,7 @@ from reports.templating import render
 from schemas.vocab import DECISION_LABELS
 from transforms.labels import day_text
 from transforms.morning import CHASE, handed_over, once, overdue_customers
+from transforms.review import SECTIONS
 from transforms.routing import manager_teams
 from transforms.views import bare_reason
 
@@ -96,7 +97,7 @@ def _dicts(frame: pl.DataFrame | None, where: pl.Expr | bool = True) -> list[dic
 
 def _sections(rows: list[dict[str, Any]]) -> dict[str, int]:
     sections = [row["section"] for row in rows]
-    return {s: sections.count(s) for s in ("handed_over", "stale", "overflow")}
+    return {s: sections.count(s) for s in SECTIONS}
 
 
 def _bulk_text(row: dict[str, Any], names: dict[str, str]) -> dict[str, Any]:
