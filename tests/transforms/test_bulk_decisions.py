@@ -10,6 +10,7 @@ import polars as pl
 
 from policy.model import Policy
 from reports.digest import Morning, digest_context, managers
+from reports.rejects import refused_decision_sheet
 from tests.conftest import ADVISORS, AS_OF, fu, lead, make_inputs, sale
 from tests.conftest import frame as input_frame
 from transforms.bulk_decisions import applied
@@ -115,3 +116,11 @@ def test_each_bulk_row_says_how_many_it_decided_and_bad_ones_are_refused(policy:
     told = [(b["who"], b["what"], b["bulk_size"], b["unit"], b["to"], b["since"]) for b in context["review"]["applied"]]
     assert told == [("李四（已离职）", "名下全部客户", 3, "位", "周七", "11-20"),
                     ("张三", "超过 90 天没有跟进的线索", 3, "条", None, "11-20")]
+
+
+def test_a_refused_bulk_row_reads_in_the_rejects_as_the_manager_wrote_it(policy: Policy) -> None:
+    sheet = refused_decision_sheet(refused(_night(policy).decisions).collect())
+    cells = sheet.original.select("决定", "整批", "原顾问工号", "未跟进天数").rows()
+    assert cells == [("保持", "是", "S1", None), ("战败", "是", "S1", None), ("改派", "是", None, None),
+                     ("改派", "是", "S2", None)]
+    assert sheet.rejects["reason_zh"][0] == "整批只能改派或标记战败（勿扰、保持请逐位客户决定）"
