@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
@@ -33,6 +33,7 @@ class SheetLoad:
     warnings: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=REJECT_SCHEMA))  # loaded, part dropped
     not_worked: dict[str, int] = field(default_factory=dict)  # returned worklist: advisor → rows left empty
     future: pl.DataFrame | None = None  # loaded rows dated after the night (transforms.warnings.dated_after)
+    undecided: dict[str, int] = field(default_factory=dict)  # review workbook: manager → rows with 决定 empty
 
     @property
     def rows_loaded(self) -> int:
@@ -57,6 +58,11 @@ class SheetLoad:
     def rows_not_worked(self) -> int:
         """Rows of a returned worklist left empty: neither loaded nor rejected (rows_in counts them)."""
         return sum(self.not_worked.values())
+
+    @property
+    def rows_undecided(self) -> int:
+        """Rows of a review workbook whose 决定 is empty: neither loaded nor rejected (rows_in counts them)."""
+        return sum(self.undecided.values())
 
 
 @dataclass
@@ -95,17 +101,21 @@ class FileLoad:
         return sum(s.rows_not_worked for s in self.sheets)
 
     @property
+    def rows_undecided(self) -> int:
+        return sum(s.rows_undecided for s in self.sheets)
+
+    @property
     def rows_warned(self) -> int:
         """Loaded rows of which one cell was dropped with a warning (a returned worklist's unreadable date)."""
         return sum(s.warnings[ROW].n_unique() for s in self.sheets)
 
     @property
     def not_worked(self) -> dict[str, int]:
-        counts: dict[str, int] = {}
-        for sheet in self.sheets:
-            for advisor, n in sheet.not_worked.items():
-                counts[advisor] = counts.get(advisor, 0) + n
-        return counts
+        return add_counts(s.not_worked for s in self.sheets)
+
+    @property
+    def undecided(self) -> dict[str, int]:
+        return add_counts(s.undecided for s in self.sheets)
 
     def release_rows(self) -> None:
         """Let the typed rows go once the history holds them; the counts stay. (Prefect keeps every task's
@@ -118,6 +128,15 @@ def file_warnings(load: FileLoad, as_of: date) -> list[dict[str, Any]]:
     or a quarantined file: nothing of them loads)."""
     return [future_warning(load.name, s.sheet, KIND_BY_NAME[s.kind], s.future, as_of)
             for s in load.sheets if s.future is not None and s.future.height]
+
+
+def add_counts(parts: Iterable[Mapping[str, int]]) -> dict[str, int]:
+    """Per-person counts (rows left empty per advisor or manager) added up, by person."""
+    counts: dict[str, int] = {}
+    for part in parts:
+        for who, n in part.items():
+            counts[who] = counts.get(who, 0) + n
+    return dict(sorted(counts.items()))
 
 
 def sha256_of(path: Path) -> str:
@@ -154,7 +173,7 @@ def load_sheet(sheet: Sheet, filled_at: datetime | None = None, as_of: date | No
     raw = body.select(ROW, SHEET, *(pl.col(src).alias(dst) for src, dst in header.columns.items()))
     header_cells = list(sheet.cells.row(header.row_index))
     returned = header.kind.name == "followups" and returned_worklist.is_returned_worklist(header_cells)
-    warnings, not_worked = pl.DataFrame(schema=REJECT_SCHEMA), {}
+    warnings, not_worked, undecided = pl.DataFrame(schema=REJECT_SCHEMA), {}, {}
     if returned and filled_at is not None:
         prepared = returned_worklist.prepare(raw, filled_at)
         raw, not_worked = prepared.filled, returned_worklist.count_by_advisor(prepared.not_worked)
@@ -164,9 +183,9 @@ def load_sheet(sheet: Sheet, filled_at: datetime | None = None, as_of: date | No
         checked = replace(checked, rejects=pl.concat([checked.rejects, prepared.warnings.join(
             warnings, on=ROW, how="anti")]).sort(ROW, maintain_order=True))
     elif header.kind.name == "decisions":
-        raw, undecided = decisions.prepare(raw)
+        decided = decisions.prepare(raw)  # an empty 决定 is undecided, not an error
+        raw, undecided = decided.decided, decided.undecided
         checked = validate(header.kind, raw)
-        checked = replace(checked, rejects=pl.concat([undecided, checked.rejects]).sort(ROW, maintain_order=True))
     else:
         checked = validate(header.kind, raw)
     warnings = pl.concat([warnings, checked.warnings])
@@ -180,7 +199,7 @@ def load_sheet(sheet: Sheet, filled_at: datetime | None = None, as_of: date | No
     kept = pl.concat([checked.rejects[ROW], warnings[ROW]]).implode()
     original = body.filter(pl.col(ROW).is_in(kept)).rename(names)
     return SheetLoad(sheet.name, header.kind.name, checked.loaded, checked.rejects, original, rows_in, headers,
-                     warnings=warnings, not_worked=not_worked, future=future)
+                     warnings=warnings, not_worked=not_worked, future=future, undecided=undecided)
 
 
 READ_FAILED = ("读取或校验此文件时出错，整个文件已隔离，其他文件照常处理",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -26,18 +27,18 @@ from reports.digest import Morning
 from reports.html_report import write_kpi_outputs
 from reports.kpi_json import read_earlier_kpis
 from reports.rejects import refused_decision_sheet, write_rejects
-from reports.run_summary import file_entry, summary, write_run_json
+from reports.run_summary import file_entry, left_blank, summary, write_run_json
 from reports.workbooks_parallel import write_advisor_workbooks, write_review_workbooks
 from reports.worklist_csv import planned_rows, write_worklist_csv
 from schemas.validate import ROW, SHEET
-from transforms import decisions
+from transforms import bulk_decisions, decisions
 from transforms.alerts import group_summary
 from transforms.frames import Inputs, latest_rows
 from transforms.kpis import KpiResult, compute_kpis
 from transforms.morning import chase_list, returned_workbooks
 from transforms.night import Night, prepare
 from transforms.plan import advisor_plans, plan_night
-from transforms.review import capacities, review_rows, teammates
+from transforms.review import bulk_proposals, capacities, review_rows, teammates, todays_review
 from transforms.warnings import night_warnings
 from transforms.worklist import worklist_from
 
@@ -236,34 +237,51 @@ def refused_decisions(night: Night, as_of: date, run_dir: Path) -> pl.DataFrame:
     return tonight.drop(ROW, SHEET, strict=False).join(names, on="customer_id", how="left")
 
 
-@step
-def review(worklist: pl.DataFrame, advisors: pl.DataFrame, policy: Policy) -> pl.DataFrame:
-    return review_rows(worklist, advisors, policy)
+@dataclass(frozen=True)
+class Review:
+    rows: pl.DataFrame  # every customer awaiting a manager's decision (transforms.review.review_rows)
+    bulk: pl.DataFrame  # the 整批 rows offered (transforms.review.bulk_proposals)
 
 
 @step
-def write_reviews(rows: pl.DataFrame, advisors: pl.DataFrame, run_dir: Path, as_of: date) -> dict[str, Path]:
-    """reviews/<manager_id>.xlsx: each manager's review workbook (issue #16), in worker processes when there
-    are many rows (reports/workbooks_parallel.py)."""
+def review(worklist: pl.DataFrame, night: Night, advisors: pl.DataFrame, policy: Policy, as_of: date) -> Review:
+    """What each manager is asked to decide; a customer a decision holds for already comes after the others."""
+    decided = decisions.in_effect(night.decisions, as_of).select("customer_id").unique().collect()
+    rows = review_rows(worklist, advisors, policy, decided)
+    return Review(rows, bulk_proposals(rows, capacities(worklist, advisors, policy), night, policy, as_of))
+
+
+@step
+def write_reviews(review: Review, advisors: pl.DataFrame, run_dir: Path, as_of: date) -> dict[str, Path]:
+    """reviews/<manager_id>.xlsx: each manager's review workbook (issue #16) — today's rows and the 整批 rows —
+    in worker processes when there are many rows (reports/workbooks_parallel.py)."""
     folder = run_dir / "reviews"
     folder.mkdir(exist_ok=True)
     names = dict(advisors.select("advisor_id", pl.col("name").fill_null(pl.col("advisor_id"))).iter_rows())
-    jobs = [(str(manager), part, names, teammates(advisors, str(manager)),
-             folder / f"{archive.safe_name(str(manager))}.xlsx")
-            for (manager,), part in rows.group_by("manager_id", maintain_order=True)]
+    bulk = review.bulk.partition_by("manager_id", as_dict=True)
+    jobs = [(str(manager), part, bulk.get((manager,), review.bulk.clear()), names,
+             teammates(advisors, str(manager)), folder / f"{archive.safe_name(str(manager))}.xlsx")
+            for (manager,), part in todays_review(review.rows).group_by("manager_id", maintain_order=True)]
     return write_review_workbooks(jobs, as_of)
 
 
 @step
-def manager_morning(worklist: pl.DataFrame, night: Night, advisors: pl.DataFrame, rows: pl.DataFrame,
-                    reviews: dict[str, Path], refused: pl.DataFrame, policy: Policy, run_dir: Path,
-                    as_of: date) -> Morning:
-    """What each manager's digest leads with; yesterday's plan is read from last night's worklist.csv."""
+def manager_morning(worklist: pl.DataFrame, night: Night, advisors: pl.DataFrame, review: Review,
+                    reviews: dict[str, Path], refused: pl.DataFrame, files: list[dict[str, Any]], policy: Policy,
+                    run_dir: Path, as_of: date) -> Morning:
+    """What each manager's digest leads with; yesterday's plan is read from last night's worklist.csv. `files`:
+    run.json's entries of tonight's files (their rows left undecided)."""
     yesterday = run_dir.parent / (as_of - timedelta(days=1)).isoformat() / "worklist.csv"
+    applied = bulk_decisions.applied(night.decisions).collect()
+    if NIGHT in applied.columns:  # the 整批 rows brought by tonight's files
+        applied = applied.filter(pl.col(NIGHT) == as_of.isoformat())
     return Morning(
         chase=chase_list(worklist, policy),
         capacity=capacities(worklist, advisors, policy),
-        review=rows,
+        review=review.rows,
+        bulk=review.bulk,
+        applied=applied,
+        undecided=left_blank(files, "undecided"),
         returned=returned_workbooks(night.followups, planned_rows(yesterday), as_of),
         refused=refused,
         reviews=reviews,

@@ -37,6 +37,9 @@ def _sheet_lines(sheet: SheetLoad) -> list[str]:
     if sheet.rows_not_worked:
         lines.append(f"    未跟进 {sheet.rows_not_worked} 行（顾问未填写，不算错误）/ "
                      f"{sheet.rows_not_worked} rows not worked (left empty by the advisor; not errors)")
+    if sheet.rows_undecided:
+        lines.append(f"    未决定 {sheet.rows_undecided} 行（经理未填“决定”，不算错误，以后几天会再列出）/ "
+                     f"{sheet.rows_undecided} rows undecided (决定 left empty by the manager; not errors)")
     marked = [("✗", sheet.rejects), ("!", sheet.warnings)]
     for mark, failures in marked:
         for failure in failures.sort(ROW, maintain_order=True).iter_rows(named=True):

@@ -286,6 +286,8 @@ class Review(_Strict):
     hot_grades: list[str] = ["S", "A"]  # the digest's chase list names these grades' overdue follow-ups
     lost_reason: str = "逾期{days}天未跟进，经理确认战败"  # the reason proposed with a stale lead's 战败
     min_cases: int = Field(default=10, ge=1)  # a rate from fewer cases is shown grey and not judged
+    daily_rows: int = Field(default=30, ge=1)  # the review workbook's rows per manager a day; the rest wait
+    lost_idle_days: int = Field(default=90, ge=1)  # the 未跟进天数 proposed with a 整批 战败 of an advisor's leads
 
 
 TASK_TYPES = (  # SPEC §6: the names a policy may key per task type ([plan.stale_after_days], urgency classes)

@@ -19,7 +19,7 @@ import polars as pl
 from policy.model import Policy
 from reports import charts, processes
 from reports.charts import Chart, Panel, Target
-from reports.kpi_json import KPIS_JSON, read_earlier_kpis, store_report_path, write_kpis_json
+from reports.kpi_json import KPIS_JSON, read_earlier_kpis, store_nights, store_report_path, write_kpis_json
 from reports.templating import render
 from schemas.columns import kind_label
 from schemas.vocab import FILE_STATUS_LABELS
@@ -382,16 +382,18 @@ class KpiOutputs:
     kpis_json: Path
 
 
-StoreJob = tuple[str, KpiResult, pl.DataFrame, Path]  # store, its KPIs (for_store), its worklist rows, where
+StoreJob = tuple[str, KpiResult, pl.DataFrame, list[dict[str, Any]], Path]  # store, its KPIs (for_store), its
+# worklist rows, its earlier nights (kpi_json.store_nights), where
 STORES_PER_PROCESS = 8  # ~1 s a store report (7 charts): a spawned process's imports cost ~2-3 s
 
 
 def _write_store_reports(jobs: Sequence[StoreJob], policy: Policy, advisors: pl.DataFrame,
                          language: str | None) -> list[Path]:
     written = []
-    for store, scoped, mine, path in jobs:
+    for store, scoped, mine, earlier, path in jobs:
         path.parent.mkdir(exist_ok=True)
-        written.append(write_report(report_context(scoped, policy, mine, advisors, [], (), language, store), path))
+        written.append(write_report(report_context(scoped, policy, mine, advisors, [], earlier, language, store),
+                                    path))
     return written
 
 
@@ -408,9 +410,10 @@ def write_kpi_outputs(result: KpiResult, advisors: pl.DataFrame, worklist: pl.Da
         earlier_kpis = read_earlier_kpis(run_dir.parent, as_of)
     context = report_context(result, policy, worklist, advisors, files, earlier_kpis, language)
     json_path = write_kpis_json(context["kpis"], run_dir / KPIS_JSON)
-    jobs = [  # each store manager's digest attaches their store's
+    jobs = [  # each store manager's digest attaches their store's, its trend from the earlier nights' kpis.json
         (store, for_store(result, store, advisors.filter(pl.col("store") == store)["advisor_id"].to_list()),
-         worklist.filter(pl.col("store") == store), store_report_path(run_dir, store))
+         worklist.filter(pl.col("store") == store), store_nights(list(earlier_kpis), store),
+         store_report_path(run_dir, store))
         for store in result.members.get("store", [])
     ]
     workers = processes.worker_count(len(jobs), STORES_PER_PROCESS) if workers is None else workers

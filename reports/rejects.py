@@ -212,7 +212,9 @@ def refused_decision_sheet(refused: pl.DataFrame) -> SheetLoad:
     """The decisions of one sheet refused by the night (transforms.decisions), as a sheet of rejects: the
     decision's cells under the review workbook's headers, and why each could not hold."""
     from_kind = {c.name: (c.aliases[0] if c.aliases else c.name) for c in DECISIONS.columns}
-    shown = refused.with_columns(pl.col("decision").replace(DECISION_LABELS))
+    shown = refused.with_columns(pl.col("decision").replace(DECISION_LABELS),
+                                 pl.when(pl.col("bulk")).then(pl.lit("是")).alias("bulk"),  # as the 整批 sheet says it
+                                 pl.col("idle_days").cast(pl.Int64))
     original = shown.select(
         ROW, SHEET, *(pl.col(name).cast(pl.String).alias(header) for name, header in from_kind.items())
     )

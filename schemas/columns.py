@@ -190,12 +190,14 @@ ADVISORS = Kind(
     ),
 )
 
-# the manager's review workbook filled in and dropped back (reports/review.py, transforms/decisions.py)
+# the manager's review workbook filled in and dropped back (reports/review.py, transforms/decisions.py); a row
+# marked 整批 decides for many customers: 原顾问's whole book (改派), or its leads idle past 未跟进天数 (战败)
 DECISIONS = Kind(
     "decisions",
     "经理决定",
     (
-        Col("customer_id", ("客户编号", "客户id"), Parse.ID, True),
+        Col("customer_id", ("客户编号", "客户id"), Parse.ID),
+        Col("bulk", ("整批", "批量"), Parse.BOOL),
         Col("decision", ("决定", "经理决定", "处理决定"), Parse.DECISION, True),
         Col("decided_at", ("生效日期", "决定日期"), Parse.DATE, True),
         Col("from_advisor_id", ("原顾问工号", "现顾问工号"), Parse.ADVISOR_REF),
@@ -204,7 +206,9 @@ DECISIONS = Kind(
         Col("lost_reason", ("战败原因",)),
         Col("decided_by", ("经理工号", "决定人工号"), Parse.ID),
         Col("note", ("经理备注", "决定说明")),
+        Col("idle_days", ("未跟进天数", "超过天数未跟进"), Parse.AMOUNT),
     ),
+    one_of=(("customer_id", "bulk"),),
 )
 
 KINDS: tuple[Kind, ...] = (LEADS, FOLLOWUPS, SALES, SERVICE, ADVISORS, DECISIONS)

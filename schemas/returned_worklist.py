@@ -50,7 +50,8 @@ def count_by_advisor(not_worked: pl.DataFrame) -> dict[str, int]:
     return dict(counts.iter_rows())
 
 
-def _text(raw: pl.DataFrame, col: str) -> pl.Expr:
+def cell_text(raw: pl.DataFrame, col: str) -> pl.Expr:
+    """A canonical text column, stripped, an empty cell null (a column the sheet lacks: null)."""
     if col not in raw.columns:
         return pl.lit(None, pl.String)
     return pl.col(col).cast(pl.String).str.strip_chars().replace("", None)
@@ -59,19 +60,19 @@ def _text(raw: pl.DataFrame, col: str) -> pl.Expr:
 def prepare(raw: pl.DataFrame, filled_at: datetime) -> Prepared:
     """`raw` holds canonical text columns of the returned sheet."""
     present = [c for c in FILLED_IN if c in raw.columns]
-    blank = pl.all_horizontal(_text(raw, c).is_null() for c in present)
-    not_worked = raw.filter(blank).select(ROW, _text(raw, "advisor_id").alias("advisor_id"))
+    blank = pl.all_horizontal(cell_text(raw, c).is_null() for c in present)
+    not_worked = raw.filter(blank).select(ROW, cell_text(raw, "advisor_id").alias("advisor_id"))
     stamp = filled_at.strftime("%Y-%m-%d %H:%M:%S")
     filled = raw.filter(~blank).with_columns(
-        pl.coalesce(_text(raw, "contacted_at"), pl.lit(stamp)).alias("contacted_at"))
+        pl.coalesce(cell_text(raw, "contacted_at"), pl.lit(stamp)).alias("contacted_at"))
     if "next_followup_at" not in filled.columns:
         return Prepared(filled, not_worked, pl.DataFrame(schema=REJECT_SCHEMA))
-    typed = _text(filled, "next_followup_at")
+    typed = cell_text(filled, "next_followup_at")
     unreadable = (
         typed.is_not_null()
         & parse_datetime("next_followup_at").is_null()
         & ~typed.str.contains(MONTH_DAY)  # read in the year of its contact (schemas.validate)
-        & _text(filled, "outcome").is_in(list(OUTCOMES))
+        & cell_text(filled, "outcome").is_in(list(OUTCOMES))
     )
     dropped = filled.filter(unreadable)
     warnings = pl.DataFrame(

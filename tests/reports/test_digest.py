@@ -73,8 +73,8 @@ def test_digest_numbers() -> None:
     ]
     overdue = {a["advisor_id"]: [(r["customer_name"], r["phone"], r["days_overdue"]) for r in a["rows"]]
                for a in context["overdue_by_advisor"]}
-    assert overdue == {  # M1's own work is in his own email and under 转交
-        "S1": [("王先生", "145****8003", 5), ("陈先生", "166****8001", 2)],  # 14x and 16x mobiles
+    assert overdue == {  # M1's own work is in his own email and under 转交; the most urgent task first
+        "S1": [("陈先生", "166****8001", 2), ("王先生", "145****8003", 5)],  # 14x and 16x mobiles
         "S3": [("赵女士", "138****8004", 1)],
     }
     orphaned = [(r["customer_name"], r["phone"], r["tasks"], r["was"], r["days_overdue"])
