@@ -24,8 +24,11 @@ COMMANDS = {  # name → the module whose `main(args, settings)` runs it
     "simulate": "genjin.commands.simulate",
     "settings": "genjin.commands.settings",
     "serve": "genjin.commands.serve",
+    "backup": "genjin.commands.backup",
+    "restore": "genjin.commands.restore",
 }
-WITH_SETTINGS = ("run", "serve", "settings", "simulate")  # flags > GENJIN_* > genjin.toml, checked first
+# flags > GENJIN_* > genjin.toml, checked first
+WITH_SETTINGS = ("run", "serve", "settings", "simulate", "backup", "restore")
 DEFAULT_CRON = "0 2 * * *"
 DEFAULT_TIMEZONE = "Asia/Shanghai"
 DEPLOYMENT_NAME = "nightly"
@@ -70,7 +73,22 @@ def parser() -> argparse.ArgumentParser:
     add_flags(serve, cron=True)
     serve.add_argument("--name", default=DEPLOYMENT_NAME, help=f"deployment name (default {DEPLOYMENT_NAME})")
     serve.add_argument("--send", action="store_true", help="send the emails over SMTP (GENJIN_SMTP_* settings)")
+    _data_commands(sub)
     return p
+
+
+def _data_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """The commands that look after the data root: backup and restore."""
+    backup = sub.add_parser("backup", help="write the history, ledgers, archive, outputs and settings files to one "
+                                           "file (DEST: a file, or a folder to put it in)")
+    add_flags(backup)
+    backup.add_argument("dest", type=Path, metavar="DEST")
+    restore = sub.add_parser("restore", help="put a backup back into an empty data root")
+    add_flags(restore)
+    restore.add_argument("file", type=Path, metavar="FILE")
+    for command in (backup, restore):
+        command.add_argument("--wait-seconds", type=float, default=0.0,
+                             help="when a run is in progress, wait this long for it (default 0: stop at once)")
 
 
 def _prefect_environment(args: argparse.Namespace) -> None:

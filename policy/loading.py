@@ -87,29 +87,40 @@ def _base_of(source: Path | Traversable, name: object) -> Path | Traversable:
     return path
 
 
+def chain(source: Path | Traversable) -> list[tuple[Path | Traversable, dict[str, Any], bool]]:
+    """Each file `source` stands on, itself first, down to the shipped default: (the file, its keys without
+    `extends`, whether it named its base)."""
+    default = _identity(SHIPPED / f"{DEFAULT_NAME}.toml")
+    found: list[tuple[Path | Traversable, dict[str, Any], bool]] = []
+    seen: list[Path] = []
+    current = source
+    while True:
+        if _identity(current) in seen:
+            circle = " → ".join(str(p) for p in [*seen, _identity(current)])
+            raise PolicyError(f"策略文件有误 / invalid policy {source}: extends: 循环引用 / extends in a circle: "
+                              f"{circle}")
+        seen.append(_identity(current))
+        data = read_toml(current)
+        name = data.pop("extends", None)
+        found.append((current, data, name is not None))
+        if name is None and _identity(current) == default:
+            return found
+        current = _base_of(current, DEFAULT_NAME if name is None else name)
+
+
+def own_files(source: Path) -> list[Path]:
+    """The store's own files among those `source` stands on (itself, and any base that is not shipped)."""
+    shipped = _identity(SHIPPED)
+    return [Path(str(f)) for f, _, _ in chain(source) if _identity(f).parent != shipped]
+
+
 def layered(source: Path | Traversable, model: type[BaseModel]) -> dict[str, Any]:
     """The policy `source` stands for, as data for `model`. A file with `extends` holds changes: laid over its base,
     every table merged key by key. A file without one is complete by itself (every policy before `extends` was): laid
     over the shipped default section by section, so that only a key it does not have at all (one a later release
     added) comes from the default, and its maps keep exactly the keys it lists."""
-    default = _identity(SHIPPED / f"{DEFAULT_NAME}.toml")
-    layers: list[tuple[dict[str, Any], bool]] = []  # (the file's keys, whether it named its base)
-    seen: list[Path] = []
-    current = source
-    while True:
-        if _identity(current) in seen:
-            chain = " → ".join(str(p) for p in [*seen, _identity(current)])
-            raise PolicyError(f"策略文件有误 / invalid policy {source}: extends: 循环引用 / extends in a circle: "
-                              f"{chain}")
-        seen.append(_identity(current))
-        data = read_toml(current)
-        name = data.pop("extends", None)
-        layers.append((data, name is not None))
-        if name is None and _identity(current) == default:
-            break
-        current = _base_of(current, DEFAULT_NAME if name is None else name)
     result: dict[str, Any] = {}
-    for data, changes_only in reversed(layers):
+    for _, data, changes_only in reversed(chain(source)):
         result = merged(data, result, None if changes_only else model)
     return result
 
