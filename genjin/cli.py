@@ -26,9 +26,10 @@ COMMANDS = {  # name → the module whose `main(args, settings)` runs it
     "serve": "genjin.commands.serve",
     "backup": "genjin.commands.backup",
     "restore": "genjin.commands.restore",
+    "maintain": "genjin.commands.maintain",
 }
 # flags > GENJIN_* > genjin.toml, checked first
-WITH_SETTINGS = ("run", "serve", "settings", "simulate", "backup", "restore")
+WITH_SETTINGS = ("run", "serve", "settings", "simulate", "backup", "restore", "maintain")
 DEFAULT_CRON = "0 2 * * *"
 DEFAULT_TIMEZONE = "Asia/Shanghai"
 DEPLOYMENT_NAME = "nightly"
@@ -78,7 +79,7 @@ def parser() -> argparse.ArgumentParser:
 
 
 def _data_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """The commands that look after the data root: backup and restore."""
+    """The commands that look after the data root: backup, restore and maintain."""
     backup = sub.add_parser("backup", help="write the history, ledgers, archive, outputs and settings files to one "
                                            "file (DEST: a file, or a folder to put it in)")
     add_flags(backup)
@@ -86,7 +87,11 @@ def _data_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
     restore = sub.add_parser("restore", help="put a backup back into an empty data root")
     add_flags(restore)
     restore.add_argument("file", type=Path, metavar="FILE")
-    for command in (backup, restore):
+    maintain = sub.add_parser("maintain", help="compact and vacuum the history's tables (weekly under serve)")
+    add_flags(maintain)
+    maintain.add_argument("--keep-days", type=float, default=7,
+                          help="keep older versions of the tables readable this many days (default 7, at least 1)")
+    for command in (backup, restore, maintain):
         command.add_argument("--wait-seconds", type=float, default=0.0,
                              help="when a run is in progress, wait this long for it (default 0: stop at once)")
 

@@ -24,6 +24,7 @@ from prefect.schedules import Cron
 from prefect.settings import get_current_settings
 from prefect.types.entrypoint import EntrypointType
 
+from flows.maintenance import MAINTAIN_CRON, MAINTAIN_FLOW, maintain_scheduled
 from flows.scheduled import intraday_cron, intraday_scheduled, nightly_scheduled
 from genjin.commands.preflight import drop_and_policy_ok
 from genjin.settings import Settings
@@ -107,8 +108,12 @@ def main(args: argparse.Namespace, settings: Settings) -> int:
             parameters=day | {"hours": settings.intraday_hours}, entrypoint_type=EntrypointType.MODULE_PATH))
         intraday = f"{INTRADAY_FLOW}/{INTRADAY_NAME} · 每 {settings.intraday_minutes} 分钟 every " \
                    f"{settings.intraday_minutes} min, {settings.intraday_hours} (cron {cron!r})"
+    deployments.append(maintain_scheduled.to_deployment(  # weekly: the history's tables compacted and vacuumed
+        name="weekly", schedules=[Cron(MAINTAIN_CRON, timezone=settings.timezone)],
+        parameters={"history": parameters["history"]}, entrypoint_type=EntrypointType.MODULE_PATH))
     print(f"genjin serve: {FLOW_NAME}/{args.name} · cron {settings.schedule!r} {settings.timezone} · {url}\n"
           f"  日间 / intraday: {intraday}\n"
+          f"  维护 / maintenance: {MAINTAIN_FLOW}/weekly · cron {MAINTAIN_CRON!r} {settings.timezone}\n"
           f"  drop {parameters['drop']} → {parameters['out']}\n"
           f"  停止请按 Ctrl-C / Ctrl-C to stop (the schedule is paused on exit)", flush=True)
     serve_all(*deployments, limit=2, print_starting_message=False)
