@@ -15,7 +15,9 @@ sent to the server) before this module imports Prefect.
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
+import warnings
 from dataclasses import asdict
 
 import httpx
@@ -62,6 +64,20 @@ def _reachable(url: str) -> str | None:
     return None if response.status_code == 200 else f"HTTP {response.status_code}"
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def stop_on_signals() -> None:
+    """SIGINT and SIGTERM both stop `serve` at once, as a service manager expects. SIGINT raises KeyboardInterrupt
+    even when `serve` was started with SIGINT ignored (a shell's background job, `nohup`), which Python would keep;
+    SIGTERM the same until the Prefect runner has started, then the runner's own (it exits at once; its unawaited
+    clean-up coroutine is not worth a warning in the service's log)."""
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, _interrupt)  # until the runner puts its own in place
+    warnings.filterwarnings("ignore", message="coroutine 'Runner.astop' was never awaited", category=RuntimeWarning)
+
+
 def main(args: argparse.Namespace, settings: Settings) -> int:
     """Check the settings (time zone checked by genjin/settings.py), then serve until interrupted (Ctrl-C pauses
     the schedule). The runs' stage records go to their Prefect run logs (flows.progress.to_run_logs)."""
@@ -81,6 +97,7 @@ def main(args: argparse.Namespace, settings: Settings) -> int:
         print(f"无法连接 Prefect 服务器 / cannot reach the Prefect server at {url}: {why}\n\n{NO_SERVER}",
               file=sys.stderr)
         return 2
+    stop_on_signals()
     robots = {store: config.model_dump() for store, config in settings.robots.items()}  # names of variables
     parameters = {
         "drop": str(settings.drop.resolve()),
