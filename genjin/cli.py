@@ -14,6 +14,7 @@ import sys
 from datetime import date
 from pathlib import Path
 
+from adapters.localzone import files_in
 from genjin import prefect_env
 from genjin.settings import Settings, SettingsError, add_flags, from_args
 
@@ -123,7 +124,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "demo" or (args.command == "run" and settings is not None and not settings.dask_address):
         prefect_env.launch_temporary_server()  # boots while the command imports (a Dask night needs a real one)
     command = importlib.import_module(COMMANDS[args.command])
-    return command.main(args, settings)
+    with files_in(settings.timezone if settings else DEFAULT_TIMEZONE):  # the store's clock for file times
+        return command.main(args, settings)
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ sent to the server) before this module imports Prefect.
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 import warnings
@@ -26,6 +27,7 @@ from prefect.schedules import Cron
 from prefect.settings import get_current_settings
 from prefect.types.entrypoint import EntrypointType
 
+from adapters import localzone
 from flows.maintenance import MAINTAIN_CRON, MAINTAIN_FLOW, maintain_scheduled
 from flows.scheduled import intraday_cron, intraday_scheduled, nightly_scheduled
 from genjin.commands.preflight import drop_and_policy_ok
@@ -98,6 +100,7 @@ def main(args: argparse.Namespace, settings: Settings) -> int:
               file=sys.stderr)
         return 2
     stop_on_signals()
+    os.environ[localzone.VARIABLE] = settings.timezone  # file times of the runs Prefect starts in their own process
     robots = {store: config.model_dump() for store, config in settings.robots.items()}  # names of variables
     parameters = {
         "drop": str(settings.drop.resolve()),
