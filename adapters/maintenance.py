@@ -3,8 +3,8 @@
 Every night appends one small file per kind, the intraday pick-up a few more every 15 minutes, and a re-run of a
 night replaces that night's plan: the Delta tables grow in many small files and log entries. For each table under
 history/: `optimize.compact()` rewrites the small files into few large ones (idempotent: a second run adds none);
-`vacuum` deletes the files no version within `keep` needs; a checkpoint, then `cleanup_metadata()` drops log entries
-older than the table's log retention (30 days).
+`vacuum` deletes the files no version within `keep` needs; the table's log retention is set to `keep` as well
+(time travel needs both the log and the files), then a checkpoint, and `cleanup_metadata()` drops older log entries.
 
 What `keep` is for: genjin's own re-runs and backfills never read an older Delta version — a night reads the rows
 of files loaded on or before it by the ledger's night, whatever the table's version — so they work after any
@@ -63,13 +63,15 @@ def maintain_table(path: Path, keep: timedelta = DEFAULT_KEEP) -> Maintained:
     before = footprint(path)
     table = DeltaTable(str(path))
     compacted = int(table.optimize.compact().get("numFilesRemoved", 0))
-    note, vacuumed = "", 0
+    note, vacuumed, hours = "", 0, int(keep.total_seconds() // 3600)
     if os.name == "nt" and table.metadata().partition_columns:
         note = "vacuum skipped: delta-rs does not vacuum partitioned tables on Windows"
     else:
-        hours = int(keep.total_seconds() // 3600)
         vacuumed = len(table.vacuum(retention_hours=hours, dry_run=False,
                                     enforce_retention_duration=hours >= DELTA_DEFAULT_HOURS))
+    retention = f"interval {hours} hours"  # the log kept as long as the files: time travel needs both
+    if table.metadata().configuration.get("delta.logRetentionDuration") != retention:
+        table.alter.set_table_properties({"delta.logRetentionDuration": retention})
     table.create_checkpoint()
     table.cleanup_metadata()
     return Maintained(path.name, before, footprint(path), compacted, vacuumed, note)

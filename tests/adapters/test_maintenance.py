@@ -76,8 +76,10 @@ def test_once_the_days_kept_have_passed_the_small_files_are_deleted(tmp_path):
     assert len(data_files()) == 5
     maintain_table(table)  # keeps 7 days: the compacted-away files stay for the readers of older versions
     assert len(data_files()) == 6
+    assert len(list((table / "_delta_log").glob("*.json"))) >= 5  # one log entry per pick-up, and more
     done = maintain_table(table, keep=timedelta(0))  # as the next weekly run finds them, 7 days later
     assert done.vacuumed == 5 and len(data_files()) == 1
+    assert len(list((table / "_delta_log").glob("*.json"))) == 1  # the log's old entries gone, a checkpoint instead
     assert pl.read_delta(str(table)).height == 5
 
 
