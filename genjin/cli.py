@@ -60,6 +60,9 @@ def parser() -> argparse.ArgumentParser:
     demo.add_argument("--size", type=int, default=1, help="data volume: 1 = 3 stores (default 1)")
     demo.add_argument("--seed", type=int, default=7)
     demo.add_argument("--as-of", type=_date, default=None)
+    demo.add_argument("--nights", type=int, default=None, metavar="N",
+                      help="play N nights from --as-of, the sample advisors' and managers' workbooks dropped back "
+                           "between them")
     sim = sub.add_parser("simulate", help="replay past nights under a proposed policy beside the one in use")
     add_flags(sim, policy_help="the PROPOSED policy TOML (required); the one in use is the policy setting")
     sim.add_argument("--current", type=Path, default=None,

@@ -42,9 +42,11 @@ def main(args: argparse.Namespace, settings: Settings) -> int:
 
 def run_night(folders: Folders, as_of: date, policy: Path | None, settle_seconds: float,
               send: bool = False, wait_seconds: float = 0.0, dask_address: str | None = None,
-              robots: Mapping[str, RobotConfig] | None = None, mail_settings: MailSettings | None = None) -> int:
+              robots: Mapping[str, RobotConfig] | None = None, mail_settings: MailSettings | None = None,
+              summary: bool = True) -> int:
     """One night over `folders`; with `send`, the emails go where `mail_settings` say (the password: the
-    environment's GENJIN_SMTP_PASSWORD), checked before anything starts."""
+    environment's GENJIN_SMTP_PASSWORD), checked before anything starts. Without `summary`, only the stage lines
+    are printed (`genjin demo --nights` says what changed instead)."""
     mail_settings = mail_settings or MailSettings()
     if send:
         try:
@@ -71,7 +73,8 @@ def run_night(folders: Folders, as_of: date, policy: Path | None, settle_seconds
     except Busy as err:
         print(err, file=sys.stderr)
         return BUSY
-    _print_summary(result.summary, result.run_dir)
+    if summary:
+        _print_summary(result.summary, result.run_dir)
     return 0
 
 
