@@ -17,7 +17,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 DEPLOY = REPO / "deploy"
-UNITS = ("genjin-prefect.service", "genjin-serve.service")
+UNITS = ("genjin-prefect.service", "genjin-serve.service", "genjin-backup.service", "genjin-backup.timer")
 DEV_TOOLS = {"mypy", "ruff", "pytest", "hypothesis", "aiosmtpd", "import-linter", "msoffcrypto-tool", "xlwt"}
 
 
@@ -73,7 +73,7 @@ def test_the_units_pass_systemd_analyze_verify(tmp_path, systemd_analyze):
 
 
 def test_both_start_on_boot_restart_on_failure_and_serve_waits_for_the_server():
-    prefect, serve = unit(UNITS[0]), unit(UNITS[1])
+    prefect, serve, backup, timer = (unit(name) for name in UNITS)
     for u in (prefect, serve):
         assert u["Install"]["WantedBy"] == "multi-user.target"
         assert u["Service"]["Restart"] == "on-failure"
@@ -84,6 +84,10 @@ def test_both_start_on_boot_restart_on_failure_and_serve_waits_for_the_server():
     assert serve["Unit"]["StartLimitIntervalSec"] == "0"  # keeps trying while the server starts
     assert serve["Service"]["EnvironmentFile"] == "/etc/genjin/genjin.env"
     assert environment(UNITS[1])["PREFECT_API_URL"] == "http://127.0.0.1:4200/api"
+    # the daily backup: under the run lock (it waits for a late night), 30 days kept
+    assert backup["Service"]["ExecStart"] == ("/opt/genjin/.venv/bin/genjin backup /var/backups/genjin "
+                                              "--wait-seconds 3600")
+    assert timer["Timer"]["OnCalendar"] == "*-*-* 04:30:00" and timer["Install"]["WantedBy"] == "timers.target"
 
 
 def test_the_environment_file_carries_the_secrets_genjin_reads(tmp_path):
