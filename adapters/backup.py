@@ -27,6 +27,7 @@ from gzip import BadGzipFile
 from pathlib import Path, PurePosixPath
 from typing import IO, Any
 
+from adapters import history_schema
 from adapters.lock import LOCK_NAME
 
 FORMAT = "genjin-backup"
@@ -36,6 +37,7 @@ FOLDERS = ("history", "archive", "quarantine", "out")  # the member folders, in 
 SETTINGS = "settings"
 STAGING = ".restoring-"
 CHUNK = 1 << 20
+GZIP_MAGIC = b"\x1f\x8b"
 READ_ERRORS = (tarfile.TarError, BadGzipFile, EOFError, zlib.error)  # a file that is not, or no longer, a backup
 
 
@@ -102,6 +104,7 @@ def write_backup(dest: Path, folders: Mapping[str, Path], settings_files: list[P
     manifest = {
         "format": FORMAT, "format_version": FORMAT_VERSION, "genjin": genjin_version,
         "created": created.isoformat(timespec="seconds"), "last_night": last_night,
+        "history_schema": history_schema.version(folders["history"]),
         "folders": {name: str(folders[name].resolve()) for name in FOLDERS},
         "settings": {arc.removeprefix(f"{SETTINGS}/"): str(path.resolve()) for path, arc in members
                      if arc.startswith(f"{SETTINGS}/")},
@@ -177,6 +180,11 @@ def _read_manifest(tar: tarfile.TarFile, source: Path) -> dict[str, Any]:
     if not isinstance(manifest.get("format_version"), int) or manifest["format_version"] > FORMAT_VERSION:
         raise BackupError(f"备份由更新版本的 genjin 制作，请先升级 / the backup was made by a newer genjin "
                           f"({manifest.get('genjin')}, format {manifest.get('format_version')}): upgrade first")
+    schema = manifest.get("history_schema", 0)
+    if not isinstance(schema, int) or schema > history_schema.CURRENT:
+        raise BackupError(f"备份中的历史库由更新版本的 genjin 写入，请先升级 / the backup's history was written by a "
+                          f"newer genjin (schema {schema}; this release knows up to {history_schema.CURRENT}): "
+                          f"upgrade first")
     if not isinstance(manifest.get("files"), dict):
         raise _foreign(source, f"{MANIFEST} lists no files")
     return manifest
@@ -223,6 +231,11 @@ def restore_backup(source: Path, folders: Mapping[str, Path], settings_dir: Path
     return Restored(manifest, len(seen), settings_dir if has_settings else None)
 
 
+def _gzip(source: Path) -> bool:
+    with source.open("rb") as f:
+        return f.read(2) == GZIP_MAGIC
+
+
 def _extract(source: Path, staging: Mapping[str, Path]) -> tuple[dict[str, Any], set[str]]:
     seen: set[str] = set()
     with ExitStack() as stack:
@@ -230,7 +243,9 @@ def _extract(source: Path, staging: Mapping[str, Path]) -> tuple[dict[str, Any],
             tar = stack.enter_context(tarfile.open(source, "r:gz"))
             manifest = _read_manifest(tar, source)
         except READ_ERRORS as err:
-            raise _foreign(source, f"not a genjin backup file ({err})") from err
+            if _gzip(source):  # a gzip file that breaks off or does not decompress: damaged, whatever it was
+                raise _damaged(f"{type(err).__name__}: {err}") from err
+            raise _foreign(source, "not a gzip'd tar") from err
         try:
             while (member := tar.next()) is not None:  # after the manifest
                 path = _member_path(member.name)

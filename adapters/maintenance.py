@@ -23,6 +23,8 @@ from pathlib import Path
 
 from deltalake import DeltaTable
 
+from adapters import history_schema
+
 DEFAULT_KEEP = timedelta(days=7)
 MIN_KEEP = timedelta(days=1)
 DELTA_DEFAULT_HOURS = 168  # below this, delta-rs wants enforce_retention_duration=False
@@ -78,5 +80,7 @@ def maintain_table(path: Path, keep: timedelta = DEFAULT_KEEP) -> Maintained:
 
 
 def maintain(history: Path, keep: timedelta = DEFAULT_KEEP) -> list[Maintained]:
-    """Compact, vacuum and checkpoint every Delta table under `history`; the caller holds the run lock."""
+    """Compact, vacuum and checkpoint every Delta table under `history`; the caller holds the run lock. A history a
+    newer genjin wrote is left alone (HistoryTooNew)."""
+    history_schema.check(history)
     return [maintain_table(path, keep) for path in tables(history)]

@@ -14,6 +14,7 @@ import sys
 from datetime import date
 from pathlib import Path
 
+from adapters import history_schema
 from adapters.localzone import files_in
 from genjin import prefect_env
 from genjin.settings import Settings, SettingsError, add_flags, from_args
@@ -31,6 +32,7 @@ COMMANDS = {  # name → the module whose `main(args, settings)` runs it
 }
 # flags > GENJIN_* > genjin.toml, checked first
 WITH_SETTINGS = ("run", "serve", "settings", "simulate", "backup", "restore", "maintain")
+READS_HISTORY = ("run", "serve", "simulate", "backup", "maintain")  # refused on a history a newer genjin wrote
 DEFAULT_CRON = "0 2 * * *"
 DEFAULT_TIMEZONE = "Asia/Shanghai"
 DEPLOYMENT_NAME = "nightly"
@@ -121,6 +123,12 @@ def main(argv: list[str] | None = None) -> int:
         try:
             settings = from_args(args)
         except SettingsError as err:
+            print(err, file=sys.stderr)
+            return 2
+    if settings is not None and args.command in READS_HISTORY:
+        try:
+            history_schema.check(settings.history)
+        except (history_schema.HistoryTooNew, ValueError) as err:
             print(err, file=sys.stderr)
             return 2
     _prefect_environment(args)

@@ -132,15 +132,28 @@ def rewrite(made: Path, out: Path, change) -> Path:
     return out
 
 
-def flipped(made: Path, out: Path) -> Path:
+def deflate_start(made: Path) -> int:
+    """Where the compressed bytes begin: after gzip's 10-byte header and the file name it carries."""
+    data = made.read_bytes()
+    assert data[3] & 0x08  # FNAME
+    return data.index(b"\x00", 10) + 1
+
+
+def flipped(made: Path, out: Path, at: int | None = None) -> Path:
     data = bytearray(made.read_bytes())
-    data[len(data) // 2] ^= 0xFF
+    data[len(data) // 2 if at is None else at] ^= 0xFF
     out.write_bytes(bytes(data))
     return out
 
 
 def _altered(name: str, data: bytes) -> tuple[str, bytes]:
     return name, data.replace(b"S1", b"S2") if name.startswith("out/") else data
+
+
+def _newer_history(name: str, data: bytes) -> tuple[str, bytes]:
+    if name != "manifest.json":
+        return name, data
+    return name, json.dumps(json.loads(data) | {"history_schema": 99}).encode()
 
 
 def _newer(name: str, data: bytes) -> tuple[str, bytes]:
@@ -154,6 +167,8 @@ def _newer(name: str, data: bytes) -> tuple[str, bytes]:
     [
         (lambda made, out: flipped(made, out),
          "备份文件已损坏，未恢复任何内容 / the backup is damaged, nothing was restored"),
+        (lambda made, out: flipped(made, out, at=deflate_start(made) + 20),  # inside the manifest
+         "备份文件已损坏，未恢复任何内容 / the backup is damaged, nothing was restored"),
         (lambda made, out: out.write_bytes(made.read_bytes()[: made.stat().st_size // 2]) and out,
          "备份文件已损坏，未恢复任何内容 / the backup is damaged"),
         (lambda made, out: rewrite(made, out, _altered), "out/2026-11-23/worklist.csv: 校验和不符 / its checksum does "
@@ -164,12 +179,14 @@ def _newer(name: str, data: bytes) -> tuple[str, bytes]:
          "unexpected member '../../etc/evil'"),
         (lambda made, out: rewrite(made, out, _newer),
          "备份由更新版本的 genjin 制作，请先升级 / the backup was made by a newer genjin (9.0, format 99)"),
+        (lambda made, out: rewrite(made, out, _newer_history),
+         "备份中的历史库由更新版本的 genjin 写入，请先升级 / the backup's history was written by a newer genjin"),
         (lambda made, out: rewrite(made, out, lambda n, d: None if n == "manifest.json" else (n, d)),
          "这不是 genjin 的备份文件，未恢复任何内容 / not a genjin backup"),
         (lambda made, out: out.write_text("客户名单", encoding="utf-8") and out, "not a genjin backup"),
     ],
-    ids=["bit-flipped", "truncated", "altered-file", "file-missing", "path-outside", "newer-format", "no-manifest",
-         "not-an-archive"],
+    ids=["bit-flipped", "bit-flipped-early", "truncated", "altered-file", "file-missing", "path-outside",
+         "newer-format", "newer-history", "no-manifest", "not-an-archive"],
 )
 def test_restore_refuses_a_damaged_or_foreign_file_and_changes_nothing(tmp_path, in_process, damage, said):
     made = backed_up(tmp_path)
