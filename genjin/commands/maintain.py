@@ -7,10 +7,9 @@ import argparse
 import sys
 from datetime import timedelta
 
-from adapters.lock import Busy, run_lock
 from adapters.maintenance import MIN_KEEP, maintain
 from flows import progress
-from genjin.commands.backup import BUSY
+from genjin.commands.backup import locked
 from genjin.settings import Settings
 
 
@@ -19,15 +18,13 @@ def main(args: argparse.Namespace, settings: Settings) -> int:
     if keep < MIN_KEEP:
         print(f"--keep-days 至少为 {MIN_KEEP.days} / must be at least {MIN_KEEP.days}", file=sys.stderr)
         return 2
-    try:
-        with run_lock(settings.history, args.wait_seconds):
-            done = maintain(settings.history, keep)
-    except Busy as err:
-        print(err, file=sys.stderr)
-        return BUSY
-    rows = [(m.table, f"{m.before.files:,} → {m.after.files:,}", f"{m.before.live:,} → {m.after.live:,}",
-             f"{m.before.bytes / 1e6:.1f} → {m.after.bytes / 1e6:.1f}", m.note) for m in done]
-    print(f"历史库维护 / history maintained: {settings.history.resolve()} (保留 / keeping {args.keep_days:g} 天 days)")
-    for line in progress.table(("表 table", "文件 files", "在用 live", "MB", ""), rows):
-        print(f"  {line}")
-    return 0
+    def work() -> None:
+        done = maintain(settings.history, keep)
+        rows = [(m.table, f"{m.before.files:,} → {m.after.files:,}", f"{m.before.live:,} → {m.after.live:,}",
+                 f"{m.before.bytes / 1e6:.1f} → {m.after.bytes / 1e6:.1f}", m.note) for m in done]
+        print(f"历史库维护 / history maintained: {settings.history.resolve()} "
+              f"(保留 / keeping {args.keep_days:g} 天 days)")
+        for line in progress.table(("表 table", "文件 files", "在用 live", "MB", ""), rows):
+            print(f"  {line}")
+
+    return locked(settings, args.wait_seconds, work)
