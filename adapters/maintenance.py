@@ -61,20 +61,24 @@ def tables(history: Path) -> list[Path]:
 
 def maintain_table(path: Path, keep: timedelta = DEFAULT_KEEP) -> Maintained:
     """Compact, vacuum what no version within `keep` reads (the command never asks for less than MIN_KEEP; the
-    benchmark asks for 0 to show the table once `keep` has passed), checkpoint, drop old log entries."""
+    benchmark asks for 0 to show the table once `keep` has passed), checkpoint, drop old log entries. A table with
+    nothing to do gets no new commit (vacuum and checkpoint write to the log even then)."""
     before = footprint(path)
     table = DeltaTable(str(path))
-    compacted = int(table.optimize.compact().get("numFilesRemoved", 0))
+    start = table.version()
+    compacted = int(table.optimize.compact().get("numFilesRemoved", 0)) if before.live > 1 else 0
     note, vacuumed, hours = "", 0, int(keep.total_seconds() // 3600)
     if os.name == "nt" and table.metadata().partition_columns:
         note = "vacuum skipped: delta-rs does not vacuum partitioned tables on Windows"
     else:
-        vacuumed = len(table.vacuum(retention_hours=hours, dry_run=False,
-                                    enforce_retention_duration=hours >= DELTA_DEFAULT_HOURS))
+        enforce = hours >= DELTA_DEFAULT_HOURS
+        if table.vacuum(retention_hours=hours, enforce_retention_duration=enforce, dry_run=True):
+            vacuumed = len(table.vacuum(retention_hours=hours, enforce_retention_duration=enforce, dry_run=False))
     retention = f"interval {hours} hours"  # the log kept as long as the files: time travel needs both
     if table.metadata().configuration.get("delta.logRetentionDuration") != retention:
         table.alter.set_table_properties({"delta.logRetentionDuration": retention})
-    table.create_checkpoint()
+    if table.version() != start:
+        table.create_checkpoint()
     table.cleanup_metadata()
     return Maintained(path.name, before, footprint(path), compacted, vacuumed, note)
 

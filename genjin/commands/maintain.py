@@ -21,10 +21,13 @@ def main(args: argparse.Namespace, settings: Settings) -> int:
     def work() -> None:
         done = maintain(settings.history, keep)
         rows = [(m.table, f"{m.before.files:,} → {m.after.files:,}", f"{m.before.live:,} → {m.after.live:,}",
-                 f"{m.before.bytes / 1e6:.1f} → {m.after.bytes / 1e6:.1f}", m.note) for m in done]
+                 f"{m.before.bytes / 1e6:.1f} → {m.after.bytes / 1e6:.1f}") for m in done]
         print(f"历史库维护 / history maintained: {settings.history.resolve()} "
               f"(保留 / keeping {args.keep_days:g} 天 days)")
-        for line in progress.table(("表 table", "文件 files", "在用 live", "MB", ""), rows):
+        for line in progress.table(("表 table", "文件 files", "在用 live", "MB"), rows):
             print(f"  {line}")
+        for m in done:
+            if m.note:
+                print(f"  {m.table}: {m.note}")
 
     return locked(settings, args.wait_seconds, work)

@@ -83,6 +83,16 @@ def test_once_the_days_kept_have_passed_the_small_files_are_deleted(tmp_path):
     assert pl.read_delta(str(table)).height == 5
 
 
+def test_a_second_maintenance_with_nothing_to_do_changes_nothing(tmp_path):
+    history = history_of_pickups(tmp_path, nights=1, pickups=3)
+    table = history.table("leads")
+    maintain_table(table)
+    on_disk = sorted(p.relative_to(table) for p in table.rglob("*"))
+    again = maintain_table(table)
+    assert sorted(p.relative_to(table) for p in table.rglob("*")) == on_disk  # no new commit, file or checkpoint
+    assert (again.compacted, again.vacuumed) == (0, 0) and again.before == again.after
+
+
 def test_maintain_waits_for_a_run_and_keeps_at_least_a_day(tmp_path, capsys):
     history = history_of_pickups(tmp_path, nights=1, pickups=2)
     with run_lock(history.root):
