@@ -132,7 +132,11 @@ def _move(path: Path, folder: Path, journal: Path | None = None) -> Path:
             os.fsync(f.fileno())
         os.link(partial, target)  # fails rather than overwrite
         partial.unlink()
-    path.unlink()
+    try:
+        path.unlink()
+    except OSError:  # a file open in Excel on a Windows share cannot be removed: it stays whole where it was,
+        target.unlink(missing_ok=True)  # and no second copy of it waits in the archive for its re-drop
+        raise
     _journal(journal, move | {"done": "1"})
     return target
 

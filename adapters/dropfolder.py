@@ -21,10 +21,11 @@ STILL_WRITING = ("文件在检查期间仍在变化（大小或修改时间改�
                  "the file changed while genjin looked at it (size or modification time): still being copied or saved")
 TEMPORARY_FILE = ("临时文件（正在复制/下载，或 Office 锁文件），不是数据 / "
                   "a temporary file (a copy or download in progress, or an Office lock file), not data")
-OPEN_IN_EXCEL = ("文件正在 Excel/WPS 中打开（旁边有锁文件 {lock}）/ "
-                 "the file is open in Excel/WPS (lock file {lock} beside it)")
-TAKE_NOW = ("复制或保存完成、并在 Excel 中关闭后，再运行一次 genjin run 即可当晚载入；否则明晚自动处理 / "
-            "to take it tonight, let the copy or save finish, close it in Excel, then run `genjin run` again; "
+LOCK_FILE = ("Excel/WPS 打开工作簿时放在旁边的锁文件：工作簿已照常读取，关闭后锁文件自动消失，不需要处理 / "
+             "the lock file Excel/WPS keeps beside an open workbook: the workbook is read as usual, and the lock file "
+             "goes when it is closed; nothing to do")
+TAKE_NOW = ("复制或保存完成后，再运行一次 genjin run 即可当晚载入；否则明晚自动处理 / "
+            "to take it tonight, let the copy or save finish, then run `genjin run` again; "
             "otherwise the next night takes it")
 
 
@@ -45,6 +46,7 @@ class Held:
 class NightFiles:
     paths: list[Path]  # what the night reads, in the night's order
     held: list[Held] = field(default_factory=list)
+    opened: dict[str, str] = field(default_factory=dict)  # a file read while open in Excel/WPS → its lock file
 
 
 def is_temporary(path: Path) -> bool:
@@ -80,30 +82,33 @@ def _local(mtime_ns: int) -> str:
 
 def look(drop: Path, settle_seconds: float = 5.0, sleep: Callable[[float], None] = time.sleep) -> NightFiles:
     """The drop folder as robust file pickers see it: a file is taken when its size and modification time
-    did not change across a look of `settle_seconds` (0: one look, nothing watched), it is no temporary or
-    lock file, and no Office lock file says it is open. Every other file is held and named; hidden files
-    other than lock files (`.DS_Store`) are passed over."""
+    did not change across a look of `settle_seconds` (0: one look, nothing watched) and it is no temporary or
+    lock file. Every other file is held and named; hidden files other than lock files (`.DS_Store`) are passed
+    over. A workbook an Office lock file says is open is taken too, and named in `opened`: Excel and WPS save
+    whole files, so what is on disk is its last save, complete."""
     before = _stats(drop)
     after = before
     if settle_seconds > 0:
         sleep(settle_seconds)
         after = _stats(drop)
     owners = {owner: lock for lock in after for owner in _lock_owner(lock)}
-    taken, held = [], []
+    taken, held, opened = [], [], {}
     for name in sorted(after):
         path = drop / name
         modified = _local(after[name][1])
-        if any(name.startswith(prefix) for prefix in LOCK_PREFIXES) or is_temporary(path):
+        if any(name.startswith(prefix) for prefix in LOCK_PREFIXES):
+            held.append(Held(name, TEMPORARY_FILE, modified, LOCK_FILE))
+        elif is_temporary(path):
             held.append(Held(name, TEMPORARY_FILE, modified))
         elif name.startswith("."):
             continue
-        elif name in owners or name[2:] in owners:
-            held.append(Held(name, OPEN_IN_EXCEL.format(lock=owners.get(name) or owners[name[2:]]), modified))
         elif before.get(name) != after[name]:
             held.append(Held(name, STILL_WRITING, modified))
         else:
             taken.append(path)
-    return NightFiles(taken, held)
+            if name in owners or name[2:] in owners:
+                opened[name] = owners.get(name) or owners[name[2:]]
+    return NightFiles(taken, held, opened)
 
 
 def files_to_process(drop: Path, settle_seconds: float = 5.0) -> list[Path]:
@@ -126,7 +131,7 @@ def night_files(folders: Folders, as_of: date, settle_seconds: float = 5.0) -> N
         if archive.finish_interrupted_move(path, archive.journal_path(folders.history, as_of)):
             continue
         files.append(path)
-    return NightFiles(sorted(files, key=lambda p: (p.name, str(p))), found.held)
+    return NightFiles(sorted(files, key=lambda p: (p.name, str(p))), found.held, found.opened)
 
 
 def in_night_order(loads: Iterable[FileLoad], paths: list[Path]) -> list[FileLoad]:

@@ -142,7 +142,7 @@ class History:
         for kind, frames in by_kind.items():
             self._delete_unvouched(kind, digests)
             rows = pl.concat(frames, how="diagonal_relaxed")  # files list columns in their own order
-            if rows.height:  # a column a later release added joins the table (older rows read it as empty)
+            if rows.height:  # merge: a column a kind gained since the table was made is added to it
                 rows.write_delta(str(self.table(kind)), mode="append", delta_write_options={"schema_mode": "merge"})
 
     def _delete_unvouched(self, kind: str, digests: Sequence[str]) -> None:

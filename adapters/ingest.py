@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 
@@ -15,7 +16,8 @@ from adapters.readers import LIMITS, ReadLimits, Sheet, UnreadableFile, file_tim
 from schemas import decisions, returned_worklist
 from schemas.columns import KIND_BY_NAME
 from schemas.header import find_header, what_each_kind_needs
-from schemas.validate import REJECT_SCHEMA, ROW, SHEET, Validated, label, parse, validate
+from schemas.validate import REJECT_SCHEMA, ROW, SHEET, label, parse, validate
+from transforms.warnings import dated_after, future_rows, future_warning
 
 
 @dataclass(frozen=True)
@@ -30,6 +32,8 @@ class SheetLoad:
     stored_rows: int | None = None  # set by `FileLoad.release_rows`: how many `loaded` held before
     warnings: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=REJECT_SCHEMA))  # loaded, part dropped
     not_worked: dict[str, int] = field(default_factory=dict)  # returned worklist: advisor → rows left empty
+    future: pl.DataFrame | None = None  # loaded rows dated after the night (transforms.warnings.dated_after)
+    undecided: dict[str, int] = field(default_factory=dict)  # review workbook: manager → rows with 决定 empty
 
     @property
     def rows_loaded(self) -> int:
@@ -54,6 +58,11 @@ class SheetLoad:
     def rows_not_worked(self) -> int:
         """Rows of a returned worklist left empty: neither loaded nor rejected (rows_in counts them)."""
         return sum(self.not_worked.values())
+
+    @property
+    def rows_undecided(self) -> int:
+        """Rows of a review workbook whose 决定 is empty: neither loaded nor rejected (rows_in counts them)."""
+        return sum(self.undecided.values())
 
 
 @dataclass
@@ -92,22 +101,42 @@ class FileLoad:
         return sum(s.rows_not_worked for s in self.sheets)
 
     @property
+    def rows_undecided(self) -> int:
+        return sum(s.rows_undecided for s in self.sheets)
+
+    @property
     def rows_warned(self) -> int:
         """Loaded rows of which one cell was dropped with a warning (a returned worklist's unreadable date)."""
         return sum(s.warnings[ROW].n_unique() for s in self.sheets)
 
     @property
     def not_worked(self) -> dict[str, int]:
-        counts: dict[str, int] = {}
-        for sheet in self.sheets:
-            for advisor, n in sheet.not_worked.items():
-                counts[advisor] = counts.get(advisor, 0) + n
-        return counts
+        return add_counts(s.not_worked for s in self.sheets)
+
+    @property
+    def undecided(self) -> dict[str, int]:
+        return add_counts(s.undecided for s in self.sheets)
 
     def release_rows(self) -> None:
         """Let the typed rows go once the history holds them; the counts stay. (Prefect keeps every task's
         result until the flow run ends, and a group's night holds millions of rows: 1.6 GB of its peak.)"""
         self.sheets = [replace(s, loaded=s.loaded.clear(), stored_rows=s.rows_loaded) for s in self.sheets]
+
+
+def file_warnings(load: FileLoad, as_of: date) -> list[dict[str, Any]]:
+    """The night's warnings about one file's rows: those dated after the night, per sheet (none for a duplicate
+    or a quarantined file: nothing of them loads)."""
+    return [future_warning(load.name, s.sheet, KIND_BY_NAME[s.kind], s.future, as_of)
+            for s in load.sheets if s.future is not None and s.future.height]
+
+
+def add_counts(parts: Iterable[Mapping[str, int]]) -> dict[str, int]:
+    """Per-person counts (rows left empty per advisor or manager) added up, by person."""
+    counts: dict[str, int] = {}
+    for part in parts:
+        for who, n in part.items():
+            counts[who] = counts.get(who, 0) + n
+    return dict(sorted(counts.items()))
 
 
 def sha256_of(path: Path) -> str:
@@ -128,8 +157,9 @@ def _unique_headers(cells: list[str | None]) -> list[str]:
     return names
 
 
-def load_sheet(sheet: Sheet, filled_at: datetime | None = None) -> SheetLoad | None:
-    """`filled_at`: when the file was saved — the contact time of a returned worklist's filled rows."""
+def load_sheet(sheet: Sheet, filled_at: datetime | None = None, as_of: date | None = None) -> SheetLoad | None:
+    """`filled_at`: when the file was saved — the contact time of a returned worklist's filled rows; `as_of`: the
+    night it is read for — its rows dated after it load with a warning (none looked for without it)."""
     header = find_header(sheet.cells)
     if header is None:
         return None
@@ -143,34 +173,40 @@ def load_sheet(sheet: Sheet, filled_at: datetime | None = None) -> SheetLoad | N
     raw = body.select(ROW, SHEET, *(pl.col(src).alias(dst) for src, dst in header.columns.items()))
     header_cells = list(sheet.cells.row(header.row_index))
     returned = header.kind.name == "followups" and returned_worklist.is_returned_worklist(header_cells)
-    warnings, not_worked = pl.DataFrame(schema=REJECT_SCHEMA), {}
+    warnings, not_worked, undecided = pl.DataFrame(schema=REJECT_SCHEMA), {}, {}
     if returned and filled_at is not None:
         prepared = returned_worklist.prepare(raw, filled_at)
         raw, not_worked = prepared.filled, returned_worklist.count_by_advisor(prepared.not_worked)
         checked = validate(header.kind, raw)
         # a warned row that is rejected for another reason is a reject: it says every reason there
         warnings = prepared.warnings.filter(pl.col(ROW).is_in(checked.loaded[ROW].implode()))
-        checked = Validated(checked.loaded, pl.concat([checked.rejects, prepared.warnings.join(
+        checked = replace(checked, rejects=pl.concat([checked.rejects, prepared.warnings.join(
             warnings, on=ROW, how="anti")]).sort(ROW, maintain_order=True))
     elif header.kind.name == "decisions":
-        raw, undecided = decisions.prepare(raw)
+        decided = decisions.prepare(raw)  # an empty 决定 is undecided, not an error
+        raw, undecided = decided.decided, decided.undecided
         checked = validate(header.kind, raw)
-        checked = Validated(checked.loaded, pl.concat([undecided, checked.rejects]).sort(ROW, maintain_order=True))
     else:
         checked = validate(header.kind, raw)
+    warnings = pl.concat([warnings, checked.warnings])
+    future = None
+    if as_of is not None:  # rows dated after the night load, each told (transforms/warnings.py)
+        future = dated_after(checked.loaded, header.kind, as_of)
+        warnings = pl.concat([warnings, future_rows(future, header.kind, as_of)])
+    warnings = warnings.sort(ROW, maintain_order=True)
     headers = {dst: names[src] for src, dst in header.columns.items()}
     # only the rejected and warned rows' cells are kept: the loaded rows live on, typed, and a night holds millions
     kept = pl.concat([checked.rejects[ROW], warnings[ROW]]).implode()
     original = body.filter(pl.col(ROW).is_in(kept)).rename(names)
     return SheetLoad(sheet.name, header.kind.name, checked.loaded, checked.rejects, original, rows_in, headers,
-                     warnings=warnings, not_worked=not_worked)
+                     warnings=warnings, not_worked=not_worked, future=future, undecided=undecided)
 
 
 READ_FAILED = ("读取或校验此文件时出错，整个文件已隔离，其他文件照常处理",
                "reading or validating this file failed; the file is quarantined, the other files go on")
 
 
-def load_new_file(path: Path, already_loaded: Callable[[str], bool]) -> FileLoad:
+def load_new_file(path: Path, already_loaded: Callable[[str], bool], as_of: date | None = None) -> FileLoad:
     """`load_file`, unless a file with the same SHA-256 was loaded before: then it is a `duplicate`. Whatever
     goes wrong in reading or validating it — a Rust panic included — the file comes back `quarantined` with
     the reason, and the night goes on (adapters/failures.py)."""
@@ -180,7 +216,7 @@ def load_new_file(path: Path, already_loaded: Callable[[str], bool]) -> FileLoad
         if already_loaded(digest):
             return FileLoad(path=path, sha256=digest, status="duplicate",
                             why="同样内容的文件已载入过 / a file with the same content was loaded before")
-        return load_file(path, digest)
+        return load_file(path, digest, as_of=as_of)
     except BaseException as err:
         if not is_contained(err):
             raise
@@ -201,14 +237,16 @@ NO_HEADER = (
 NO_CELLS = "工作簿中所有工作表都是空的 / every sheet of the workbook is empty"
 
 
-def load_file(path: Path, digest: str | None = None, limits: ReadLimits = LIMITS) -> FileLoad:
+def load_file(path: Path, digest: str | None = None, limits: ReadLimits = LIMITS,
+              as_of: date | None = None) -> FileLoad:
     """Read and validate one file. A file that cannot be read or has no recognisable header comes back
-    `quarantined` with the reason; nothing is moved here. A sheet of only a header loads 0 rows."""
+    `quarantined` with the reason; nothing is moved here. A sheet of only a header loads 0 rows. `as_of`: the
+    night it is read for (rows dated after it load with a warning)."""
     result = FileLoad(path=path, sha256=digest or sha256_of(path))
     try:
         sheets = read_sheets(path, limits)
         filled_at = file_time(path)
-        loads = [(sheet.name, load_sheet(sheet, filled_at)) for sheet in sheets]
+        loads = [(sheet.name, load_sheet(sheet, filled_at, as_of)) for sheet in sheets]
     except (UnreadableFile, ValueError) as err:  # ValueError: a failure of the whole sheet (schemas.validate)
         result.status, result.why = "quarantined", str(err)
         return result

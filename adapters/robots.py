@@ -84,14 +84,6 @@ class RateLimit:
         self.sent.append(self.clock())
 
 
-def national_mobile(text: str | None) -> str | None:
-    """`+86 138-0013-8000` → `13800138000`; None when it is not a Chinese mobile."""
-    digits = re.sub(r"\D", "", text or "")
-    digits = digits[2:] if len(digits) == 13 and digits.startswith("86") else digits
-    digits = digits[4:] if len(digits) == 15 and digits.startswith("0086") else digits
-    return digits if re.fullmatch(r"1[3-9]\d{9}", digits) else None
-
-
 class WebhookRobot:
     """The HTTP part both robots share: a JSON POST, the 20-a-minute limit, throttle answers retried."""
 

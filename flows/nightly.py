@@ -17,7 +17,7 @@ from prefect import Flow, flow, unmapped
 from adapters import dropfolder, mail, publish
 from adapters.folders import Folders
 from adapters.history import History
-from adapters.ingest import FileLoad
+from adapters.ingest import FileLoad, file_warnings
 from adapters.robots import RobotConfig
 from flows import fanout, steps
 from flows.progress import Progress, read_counts, store_counts, worklist_counts, write_counts
@@ -26,6 +26,7 @@ from reports.digest import Morning
 from transforms.frames import Inputs
 from transforms.kpis import KpiResult
 from transforms.night import Night
+from transforms.warnings import open_file_warning
 
 
 @dataclass(frozen=True)
@@ -68,6 +69,8 @@ class NightFiles:
     files: list[dict[str, Any]]
     rejects: list[Path]
     held: list[dict[str, Any]]
+    warnings: list[dict[str, Any]]  # about the files: rows dated after the night, a workbook open in Excel
+    opened: frozenset[str] = frozenset()  # the names of the files read while open in Excel/WPS
 
 
 @dataclass(frozen=True)
@@ -86,12 +89,16 @@ def read(folders: Folders, history: History, as_of: date, settle_seconds: float,
     file's rejects written (a file whose rejects cannot be written is quarantined)."""
     found = steps.night_files(folders, as_of, settle_seconds)  # and the files held for the next night
     known = history.digests(before=as_of)
-    reads = steps.read_and_validate.map(dropfolder.batches(found.paths, READ_BATCHES), known=unmapped(known))
+    reads = steps.read_and_validate.map(dropfolder.batches(found.paths, READ_BATCHES), known=unmapped(known),
+                                        as_of=unmapped(as_of))
     loads = dropfolder.in_night_order((load for f in reads for load in f.result()), found.paths)
     loads = steps.find_duplicates(loads, history, as_of, folders)  # earlier the same night included
     rejects = steps.write_rejects_files(loads, run_dir)
     files = steps.mark_picked_up(steps.account(loads), folders.history, as_of)  # taken by the intraday pick-up
-    return NightFiles(loads, files, rejects, [h.entry() for h in found.held])
+    opened = [open_file_warning(load.name, found.opened[load.path.name]) for load in loads
+              if load.path.name in found.opened and load.status == "loaded"]
+    warnings = opened + [w for load in loads for w in file_warnings(load, as_of)]
+    return NightFiles(loads, files, rejects, [h.entry() for h in found.held], warnings, frozenset(found.opened))
 
 
 def store(read: NightFiles, folders: Folders, history: History, as_of: date) -> list[dict[str, Any]]:
@@ -103,9 +110,9 @@ def store(read: NightFiles, folders: Folders, history: History, as_of: date) -> 
     crash_point("after_rows")
     steps.store_ledger(fresh, history, as_of, order)  # from here on the night's files count as loaded
     crash_point("after_ledger")
-    failures = steps.move_originals(read.loads[:1], folders, as_of)
+    failures = steps.move_originals(read.loads[:1], folders, as_of, read.opened)
     crash_point("after_archive_first_file")  # a run killed between two moves
-    failures += steps.move_originals(read.loads[1:], folders, as_of)
+    failures += steps.move_originals(read.loads[1:], folders, as_of, read.opened)
     for load in read.loads:
         load.release_rows()  # the history holds them now: Prefect would keep these copies to the end of the run
     return failures
@@ -132,7 +139,7 @@ class Written:
 def write(built: Built, files: list[dict[str, Any]], policy: Policy, run_dir: Path, as_of: date) -> Written:
     """Each advisor's workbook (one that fails stays with that advisor), the KPI reports, the review
     workbooks and what each manager's digest reads."""
-    review = steps.review(built.worklist, built.advisors, policy)  # what each manager is asked to decide
+    review = steps.review(built.worklist, built.night, built.advisors, policy, as_of)  # what managers decide
     # the review workbooks are written in worker processes while this one writes the rest (issue #17)
     reviews = steps.write_reviews.submit(review, built.advisors, run_dir, as_of)
     workbooks, failures = steps.write_worklists(built.worklist, run_dir, as_of, policy)
@@ -140,7 +147,7 @@ def write(built: Built, files: list[dict[str, Any]], policy: Policy, run_dir: Pa
     steps.write_kpi_report(built.kpis, built.advisors, built.worklist, policy, files, run_dir, as_of)
     refused = steps.refused_decisions(built.night, as_of, run_dir)  # into the rejects of the file that brought it
     morning = steps.manager_morning(built.worklist, built.night, built.advisors, review, reviews.result(), refused,
-                                    policy, run_dir, as_of)
+                                    files, policy, run_dir, as_of)
     crash_point("after_report")
     return Written(workbooks, morning, failures)
 
@@ -154,7 +161,7 @@ def deliver(built: Built, written: Written, read: NightFiles, failures: list[dic
     emails = steps.write_outbox(built.worklist, built.advisors, written.workbooks, run_dir, as_of, ledger, send,
                                 mail_settings, policy, written.morning)
     crash_point("after_outbox")
-    warnings = steps.warnings_of(built.worklist, built.advisors)
+    warnings = read.warnings + steps.warnings_of(built.worklist, built.advisors)
     emails["ops"] = steps.write_ops_email(read.files, read.held, warnings + failures, read.rejects, run_dir, as_of,
                                           ledger, send, mail_settings)
     groups = steps.post_group_summaries(built.worklist, built.advisors, as_of, robots, history) \

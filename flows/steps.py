@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -26,18 +27,18 @@ from reports.digest import Morning
 from reports.html_report import write_kpi_outputs
 from reports.kpi_json import read_earlier_kpis
 from reports.rejects import refused_decision_sheet, write_rejects
-from reports.run_summary import file_entry, summary, write_run_json
+from reports.run_summary import file_entry, left_blank, summary, write_run_json
 from reports.workbooks_parallel import write_advisor_workbooks, write_review_workbooks
 from reports.worklist_csv import planned_rows, write_worklist_csv
 from schemas.validate import ROW, SHEET
-from transforms import decisions
+from transforms import bulk_decisions, decisions
 from transforms.alerts import group_summary
 from transforms.frames import Inputs, latest_rows
 from transforms.kpis import KpiResult, compute_kpis
 from transforms.morning import chase_list, returned_workbooks
 from transforms.night import Night, prepare
 from transforms.plan import advisor_plans, plan_night
-from transforms.review import capacities, review_rows, teammates
+from transforms.review import bulk_proposals, capacities, review_rows, teammates, todays_review
 from transforms.warnings import night_warnings
 from transforms.worklist import worklist_from
 
@@ -58,10 +59,10 @@ def find_duplicates(loads: list[FileLoad], history: History, as_of: date, folder
 
 
 @step
-def read_and_validate(paths: list[Path], known: frozenset[str]) -> list[FileLoad]:
-    """A batch of files, each read and validated; `known`: the SHA-256 of files loaded on earlier nights
-    (`History.digests(before=as_of)`) — a file with one of them is a duplicate."""
-    return [load_new_file(path, known.__contains__) for path in paths]
+def read_and_validate(paths: list[Path], known: frozenset[str], as_of: date) -> list[FileLoad]:
+    """A batch of files, each read and validated for the night of `as_of`; `known`: the SHA-256 of files loaded on
+    earlier nights (`History.digests(before=as_of)`) — a file with one of them is a duplicate."""
+    return [load_new_file(path, known.__contains__, as_of) for path in paths]
 
 
 @step
@@ -108,12 +109,14 @@ REJECTS_FAILED = ("无法写出此文件的 rejects 工作簿，整个文件已�
 
 
 @io_step
-def move_originals(loads: list[FileLoad], folders: Folders, as_of: date) -> list[dict[str, Any]]:
+def move_originals(loads: list[FileLoad], folders: Folders, as_of: date,
+                   opened: frozenset[str] = frozenset()) -> list[dict[str, Any]]:
     """Each original to archive/<as-of>/, or to quarantine/<as-of>/ with its reason. A retry passes over
     files an earlier attempt moved already. A file that cannot be archived goes to quarantine with the
     reason (its rows stay loaded); one that cannot be moved at all stays in the drop folder for the next
-    run. Each move is journalled (`archive.journal_path`): a run killed inside one is told from a re-drop.
-    Returns run.json's `failures` of these files."""
+    run — and so does a file read while open in Excel/WPS (`opened`, its name) that cannot be moved: its rows
+    are loaded, and a later run archives it as a duplicate once it is closed. Each move is journalled
+    (`archive.journal_path`): a run killed inside one is told from a re-drop. Returns run.json's `failures`."""
     quarantined = folders.quarantine / as_of.isoformat()
     journal = archive.journal_path(folders.history, as_of)
     failed = []
@@ -128,6 +131,9 @@ def move_originals(loads: list[FileLoad], folders: Folders, as_of: date) -> list
         except BaseException as err:
             if not failures.is_contained(err):
                 raise
+            if load.path.name in opened and load.status != "quarantined":
+                failed.append(failures.failure("open_not_moved", *OPEN_NOT_MOVED, err, file=load.name))
+                continue
             failed.append(failures.failure("move_failed", *MOVE_FAILED, err, file=load.name))
             with contextlib.suppress(OSError):
                 if load.path.exists() and load.status != "quarantined":
@@ -135,6 +141,10 @@ def move_originals(loads: list[FileLoad], folders: Folders, as_of: date) -> list
     return failed
 
 
+OPEN_NOT_MOVED = ("文件仍在 Excel/WPS 中打开，无法移动：内容已载入，文件暂留在投放目录；关闭后，下一次运行会把它归档"
+                  "（同样的内容不会再载入一次）",
+                  "the file is still open in Excel/WPS and cannot be moved: its content is loaded and it stays in "
+                  "the drop folder; once it is closed, the next run archives it (the same content is not loaded again)")
 MOVE_FAILED = ("无法归档此文件（已载入的行保留），文件移到隔离目录；若仍在投放目录，下次运行会再移动",
                "the file could not be archived (its loaded rows stay); it went to quarantine, or, "
                "if it is still in the drop folder, the next run moves it")
@@ -227,34 +237,51 @@ def refused_decisions(night: Night, as_of: date, run_dir: Path) -> pl.DataFrame:
     return tonight.drop(ROW, SHEET, strict=False).join(names, on="customer_id", how="left")
 
 
-@step
-def review(worklist: pl.DataFrame, advisors: pl.DataFrame, policy: Policy) -> pl.DataFrame:
-    return review_rows(worklist, advisors, policy)
+@dataclass(frozen=True)
+class Review:
+    rows: pl.DataFrame  # every customer awaiting a manager's decision (transforms.review.review_rows)
+    bulk: pl.DataFrame  # the 整批 rows offered (transforms.review.bulk_proposals)
 
 
 @step
-def write_reviews(rows: pl.DataFrame, advisors: pl.DataFrame, run_dir: Path, as_of: date) -> dict[str, Path]:
-    """reviews/<manager_id>.xlsx: each manager's review workbook (issue #16), in worker processes when there
-    are many rows (reports/workbooks_parallel.py)."""
+def review(worklist: pl.DataFrame, night: Night, advisors: pl.DataFrame, policy: Policy, as_of: date) -> Review:
+    """What each manager is asked to decide; a customer a decision holds for already comes after the others."""
+    decided = decisions.in_effect(night.decisions, as_of).select("customer_id").unique().collect()
+    rows = review_rows(worklist, advisors, policy, decided)
+    return Review(rows, bulk_proposals(rows, capacities(worklist, advisors, policy), night, policy, as_of))
+
+
+@step
+def write_reviews(review: Review, advisors: pl.DataFrame, run_dir: Path, as_of: date) -> dict[str, Path]:
+    """reviews/<manager_id>.xlsx: each manager's review workbook (issue #16) — today's rows and the 整批 rows —
+    in worker processes when there are many rows (reports/workbooks_parallel.py)."""
     folder = run_dir / "reviews"
     folder.mkdir(exist_ok=True)
     names = dict(advisors.select("advisor_id", pl.col("name").fill_null(pl.col("advisor_id"))).iter_rows())
-    jobs = [(str(manager), part, names, teammates(advisors, str(manager)),
-             folder / f"{archive.safe_name(str(manager))}.xlsx")
-            for (manager,), part in rows.group_by("manager_id", maintain_order=True)]
+    bulk = review.bulk.partition_by("manager_id", as_dict=True)
+    jobs = [(str(manager), part, bulk.get((manager,), review.bulk.clear()), names,
+             teammates(advisors, str(manager)), folder / f"{archive.safe_name(str(manager))}.xlsx")
+            for (manager,), part in todays_review(review.rows).group_by("manager_id", maintain_order=True)]
     return write_review_workbooks(jobs, as_of)
 
 
 @step
-def manager_morning(worklist: pl.DataFrame, night: Night, advisors: pl.DataFrame, rows: pl.DataFrame,
-                    reviews: dict[str, Path], refused: pl.DataFrame, policy: Policy, run_dir: Path,
-                    as_of: date) -> Morning:
-    """What each manager's digest leads with; yesterday's plan is read from last night's worklist.csv."""
+def manager_morning(worklist: pl.DataFrame, night: Night, advisors: pl.DataFrame, review: Review,
+                    reviews: dict[str, Path], refused: pl.DataFrame, files: list[dict[str, Any]], policy: Policy,
+                    run_dir: Path, as_of: date) -> Morning:
+    """What each manager's digest leads with; yesterday's plan is read from last night's worklist.csv. `files`:
+    run.json's entries of tonight's files (their rows left undecided)."""
     yesterday = run_dir.parent / (as_of - timedelta(days=1)).isoformat() / "worklist.csv"
+    applied = bulk_decisions.applied(night.decisions).collect()
+    if NIGHT in applied.columns:  # the 整批 rows brought by tonight's files
+        applied = applied.filter(pl.col(NIGHT) == as_of.isoformat())
     return Morning(
         chase=chase_list(worklist, policy),
         capacity=capacities(worklist, advisors, policy),
-        review=rows,
+        review=review.rows,
+        bulk=review.bulk,
+        applied=applied,
+        undecided=left_blank(files, "undecided"),
         returned=returned_workbooks(night.followups, planned_rows(yesterday), as_of),
         refused=refused,
         reviews=reviews,

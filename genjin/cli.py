@@ -57,6 +57,8 @@ def parser() -> argparse.ArgumentParser:
                      help="when another run is in progress, wait this long for it, then stop (default 0: stop at once)")
     check = sub.add_parser("check", help="say what tonight's run would do with files, without loading them")
     check.add_argument("files", type=Path, nargs="+", metavar="FILE")
+    check.add_argument("--as-of", type=_date, default=None,
+                       help="the night to check for (default: the next night's run, tomorrow in Asia/Shanghai)")
     demo = sub.add_parser("demo", help="generate a sample drop folder and run it end to end")
     demo.add_argument("--dir", type=Path, default=Path("genjin-demo"), help="where to put it (default genjin-demo)")
     demo.add_argument("--size", type=int, default=1, help="data volume: 1 = 3 stores (default 1)")

@@ -275,6 +275,8 @@ class Review(_Strict):
     hot_grades: list[str] = ["S", "A"]  # the digest's chase list names these grades' overdue follow-ups
     lost_reason: str = "逾期{days}天未跟进，经理确认战败"  # the reason proposed with a stale lead's 战败
     min_cases: int = Field(default=10, ge=1)  # a rate from fewer cases is shown grey and not judged
+    daily_rows: int = Field(default=30, ge=1)  # the review workbook's rows per manager a day; the rest wait
+    lost_idle_days: int = Field(default=90, ge=1)  # the 未跟进天数 proposed with a 整批 战败 of an advisor's leads
 
 
 TASK_TYPES = (  # SPEC §6: the names a policy may key per task type ([plan.stale_after_days], urgency classes)
@@ -286,14 +288,15 @@ TASK_TYPES = (  # SPEC §6: the names a policy may key per task type ([plan.stal
 
 class UrgencyClass(_Strict):
     """One step of the advisor's daily plan (issue #15). A task belongs to the first class it matches: its
-    task type is listed (or the class lists none), and, with `closes_within_days`, its window (open_until)
-    closes within that many days of D. Within a class, customers are ordered by `order`: `priority` (the
-    task's policy priority), `closes` (soonest window end first), `value` (`[plan.value]`, best first),
-    `overdue` (longest overdue first)."""
+    task type is listed (or the class lists none), its customer's grade is listed (or the class lists none), and,
+    with `closes_within_days`, its window (open_until) closes within that many days of D. Within a class,
+    customers are ordered by `order`: `priority` (the task's policy priority), `closes` (soonest window end
+    first), `value` (`[plan.value]`, best first), `overdue` (longest overdue first)."""
 
     name: str  # a code, for worklist.csv's `urgency` column
     label: str  # what the advisor reads
     task_types: list[str] = []
+    grades: list[Literal["S", "A", "B", "C", "D"]] = []  # a lead's grade (an owner has none)
     closes_within_days: int | None = Field(default=None, ge=0)
     order: list[Literal["priority", "closes", "value", "overdue"]] = Field(default=["priority"], min_length=1)
     colour: str | None = None  # the row's fill in the workbook and email (#RRGGBB); none = uncoloured
@@ -314,8 +317,9 @@ class Plan(_Strict):
     @model_validator(mode="after")
     def _catch_all_last(self) -> Self:
         last = self.urgency[-1]
-        if last.task_types or last.closes_within_days is not None:
-            raise ValueError("plan.urgency: the last class must take every task (no task_types, no closes_within_days)")
+        if last.task_types or last.grades or last.closes_within_days is not None:
+            raise ValueError("plan.urgency: the last class must take every task (no task_types, grades or "
+                             "closes_within_days)")
         if len({c.name for c in self.urgency}) != len(self.urgency):
             raise ValueError("plan.urgency: class names must be unique")
         named = [*self.stale_after_days, *(t for c in self.urgency for t in c.task_types)]

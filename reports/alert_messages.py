@@ -12,10 +12,10 @@ from typing import Any
 import polars as pl
 
 from adapters import mail
-from adapters.robots import GroupMessage, national_mobile
-from reports.digest import mask_phone
+from adapters.robots import GroupMessage
 from reports.recipients import Recipient, new_message
 from reports.templating import render
+from schemas.phones import masked_phone, national_mobile, one_phone, shown_phone, tel_href
 
 KIND_TITLES = {"advisor": "新线索，请尽快联系", "manager": "首次联系超时"}
 
@@ -28,16 +28,11 @@ def plain(value: object, default: str = "—") -> str:
     return re.sub(r"[*_#\[\]()<>`|~]", "", text) or default
 
 
-def phone_text(phone: str | None, full: bool) -> str:
-    """`13800138001` (full, as Chinese users write it) or `138****8001`."""
-    if not phone:
-        return "—"
-    return (national_mobile(phone) or phone) if full else mask_phone(phone)
-
-
 def _facts(row: dict[str, Any], names: dict[str, str], full_phone: bool) -> dict[str, str]:
     return {
-        "customer": plain(row["customer_name"]), "phone": phone_text(row["phone"], full_phone),
+        "customer": plain(row["customer_name"]),
+        "phone": one_phone(shown_phone if full_phone else masked_phone, row["phone"]) or "—",
+        "phone_href": one_phone(tel_href, row["phone"]) if full_phone else "",  # a link only to a number shown
         "source": plain(row["source"], "未知来源"), "model": plain(row["model_interest"], "未填"),
         "grade": plain(row["grade"]), "created": row["created_at"].strftime("%m-%d %H:%M"),
         "call_by": row["call_by"].strftime("%m-%d %H:%M"), "advisor": plain(names.get(row["advisor_id"]),

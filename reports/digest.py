@@ -20,16 +20,18 @@ from adapters import mail
 from adapters.archive import safe_name
 from adapters.failures import is_contained
 from reports.kpi_json import store_report_path
-from reports.phones import mask_phone
-from reports.recipients import XLSX, Recipient, by_advisor, new_message
+from reports.recipients import XLSX, Recipient, attachment_name, by_advisor, new_message
 from reports.templating import render
+from schemas.phones import masked_phone
 from schemas.vocab import DECISION_LABELS
+from transforms.labels import day_text
+from transforms.morning import CHASE, handed_over, once, overdue_customers
+from transforms.review import SECTIONS
 from transforms.routing import manager_teams
-from transforms.views import bare_reason, per_customer, task_label
+from transforms.views import bare_reason
 
-OVERDUE_PER_ADVISOR = 5  # the most overdue customers of each advisor shown in the digest
-CHASE_SHOWN = 10  # rows of each chase-list section shown; the rest counted
-REPORT_NAME = "report.html"
+OVERDUE_PER_ADVISOR = 5  # the most saveable overdue customers of each advisor shown in the digest
+CHASE_SHOWN = 10  # rows of each chase-list section shown (every complaint is); the rest counted
 ROW = "__row"  # the worklist's row number while it is split by advisor
 
 
@@ -58,6 +60,9 @@ class Morning:
     chase: pl.DataFrame | None = None  # transforms.morning.chase_list
     capacity: pl.DataFrame | None = None  # transforms.review.capacities
     review: pl.DataFrame | None = None  # transforms.review.review_rows
+    bulk: pl.DataFrame | None = None  # the 整批 rows offered (transforms.review.bulk_proposals)
+    applied: pl.DataFrame | None = None  # tonight's 整批 decisions that hold (transforms.bulk_decisions.applied)
+    undecided: Mapping[str, int] = field(default_factory=dict)  # manager_id → tonight's review rows left undecided
     returned: pl.DataFrame | None = None  # transforms.morning.returned_workbooks
     refused: pl.DataFrame | None = None  # tonight's refused decisions (transforms.decisions.refused)
     reviews: Mapping[str, Path] = field(default_factory=dict)  # manager_id → the review workbook
@@ -66,7 +71,7 @@ class Morning:
 
 
 def _masked(frame: pl.DataFrame) -> list[dict[str, Any]]:
-    return [row | {"phone": mask_phone(row["phone"])} for row in frame.to_dicts()]
+    return frame.with_columns(masked_phone("phone").alias("phone")).to_dicts()
 
 
 def _names(roster: pl.DataFrame) -> dict[str, str]:
@@ -89,39 +94,84 @@ def _dicts(frame: pl.DataFrame | None, where: pl.Expr | bool = True) -> list[dic
     return [] if frame is None else frame.filter(where).to_dicts()
 
 
-def _morning(head: Manager, morning: Morning, names: dict[str, str]) -> dict[str, Any]:
-    """The sections the digest leads with (issue #16), for the manager and their team only."""
-    members = (head.advisor_id, *head.team)
+def _sections(rows: list[dict[str, Any]]) -> dict[str, int]:
+    sections = [row["section"] for row in rows]
+    return {s: sections.count(s) for s in SECTIONS}
+
+
+def _bulk_text(row: dict[str, Any], names: dict[str, str]) -> dict[str, Any]:
+    """A 整批 row offered or applied, in the manager's words."""
+    who = row["from_advisor_id"]
+    kind = row.get("kind") or ("book" if row["decision"] == "reassign" else "idle")
+    gone = kind == "book" or row.get("departed")
+    name = (f"{names[who]}（已离职）" if who in names else f"{who}（不在名单）") if gone else names.get(who, who)
+    if kind == "book":
+        to = row.get("proposed_advisor_id") or row.get("new_advisor_id")
+        return {"kind": kind, "who": name, "what": "名下全部客户", "unit": "位",
+                "to": names.get(to, to) if to else None}
+    return {"kind": kind, "who": name, "what": f"超过 {int(row['idle_days'])} 天没有跟进的线索", "unit": "条",
+            "to": None}
+
+
+def _review(head: Manager, morning: Morning, names: dict[str, str], as_of: date) -> dict[str, Any]:
+    """⑤: how many customers await the manager's decision — today's workbook rows by kind, the rest waiting for
+    later days by kind — the 整批 rows offered, and what came back last night: rows left undecided and the 整批
+    decisions applied (how many each moved)."""
+    review = _dicts(_of(morning.review, "manager_id", [head.advisor_id]))
+    today = [row for row in review if row.get("today", True)]
+    later = [row for row in review if not row.get("today", True)]
+    offered = [row | _bulk_text(row, names) for row in _dicts(_of(morning.bulk, "manager_id", [head.advisor_id]))]
+    idle = [row for row in offered if row["kind"] == "idle"]  # one line: the same days for every advisor
+    applied = [row | _bulk_text(row, names) | {"since": day_text(row["decided_at"], as_of)}
+               for row in _dicts(_of(morning.applied, "decided_by", [head.advisor_id]))]
+    return {
+        **_sections(review), "total": len(review),
+        "today": {**_sections(today), "total": len(today)},
+        "later": {**_sections(later), "total": len(later)},
+        "file": f"{head.advisor_id}.xlsx" if head.advisor_id in morning.reviews else None,
+        "bulk": [row for row in offered if row["kind"] == "book"],
+        "idle": {"rows": idle, "days": idle[0]["idle_days"] if idle else None},
+        "applied": applied, "undecided": morning.undecided.get(head.advisor_id, 0),
+    }
+
+
+def _morning(head: Manager, morning: Morning, names: dict[str, str], as_of: date) -> dict[str, Any]:
+    """The sections the digest leads with (issue #16) but the chase list, for the manager and their team only."""
 
     def named(rows: list[dict[str, Any]], key: str = "name") -> list[dict[str, Any]]:
         return [row | {key: names.get(row["advisor_id"], row["advisor_id"])} for row in rows]
 
-    chase: dict[str, dict[str, Any]] = {}
-    tasks = _of(morning.chase, "advisor_id", members)
-    for section in ("complaint", "first_contact", "hot_overdue"):
-        rows = _dicts(tasks, pl.col("chase") == section)
-        shown = [row | {"phone": mask_phone(row["phone"]), "text": bare_reason(row["reason"])}
-                 for row in named(rows[:CHASE_SHOWN], "advisor")]
-        chase[section] = {"rows": shown, "count": len(rows), "more": len(rows) - len(shown)}
     capacity = _of(morning.capacity, "advisor_id", head.team)
     if capacity is not None:
         capacity = capacity.sort(["waiting", "stale", "in_plan"], descending=True, maintain_order=True)
-    review = _dicts(_of(morning.review, "manager_id", [head.advisor_id]))
-    sections = [row["section"] for row in review]
     returned = _of(morning.returned, "advisor_id", head.team)
     refused = _dicts(_of(morning.refused, "decided_by", [head.advisor_id]))
     return {
-        "chase": chase,
         "load": named(_dicts(capacity)),
-        "review": {**{s: sections.count(s) for s in ("handed_over", "stale", "overflow")}, "total": len(review),
-                   "file": f"{head.advisor_id}.xlsx" if head.advisor_id in morning.reviews else None},
+        "review": _review(head, morning, names, as_of),
         "returned": named(_dicts(returned, pl.col("filled") > 0)),
         "returned_nothing": named(_dicts(returned, (pl.col("filled") == 0) & (pl.col("planned") > 0))),
-        "refused": [row | {"decision_label": DECISION_LABELS.get(row["decision"], row["decision"])}
+        "refused": [row | {"decision_label": DECISION_LABELS.get(row["decision"], row["decision"]),
+                           "bulk_of": names.get(row["from_advisor_id"], row["from_advisor_id"])
+                           if row.get("bulk") else None}
                     for row in refused],
         "hot_grades": "/".join(morning.hot_grades),
         "escalate_after": morning.escalate_after,
     }
+
+
+NO_CHASE = pl.DataFrame(schema={"chase": pl.String, "advisor_id": pl.String, "customer_id": pl.String,
+                                 "phone": pl.String, "listed": pl.Boolean, "reasons": pl.List(pl.String)})
+
+
+def _chase(listed: pl.DataFrame, stale: int, shown: int | None, names: dict[str, str]) -> dict[str, Any]:
+    """One chase section: the first `shown` of its `listed` rows named (None: all), the rest counted, and how
+    many past their stale limit the review has."""
+    head = (listed if shown is None else listed.head(shown)).with_columns(masked_phone("phone").alias("phone"))
+    named = [row | {"advisor": names.get(row["advisor_id"], row["advisor_id"]),
+                    "text": "；".join(dict.fromkeys(bare_reason(r) for r in row["reasons"]))}
+             for row in head.to_dicts()]
+    return {"rows": named, "count": listed.height, "more": listed.height - len(named), "stale": stale}
 
 
 def _context(head: Manager, work: pl.DataFrame, roster: pl.DataFrame, names: dict[str, str],
@@ -148,35 +198,30 @@ def _context(head: Manager, work: pl.DataFrame, roster: pl.DataFrame, names: dic
         .drop("email")
         .sort(["overdue", "tasks", "advisor_id"], descending=[True, True, False])
     )
-    customers = per_customer(work)
-    overdue = customers.filter(pl.col("days_overdue") > 0).sort(
-        ["days_overdue", "priority"], descending=[True, False], maintain_order=True
-    )
-    overdue_of, none_overdue = by_advisor(overdue), overdue.clear()
-    overdue_by_advisor = []  # the manager's own overdue work is on their own worklist and under 转交
+    # no customer twice: the chase list's sections, the advisors' overdue customers (the manager's own overdue
+    # work is on their own worklist and under 转交), the customers handed over to the manager — in that order
+    chase_rows = _of(morning.chase, "advisor_id", members)
+    parts = [NO_CHASE if chase_rows is None else chase_rows.filter(pl.col("chase") == c) for c in CHASE]
+    overdue = overdue_customers(work).filter(pl.col("advisor_id") != head.advisor_id)
+    orphaned = handed_over(work, head.advisor_id)
+    named = once([*(part.filter(pl.col("listed")) for part in parts), overdue, orphaned.filter(pl.col("listed"))])
+    chase = {c: _chase(kept, part.filter(~pl.col("listed")).height, None if c == "complaint" else CHASE_SHOWN,
+                       names)  # every complaint is named
+             for c, part, kept in zip(CHASE, parts, named, strict=False)}
+    overdue_of, none_overdue = by_advisor(named[len(CHASE)]), overdue.clear()
+    overdue_by_advisor = []
     for person in people.filter((pl.col("overdue") > 0) & ~pl.col("is_self")).iter_rows(named=True):
         rows = overdue_of.get(person["advisor_id"], none_overdue)
         shown = _masked(rows.head(OVERDUE_PER_ADVISOR))
-        overdue_by_advisor.append(person | {"rows": shown, "more": rows.height - len(shown)})
-    orphaned = (
-        work.filter((pl.col("advisor_id") == head.advisor_id) & pl.col("orphaned"))
-        .with_columns(task_label().alias("label"))
-        .group_by("customer_id", maintain_order=True)
-        .agg(
-            pl.col("customer_name", "phone").first(),
-            pl.col("label").unique(maintain_order=True).str.join("、").alias("tasks"),
-            pl.col("original_advisor_id").unique(maintain_order=True).alias("originals"),
-            pl.col("due_date").min(),
-            pl.col("days_overdue").max(),
-            pl.col("priority").min(),
-        )
-        .sort(["priority", "days_overdue"], descending=[False, True], maintain_order=True)
-    )
+        if shown:
+            overdue_by_advisor.append(person | {"rows": shown, "more": rows.height - len(shown)})
+
     def was(advisor_id: str) -> str:
         return f"{names[advisor_id]}（{advisor_id}）" if advisor_id in names else f"{advisor_id}（不在名单）"
 
+    kept = named[-1]
     orphaned_rows = [row | {"was": "、".join(was(a) for a in row["originals"] if a)}
-                     for row in _masked(orphaned)]
+                     for row in _masked(kept.head(CHASE_SHOWN))]
     missing = people.filter(~pl.col("has_email") & (pl.col("advisor_id") != head.advisor_id))
     return {
         "name": head.name,
@@ -190,25 +235,34 @@ def _context(head: Manager, work: pl.DataFrame, roster: pl.DataFrame, names: dic
             "advisors": len(head.team),
         },
         "advisors": people.to_dicts(),
+        "chase": chase,
         "overdue_by_advisor": overdue_by_advisor,
         "orphaned": orphaned_rows,
+        "orphaned_more": kept.height - len(orphaned_rows),
+        "orphaned_stale": orphaned.filter(~pl.col("listed")).height,
         "without_email": [
             row | {"not_sent": row["advisor_id"] in without_email} for row in missing.to_dicts()
         ],
         "report_attached": report_attached,
-        "report_name": REPORT_NAME,
-    } | _morning(head, morning, names)
+        "report_name": attachment_name("KPI 报告", as_of, head.store, ".html"),
+    } | _morning(head, morning, names, as_of)
 
 
 def digest_subject(context: dict[str, Any]) -> str:
+    """One sentence, what needs the manager first (a phone's inbox shows the first twenty-odd characters):
+    `【团队日报】王建国 11-23：投诉 2 起待处理，逾期 130 项（共 161 项），待您决定 56 人，转交给您 18 位`."""
     totals, chase = context["totals"], context.get("chase", {})
-    text = f"【团队日报】{context['as_of']} {context['store']}"
+    parts = []
     if complaints := chase.get("complaint", {}).get("count"):
-        text += f" · {complaints} 起投诉待处理"
-    text += f" · {totals['tasks']} 项 · {totals['overdue']} 项逾期"
-    if decide := context.get("review", {}).get("total"):
-        text += f" · {decide} 位客户待您决定"
-    return text + (f" · {totals['orphaned']} 位转交客户" if totals["orphaned"] else "")
+        parts.append(f"投诉 {complaints} 起待处理")
+    parts.append(f"逾期 {totals['overdue']} 项（共 {totals['tasks']} 项）")
+    review = context.get("review", {})
+    if decide := review.get("today", {}).get("total", review.get("total")):  # the rows in today's sheet
+        parts.append(f"待您决定 {decide} 人")
+    if totals["orphaned"]:
+        parts.append(f"转交给您 {totals['orphaned']} 位")
+    day = date.fromisoformat(context["as_of"])
+    return f"【团队日报】{context['name']} {day:%m-%d}：" + "，".join(parts)
 
 
 def digest_message(to: Recipient, context: dict[str, Any], report: Path | None, as_of: date,
@@ -217,10 +271,10 @@ def digest_message(to: Recipient, context: dict[str, Any], report: Path | None, 
     msg.set_content(render("digest.txt.j2", **context))
     msg.add_alternative(render("digest.html.j2", **context), subtype="html")
     if report is not None:
-        msg.add_attachment(report.read_bytes(), maintype="text", subtype="html", filename=REPORT_NAME)
+        msg.add_attachment(report.read_bytes(), maintype="text", subtype="html", filename=context["report_name"])
     if review is not None:
         msg.add_attachment(review.read_bytes(), maintype=XLSX[0], subtype=XLSX[1],
-                           filename=f"待决定 {as_of:%m-%d} {to.name}.xlsx")
+                           filename=attachment_name("待决定", as_of, to.name, ".xlsx"))
     filename = f"digest/{safe_name(to.advisor_id)}.eml"
     return mail.Outgoing("digest", to.advisor_id, to.email, as_of, msg, filename)
 

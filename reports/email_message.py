@@ -15,9 +15,9 @@ from adapters import mail
 from adapters.archive import safe_name
 from adapters.failures import is_contained
 from policy.model import Policy
-from reports.phones import display_phone, tel_href
-from reports.recipients import XLSX, Recipient, by_advisor, new_message
+from reports.recipients import XLSX, Recipient, attachment_name, by_advisor, new_message
 from reports.templating import render
+from schemas.phones import shown_phone, tel_href
 from transforms.plan import advisor_plans
 from transforms.views import recipients
 
@@ -34,16 +34,17 @@ def advisor_message(
 ) -> EmailMessage:
     """`customers`: this advisor's rows of `transforms.plan.advisor_plans` (today's plan, one row per customer);
     `waiting`: customers left for a later day; `stale`: customers gone to the manager's review."""
-    rows = [row | {"phone_text": display_phone(row["phone"]), "phone_href": tel_href(row["phone"])}
-            for row in customers.to_dicts()]
+    rows = customers.with_columns(shown_phone("phone").alias("phone_text"), tel_href("phone").alias("phone_href"))
+    attachment = attachment_name("跟进计划", as_of, to.name or to.advisor_id, ".xlsx")
     context = {
         "name": to.name, "as_of": as_of.isoformat(), "n_customers": customers.height, "waiting": waiting,
-        "stale": stale, "n_orphaned": int(customers["orphaned"].sum()), "rows": rows, "attachment": workbook.name,
+        "stale": stale, "n_orphaned": int(customers["orphaned"].sum()), "rows": rows.to_dicts(),
+        "attachment": attachment,
     }
     msg = new_message("advisor", to, subject(as_of, to.name, customers.height, waiting), as_of, sender)
     msg.set_content(render("advisor_email.txt.j2", **context))
     msg.add_alternative(render("advisor_email.html.j2", **context), subtype="html")
-    msg.add_attachment(workbook.read_bytes(), maintype=XLSX[0], subtype=XLSX[1], filename=workbook.name)
+    msg.add_attachment(workbook.read_bytes(), maintype=XLSX[0], subtype=XLSX[1], filename=attachment)
     return msg
 
 

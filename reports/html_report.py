@@ -19,10 +19,13 @@ import polars as pl
 from policy.model import Policy
 from reports import charts, processes
 from reports.charts import Chart, Panel, Target
-from reports.kpi_json import KPIS_JSON, read_earlier_kpis, store_report_path, write_kpis_json
+from reports.kpi_json import KPIS_JSON, read_earlier_kpis, store_nights, store_report_path, write_kpis_json
 from reports.templating import render
+from schemas.columns import kind_label
+from schemas.vocab import FILE_STATUS_LABELS
 from transforms.kpi_scope import for_store
 from transforms.kpis import GROUP, KPIS, UNKNOWN_SOURCE, Kpi, KpiResult, nested
+from transforms.labels import SEGMENT_LABELS
 from transforms.views import task_label
 
 TEXT: dict[str, dict[str, str]] = {
@@ -45,8 +48,8 @@ TEXT: dict[str, dict[str, str]] = {
                    "点击表头可排序。",
         "group_avg": "全集团", "show_t30": "近30天（点击展开）", "unknown": UNKNOWN_SOURCE,
         "footer": "genjin · 本报告不含任何外部资源，可离线打开",
-        "segment.high_value": "高价值", "segment.potential": "潜力", "segment.regular": "一般",
-        "segment.lost": "流失", "trend_single": "仅有今晚数据，走势从下一晚起显示",
+        **{f"segment.{name}": label for name, label in SEGMENT_LABELS.items()},
+        "trend_single": "仅有今晚数据，走势从下一晚起显示",
     },
     "en": {
         "lang": "en", "title": "Follow-up KPI report", "as_of": "as of", "mtd": "Month to date",
@@ -357,7 +360,9 @@ def report_context(result: KpiResult, policy: Policy, worklist: pl.DataFrame, ad
                    if store is None or c.key not in GROUP_WIDE_CHARTS],
         "trend_note": tx["trend_single"] if not earlier else "",
         "task_types": per_type.to_dicts(),
-        "files": files,
+        "files": files if language == "en" else [  # 线索 · 已载入, not leads · loaded
+            f | {"kind": kind_label(f.get("kind")), "status": FILE_STATUS_LABELS.get(f["status"], f["status"])}
+            for f in files],
         "footnotes": footnotes,
         "kpis": data,
         "store_name": store,
@@ -377,16 +382,18 @@ class KpiOutputs:
     kpis_json: Path
 
 
-StoreJob = tuple[str, KpiResult, pl.DataFrame, Path]  # store, its KPIs (for_store), its worklist rows, where
+StoreJob = tuple[str, KpiResult, pl.DataFrame, list[dict[str, Any]], Path]  # store, its KPIs (for_store), its
+# worklist rows, its earlier nights (kpi_json.store_nights), where
 STORES_PER_PROCESS = 8  # ~1 s a store report (7 charts): a spawned process's imports cost ~2-3 s
 
 
 def _write_store_reports(jobs: Sequence[StoreJob], policy: Policy, advisors: pl.DataFrame,
                          language: str | None) -> list[Path]:
     written = []
-    for store, scoped, mine, path in jobs:
+    for store, scoped, mine, earlier, path in jobs:
         path.parent.mkdir(exist_ok=True)
-        written.append(write_report(report_context(scoped, policy, mine, advisors, [], (), language, store), path))
+        written.append(write_report(report_context(scoped, policy, mine, advisors, [], earlier, language, store),
+                                    path))
     return written
 
 
@@ -403,9 +410,10 @@ def write_kpi_outputs(result: KpiResult, advisors: pl.DataFrame, worklist: pl.Da
         earlier_kpis = read_earlier_kpis(run_dir.parent, as_of)
     context = report_context(result, policy, worklist, advisors, files, earlier_kpis, language)
     json_path = write_kpis_json(context["kpis"], run_dir / KPIS_JSON)
-    jobs = [  # each store manager's digest attaches their store's
+    jobs = [  # each store manager's digest attaches their store's, its trend from the earlier nights' kpis.json
         (store, for_store(result, store, advisors.filter(pl.col("store") == store)["advisor_id"].to_list()),
-         worklist.filter(pl.col("store") == store), store_report_path(run_dir, store))
+         worklist.filter(pl.col("store") == store), store_nights(list(earlier_kpis), store),
+         store_report_path(run_dir, store))
         for store in result.members.get("store", [])
     ]
     workers = processes.worker_count(len(jobs), STORES_PER_PROCESS) if workers is None else workers

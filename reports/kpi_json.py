@@ -56,3 +56,19 @@ def read_earlier_kpis(out_dir: Path, as_of: date, nights: int = 90) -> list[dict
             found.append((night, data))
     found.sort(key=lambda pair: pair[0])
     return [data | {"as_of": night.isoformat()} for night, data in found[-nights:]]
+
+
+
+PERIODS = ("mtd", "t30")
+
+
+def store_nights(earlier: list[dict[str, Any]], store: str) -> list[dict[str, Any]]:
+    """Earlier nights' kpis.json as `store`'s report reads them: the store's figures in place of the group's
+    (as `transforms.kpi_scope.for_store` puts tonight's), for the nights that have the store."""
+    nights = []
+    for night in earlier:
+        periods = {p: {"group": figures} for p in PERIODS
+                   if isinstance(figures := (night.get(p) or {}).get("store", {}).get(store), dict)}
+        if periods:
+            nights.append({"as_of": night.get("as_of"), **periods})
+    return nights

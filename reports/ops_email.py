@@ -15,9 +15,8 @@ from typing import Any
 from adapters import mail
 from reports.recipients import XLSX, Recipient, new_message
 from reports.templating import render
-from schemas.columns import KIND_BY_NAME
-
-STATUS_ZH = {"loaded": "已载入", "duplicate": "重复，未载入", "quarantined": "已隔离"}
+from schemas.columns import kind_label
+from schemas.vocab import FILE_STATUS_LABELS
 
 
 def is_clean(files: Sequence[Mapping[str, Any]], held: Sequence[Mapping[str, Any]],
@@ -26,21 +25,18 @@ def is_clean(files: Sequence[Mapping[str, Any]], held: Sequence[Mapping[str, Any
     return not held and not warnings and all(f["status"] == "loaded" and not f["rows_rejected"] for f in files)
 
 
-def _kind_zh(kind: str | None) -> str:
-    return "、".join(KIND_BY_NAME[k].label if k in KIND_BY_NAME else k for k in (kind or "").split(",") if k) or "—"
-
-
 def ops_message(files: Sequence[Mapping[str, Any]], held: Sequence[Mapping[str, Any]],
                 warnings: Sequence[Mapping[str, Any]], rejects: Sequence[Path], to: Recipient, as_of: date,
                 sender: str) -> EmailMessage:
-    rows = [dict(f, why=f.get("why", ""), kind_zh=_kind_zh(f.get("kind")),
-                 status_zh=STATUS_ZH.get(f["status"], f["status"])) for f in files]
-    counts = {s: sum(1 for f in files if f["status"] == s) for s in STATUS_ZH}
+    rows = [dict(f, why=f.get("why", ""), rows_warned=f.get("rows_warned", 0), kind_zh=kind_label(f.get("kind")),
+                 status_zh=FILE_STATUS_LABELS.get(f["status"], f["status"])) for f in files]
+    counts = {s: sum(1 for f in files if f["status"] == s) for s in FILE_STATUS_LABELS}
     rejected = sum(f["rows_rejected"] for f in files)
     context = {
         "as_of": as_of.isoformat(), "files": rows, "held": list(held), "warnings": list(warnings),
         "counts": counts, "rejected": rejected, "attachments": [p.name for p in rejects],
         "rejected_files": [f for f in rows if f["rows_rejected"]],
+        "warned_files": [f for f in rows if f.get("rows_warned")],
         "clean": is_clean(files, held, warnings),
     }
     parts = [f"{len(files)} 个文件", f"{len(held)} 个暂缓", f"{counts['duplicate']} 个重复",

@@ -5,6 +5,7 @@ and the alerts build on this module; none of them on each other."""
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass
 from datetime import date
 from email.headerregistry import Address
@@ -45,6 +46,14 @@ def new_message(kind: str, to: Recipient, subject_line: str, as_of: date, sender
     msg["Message-ID"] = f"<genjin.{as_of.isoformat()}.{kind}.{token}@{domain}>"
     msg["Auto-Submitted"] = "auto-generated"  # RFC 3834: no auto-replies
     return msg
+
+
+def attachment_name(what: str, as_of: date, whose: str, suffix: str) -> str:
+    """An attachment's file name that says what and whose, as the reader saves it: `跟进计划 11-20 张秀霞.xlsx`,
+    `待决定 11-20 王建国.xlsx`. What no file system takes in a name (`\\ / : * ? " < > |`) becomes `_`, line
+    breaks and control characters a space."""
+    name = re.sub(r'[\\/:*?"<>|]', "_", one_line(f"{what} {as_of:%m-%d} {whose}"))
+    return name + suffix
 
 
 def by_advisor(frame: pl.DataFrame) -> dict[str, pl.DataFrame]:

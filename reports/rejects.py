@@ -1,7 +1,8 @@
 """`rejects/<file>.rejects.xlsx` (SPEC §3, issue #13): a workbook a clerk can act on. One sheet per original
 sheet, named after it; per rejected row its Excel row number, the column at fault by the file's own header,
 the reason, how to fix it, and a copy of the original row with the bad cell highlighted. Rows that loaded
-with a warning (a returned worklist's unreadable next date) are listed too, in yellow. The English reason
+with a warning (a returned worklist's unreadable next date, a row dated after the night, a next date without its
+year that reads before its row) are listed too, in yellow. The English reason
 for ops comes last.
 
 openpyxl is imported when a rejects workbook is written, not with this module: most nights reject nothing, and
@@ -146,9 +147,11 @@ def _write_sheet(ws: Worksheet, sheet: SheetLoad) -> None:
     cells = [c for c in originals.columns if c != ROW]
     by_row = {r[ROW]: r for r in originals.iter_rows(named=True)}
     n_rejected = int((rows["status"] == REJECTED).sum())
-    title = (f"工作表「{sheet.sheet}」（{kind.label}）：{n_rejected} 行被拒，未载入"
-             + (f"；{rows.height - n_rejected} 行已载入但有提示（黄色）" if rows.height > n_rejected else "")
-             + "。请按「改正方法」改正标红的单元格，再把改好的行重新放入投放目录。")
+    n_warned = rows.height - n_rejected
+    title = (f"工作表「{sheet.sheet}」（{kind.label}）："
+             + (f"{n_rejected} 行被拒，未载入" if n_rejected else "没有被拒的行")
+             + (f"；{n_warned} 行已载入但有提示（黄色），请看「原因」" if n_warned else "")
+             + ("。请按「改正方法」改正标红的单元格，再把改好的行重新放入投放目录。" if n_rejected else "。"))
     set_text_safe(ws.cell(row=TITLE_ROW, column=1), title)
     ws.cell(row=TITLE_ROW, column=1).font = Font(bold=True, size=11)
     ws.cell(row=TITLE_ROW, column=1).alignment = Alignment(wrap_text=True, vertical="top")
@@ -209,7 +212,9 @@ def refused_decision_sheet(refused: pl.DataFrame) -> SheetLoad:
     """The decisions of one sheet refused by the night (transforms.decisions), as a sheet of rejects: the
     decision's cells under the review workbook's headers, and why each could not hold."""
     from_kind = {c.name: (c.aliases[0] if c.aliases else c.name) for c in DECISIONS.columns}
-    shown = refused.with_columns(pl.col("decision").replace(DECISION_LABELS))
+    shown = refused.with_columns(pl.col("decision").replace(DECISION_LABELS),
+                                 pl.when(pl.col("bulk")).then(pl.lit("是")).alias("bulk"),  # as the 整批 sheet says it
+                                 pl.col("idle_days").cast(pl.Int64))
     original = shown.select(
         ROW, SHEET, *(pl.col(name).cast(pl.String).alias(header) for name, header in from_kind.items())
     )

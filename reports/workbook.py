@@ -24,7 +24,7 @@ from xlsxwriter.format import Format
 from xlsxwriter.worksheet import Worksheet
 
 from reports.cells import safe_text
-from reports.phones import with_display_phones
+from schemas.phones import with_shown_phones
 from schemas.vocab import CHANNELS, OUTCOMES
 from transforms.labels import STAGE_LABELS, TASK_LABELS
 
@@ -40,34 +40,36 @@ class Column(NamedTuple):
 
 DATE = "yyyy-mm-dd"
 DATETIME = "yyyy-mm-dd hh:mm"
-# Layout (issue #15): who and why first (rank, urgency, name, phone, task, reason), then the columns the advisor
-# fills in, then the dates and grade, the ids at the far right (outside the printed area). The headers of
-# lead_id, phone, advisor_id and the filled-in columns are followups aliases, so a filled-in workbook reads back
-# as follow-ups. 线索编号 must stay left of 客户编号: both are lead_id aliases, the first one wins.
+# Layout (issue #15): who and why first (rank, urgency, name, phone, task, days overdue, reason), then the columns
+# the advisor fills in — the printed page ends there —, then the dates, grade and stage, and the ids at the far
+# right. The headers of lead_id, phone, advisor_id and the filled-in columns are followups aliases, so a filled-in
+# workbook reads back as follow-ups. 线索编号 must stay left of 客户编号: both are lead_id aliases, the first one wins.
+# Printed (A4 landscape, fit to the page's width) the first twelve columns take 157 units, which A4 holds at 92%:
+# 11 pt text prints at 10 pt, and the columns written in by hand keep 2–5 cm (tests/reports/test_workbook_print.py).
 COLUMNS: tuple[Column, ...] = (
     Column("序号", "plan_rank", 5),
     Column("紧急程度", "urgency_label", 9),
-    Column("客户姓名", "customer_name", 11),
+    Column("客户姓名", "customer_name", 10),
     Column("手机号", "phone", 14),
-    Column("跟进事项", "tasks", 12),
-    Column("原因", "reasons", 38),
-    Column("跟进时间", None, 15, DATETIME),
+    Column("跟进事项", "tasks", 10),
+    Column("逾期天数", "days_overdue", 6, "0", (), "center"),
+    Column("原因", "reasons", 30),
+    Column("跟进时间", None, 14, DATETIME),
     Column("跟进方式", None, 9, None, CHANNELS),
     Column("跟进结果", None, 10, None, OUTCOMES),
-    Column("下次跟进时间", None, 15, DATETIME),
+    Column("下次跟进时间", None, 14, DATETIME),
     Column("沟通内容", None, 26),
     Column("应跟进日期", "due_date", 11, DATE),
-    Column("逾期天数", "days_overdue", 8, "0"),
-    Column("已顺延天数", "carried_nights", 9, "0"),
+    Column("已顺延天数", "carried_nights", 10, "0"),
     Column("级别", "grade", 6, None, (), "center"),
     Column("阶段", "stage_label", 8),
     Column("线索编号", "lead_id", 14),
     Column("顾问编号", "advisor_id", 10),
     Column("客户编号", "customer_id", 16),
 )
-PRINTED = next(j for j, c in enumerate(COLUMNS) if c.header == "线索编号")  # the ids are not printed
+PRINTED = next(j for j, c in enumerate(COLUMNS) if c.header == "应跟进日期")  # the columns on paper: up to here
 WRAPPED = ("原因", "沟通内容", "跟进事项", "紧急程度")
-TALK_TRACK_HEADERS = (("跟进事项", 14), ("今日客户数", 10), ("话术提示", 90))
+TALK_TRACK_HEADERS = (("跟进事项", 14), ("今日客户数", 11), ("话术提示", 90))
 
 HEADER_FILL = "#1F4E78"  # columns genjin fills
 INPUT_HEADER_FILL = "#375623"  # columns the advisor fills
@@ -76,7 +78,9 @@ ESCALATED_FONT = {"font_color": "#C00000", "bold": True}  # carried longer than 
 HEADER = {"bold": True, "font_color": "#FFFFFF", "align": "center", "valign": "vcenter", "text_wrap": True}
 GRID = {"border": 1, "border_color": "#D9D9D9"}  # thin, light grey, all four sides
 HEADER_HEIGHT = 22
+PRINTED_HEADER_HEIGHT = 32  # two lines: 逾期天数 wraps in its narrow column
 LINE_HEIGHT = 15  # points per line of Calibri 11 / the CJK fallback font
+WRITING_HEIGHT = 30  # the least row height, in points: room to write an outcome by hand (9.6 mm printed at 92%)
 MAX_DIGIT_WIDTH = 7  # pixels of a digit in Calibri 11, the unit of Excel's column width
 
 
@@ -111,9 +115,10 @@ def plan_note(rows: pl.DataFrame) -> str:
 
 
 def row_height(record: Mapping[str, Any]) -> float:
-    """Points that show every wrapped cell of a row whole (Excel does not grow rows written by a program)."""
+    """Points that show every wrapped cell of a row whole (Excel does not grow rows written by a program), and
+    never less than a line to write in."""
     lines = max(lines_in(record.get(c.source) if c.source else None, c.width) for c in COLUMNS if c.header in WRAPPED)
-    return LINE_HEIGHT * lines + 3
+    return max(LINE_HEIGHT * lines + 3, WRITING_HEIGHT)
 
 
 Style = tuple[tuple[str, Any], ...]  # xlsxwriter format properties, sorted: hashable
@@ -181,8 +186,9 @@ def _write(ws: Worksheet, row: int, col: int, value: Any, fmt: Format) -> None:
         raise TypeError(f"cannot write {type(value).__name__} to a worksheet cell: {value!r}")
 
 
-def _header_row(ws: Worksheet, formats: _Formats, headers: list[tuple[str, float, str]]) -> None:
-    ws.set_row_pixels(0, HEADER_HEIGHT * 4 / 3)  # 22 pt exactly (set_row rounds to whole pixels: 21.75)
+def _header_row(ws: Worksheet, formats: _Formats, headers: list[tuple[str, float, str]],
+                height: float = HEADER_HEIGHT) -> None:
+    ws.set_row_pixels(0, height * 4 / 3)  # `height` pt exactly (set_row rounds to whole pixels: 21.75 for 22)
     for j, (header, width, fill) in enumerate(headers):
         # in pixels, so the file holds exactly `width` (set_column adds Excel's cell padding to it)
         ws.set_column_pixels(j, j, width * MAX_DIGIT_WIDTH)
@@ -208,9 +214,9 @@ def _validations(ws: Worksheet, last: int) -> None:
 
 def _worklist_sheet(ws: Worksheet, formats: _Formats, rows: pl.DataFrame) -> None:
     _header_row(ws, formats, [(c.header, c.width, INPUT_HEADER_FILL if c.source is None else HEADER_FILL)
-                              for c in COLUMNS])
+                              for c in COLUMNS], PRINTED_HEADER_HEIGHT)
     sources = [c.source for c in COLUMNS]
-    for i, record in enumerate(with_display_phones(rows).iter_rows(named=True), start=1):
+    for i, record in enumerate(with_shown_phones(rows).iter_rows(named=True), start=1):
         record["stage_label"] = STAGE_LABELS.get(record["stage"], record["stage"])
         styles = row_styles(record.get("urgency_colour"), bool(record.get("escalated")))
         ws.set_row(i, row_height(record))
@@ -224,7 +230,7 @@ def _worklist_sheet(ws: Worksheet, formats: _Formats, rows: pl.DataFrame) -> Non
     ws.print_area(0, 0, last - 1, PRINTED - 1)
     ws.set_paper(9)  # A4
     ws.set_landscape()
-    ws.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.5)
+    ws.set_margins(left=0.25, right=0.25, top=0.5, bottom=0.5)
     ws.fit_to_pages(1, 0)
     ws.set_footer("&C第 &P 页，共 &N 页")
     ws.set_header("&L" + plan_note(rows).replace("&", "&&"))

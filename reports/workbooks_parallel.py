@@ -19,7 +19,8 @@ from reports.workbook import write_advisor_workbook
 
 Job = tuple[str, pl.DataFrame, Path]  # advisor_id, their rows (transforms.views.per_customer), where to write
 MIN_PER_PROCESS = 100  # below this many workbooks a process's start-up (~1 s of imports) costs more than it saves
-ReviewJob = tuple[str, pl.DataFrame, dict[str, str], list[str], Path]  # manager_id, rows, names, staff, path
+ReviewJob = tuple[str, pl.DataFrame, pl.DataFrame, dict[str, str], list[str], Path]  # manager_id, rows, 整批 rows,
+# names, staff, path
 REVIEW_ROWS_PER_PROCESS = 20_000  # ~4 s of writing (about 0.25 ms a row): worth a process's start-up
 
 
@@ -65,8 +66,8 @@ def write_advisor_workbooks(jobs: Sequence[Job], as_of: date, talk_tracks: Mappi
 
 
 def _write_reviews(jobs: Sequence[ReviewJob], as_of: date) -> dict[str, Path]:
-    return {manager: write_review_workbook(rows, names, staff, as_of, path)
-            for manager, rows, names, staff, path in jobs}
+    return {manager: write_review_workbook(rows, names, staff, as_of, path, bulk)
+            for manager, rows, bulk, names, staff, path in jobs}
 
 
 def review_worker_count(rows: int, cpus: int | None = None) -> int:
@@ -78,8 +79,8 @@ def review_worker_count(rows: int, cpus: int | None = None) -> int:
 def write_review_workbooks(jobs: Sequence[ReviewJob], as_of: date, workers: int | None = None) -> dict[str, Path]:
     """Each manager's review workbook (reports/review.py); `workers` processes (default: `review_worker_count`).
     Returns manager_id → path in the order of `jobs`."""
-    workers = review_worker_count(sum(rows.height for _, rows, _, _, _ in jobs)) if workers is None else workers
+    workers = review_worker_count(sum(rows.height for _, rows, _, _, _, _ in jobs)) if workers is None else workers
     written: dict[str, Path] = {}
     for part in processes.in_processes(partial(_write_reviews, as_of=as_of), jobs, workers):
         written |= part
-    return {manager: written[manager] for manager, _, _, _, _ in jobs}
+    return {manager: written[manager] for manager, *_ in jobs}

@@ -1,26 +1,27 @@
-"""The manager's review workbook dropped back (reports/review.py). Every row of it arrives pre-filled with the
-customer, the proposal and the date; a row whose 决定 the manager left empty is no decision: it is rejected
-with that reason, so the rejects file shows which proposals were not decided."""
+"""The manager's review workbook dropped back (reports/review.py). Its rows arrive with the customer, the
+proposal and the date filled in, and 决定 pre-filled with the proposal; a row whose 决定 the manager left or
+made empty is no decision and no error: it is "未决定 / undecided", counted per manager (经理工号), neither
+loaded nor rejected — the customer is offered again on a later day, as an advisor's empty row is 未跟进
+(schemas/returned_worklist.py)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import polars as pl
 
-from schemas.validate import REJECT_SCHEMA, ROW
+from schemas.returned_worklist import cell_text, count_by_advisor
+from schemas.validate import ROW
 
 
-def prepare(raw: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """(rows to validate as decisions, rejects of the rows with no decision). `raw` holds canonical text."""
-    blank = pl.col("decision").cast(pl.String).str.strip_chars().fill_null("") == ""
-    empty_rows = raw.filter(blank)
-    rejects = pl.DataFrame(
-        {
-            ROW: empty_rows[ROW],
-            "column": "decision",
-            "reason_zh": "未填写决定（改派/战败/勿扰/保持），本行不生效",
-            "reason_en": "no decision filled in (reassign/lost/do not contact/keep): nothing changes",
-            "hint": "在「决定」列的下拉框里选 改派、战败、勿扰 或 保持，再把工作簿放回投放目录",
-        },
-        schema=REJECT_SCHEMA,
-    )
-    return raw.filter(~blank), rejects
+@dataclass(frozen=True)
+class Prepared:
+    decided: pl.DataFrame  # rows to validate as decisions
+    undecided: dict[str, int]  # manager id (经理工号, "—" when blank) → rows whose 决定 is empty
+
+
+def prepare(raw: pl.DataFrame) -> Prepared:
+    """`raw` holds canonical text columns of a decisions sheet."""
+    blank = cell_text(raw, "decision").is_null()
+    undecided = raw.filter(blank).select(ROW, cell_text(raw, "decided_by").alias("advisor_id"))
+    return Prepared(raw.filter(~blank), count_by_advisor(undecided))

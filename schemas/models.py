@@ -81,9 +81,16 @@ class Advisors(_Base):
 
 
 class Decisions(_Base):
-    customer_id: str = pa.Field(nullable=False)
+    customer_id: str = pa.Field(nullable=True)
     decision: str = pa.Field(nullable=False, isin=list(DECISION_LABELS))
     decided_at: pl.Date = pa.Field(nullable=False)
+    bulk: bool = pa.Field(nullable=True)
+    idle_days: float = pa.Field(nullable=True, ge=1)
+
+    @pa.dataframe_check(error="customer_id|bulk")
+    def customer_or_bulk(cls, data: pa.PolarsData) -> pl.LazyFrame:
+        """A row names its customer, or is marked 整批 (transforms/bulk_decisions.py)."""
+        return data.lazyframe.select(pl.col("customer_id").is_not_null() | pl.col("bulk").fill_null(False))
 
 
 MODELS: dict[str, type[_Base]] = {

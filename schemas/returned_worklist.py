@@ -5,8 +5,8 @@ rules of its own (issue #13):
 - a row the advisor left empty (no 跟进时间, 跟进结果, 下次跟进时间 or 沟通内容) is no follow-up and no error: it
   is "未跟进 / not worked", counted per advisor;
 - a filled row without 跟进时间 was contacted when the workbook was filled in (the file's own time);
-- a next date typed as advisors type it — `12月6日`, `12/6`, `12.6`, `12-6` — takes the year that puts it on or
-  after the contact;
+- a next date typed as advisors type it — `12月6日`, `12/6`, `12.6`, `12-6` — is read in the year that puts it
+  nearest its contact, as in every follow-up file (`Col.year_from`, schemas/validate.py);
 - a row whose outcome is valid but whose next date cannot be read still loads the contact: the date is dropped
   and reported as a warning row (the row is loaded, not rejected).
 """
@@ -19,7 +19,7 @@ from datetime import datetime
 import polars as pl
 
 from schemas.columns import normalise_header
-from schemas.parsing import parse_datetime
+from schemas.parsing import MONTH_DAY, parse_datetime
 from schemas.validate import REJECT_SCHEMA, ROW
 from schemas.vocab import OUTCOMES
 
@@ -27,7 +27,6 @@ from schemas.vocab import OUTCOMES
 SIGNATURE = tuple(normalise_header(h) for h in ("跟进事项", "客户编号", "逾期天数"))
 FILLED_IN = ("contacted_at", "outcome", "next_followup_at", "summary")
 RETURNED = "returned_workbook"  # the follow-ups' `entry`: the digest counts who returned their workbook
-_MONTH_DAY = r"^(\d{1,2})\s*(?:月|/|\.|-)\s*(\d{1,2})\s*日?\s*(?:[ T]+(\d{1,2}[:：]\d{1,2}(?:[:：]\d{1,2})?))?$"
 UNREAD_DATE = ("下次跟进时间无法识别「{}」：本次跟进已载入，但没有安排下次跟进",
                "next follow-up date not readable '{}': the contact was loaded without a next date")
 DATE_HINT = "下次跟进日期请写成 2025-12-06、12月6日 或 12/6；这一行的跟进已载入，无需重交"
@@ -51,45 +50,29 @@ def count_by_advisor(not_worked: pl.DataFrame) -> dict[str, int]:
     return dict(counts.iter_rows())
 
 
-def _text(raw: pl.DataFrame, col: str) -> pl.Expr:
+def cell_text(raw: pl.DataFrame, col: str) -> pl.Expr:
+    """A canonical text column, stripped, an empty cell null (a column the sheet lacks: null)."""
     if col not in raw.columns:
         return pl.lit(None, pl.String)
     return pl.col(col).cast(pl.String).str.strip_chars().replace("", None)
 
 
-def with_year(text: pl.Expr, after: pl.Expr) -> pl.Expr:
-    """A month-day text (`12月6日`, `12/6`, `12.6`, with an optional time) as ISO text in the year that puts it
-    on or after the datetime `after`; any other text unchanged."""
-    parts = text.str.extract_groups(_MONTH_DAY)
-    month, day, clock = (parts.struct.field(str(i)) for i in (1, 2, 3))
-
-    def in_year(year: pl.Expr) -> pl.Expr:
-        return pl.format("{}-{}-{}", year, month.str.zfill(2), day.str.zfill(2)).str.strptime(
-            pl.Date, "%Y-%m-%d", strict=False)
-
-    this_year = in_year(after.dt.year())
-    chosen = pl.when(this_year >= after.dt.date()).then(this_year).otherwise(in_year(after.dt.year() + 1))
-    iso = pl.concat_str([chosen.dt.strftime("%Y-%m-%d"), pl.lit(" ") + clock.str.replace_all("：", ":")],
-                        ignore_nulls=True)
-    return pl.when(month.is_not_null() & chosen.is_not_null()).then(iso).otherwise(text)
-
-
 def prepare(raw: pl.DataFrame, filled_at: datetime) -> Prepared:
     """`raw` holds canonical text columns of the returned sheet."""
     present = [c for c in FILLED_IN if c in raw.columns]
-    blank = pl.all_horizontal(_text(raw, c).is_null() for c in present)
-    not_worked = raw.filter(blank).select(ROW, _text(raw, "advisor_id").alias("advisor_id"))
+    blank = pl.all_horizontal(cell_text(raw, c).is_null() for c in present)
+    not_worked = raw.filter(blank).select(ROW, cell_text(raw, "advisor_id").alias("advisor_id"))
     stamp = filled_at.strftime("%Y-%m-%d %H:%M:%S")
     filled = raw.filter(~blank).with_columns(
-        pl.coalesce(_text(raw, "contacted_at"), pl.lit(stamp)).alias("contacted_at"))
-    contact = parse_datetime("contacted_at").fill_null(pl.lit(filled_at))
+        pl.coalesce(cell_text(raw, "contacted_at"), pl.lit(stamp)).alias("contacted_at"))
     if "next_followup_at" not in filled.columns:
         return Prepared(filled, not_worked, pl.DataFrame(schema=REJECT_SCHEMA))
-    filled = filled.with_columns(with_year(_text(filled, "next_followup_at"), contact).alias("next_followup_at"))
+    typed = cell_text(filled, "next_followup_at")
     unreadable = (
-        _text(filled, "next_followup_at").is_not_null()
+        typed.is_not_null()
         & parse_datetime("next_followup_at").is_null()
-        & _text(filled, "outcome").is_in(list(OUTCOMES))
+        & ~typed.str.contains(MONTH_DAY)  # read in the year of its contact (schemas.validate)
+        & cell_text(filled, "outcome").is_in(list(OUTCOMES))
     )
     dropped = filled.filter(unreadable)
     warnings = pl.DataFrame(

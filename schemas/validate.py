@@ -4,7 +4,7 @@ column at fault and a reason in Chinese and English — all failures of a file g
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandera.polars as pa
 import polars as pl
@@ -12,7 +12,17 @@ import polars as pl
 from schemas.columns import ROW as ROW  # re-exported: the readers and the rejects know it from here
 from schemas.columns import Kind, Parse
 from schemas.models import MODELS
-from schemas.parsing import PARSERS, REASONS
+from schemas.parsing import (
+    EXCEL_CHECKED,
+    EXCEL_HINT,
+    EXCEL_REASONS,
+    MONTH_DAY,
+    PARSERS,
+    REASONS,
+    excel_damage,
+    padded_example,
+    with_year,
+)
 
 SHEET = "__sheet"
 
@@ -37,6 +47,7 @@ REQUIRED_HINT = "此项必须填写"
 class Validated:
     loaded: pl.DataFrame  # typed canonical columns + ROW, SHEET
     rejects: pl.DataFrame  # one row per failure: ROW, column, reason_zh, reason_en, hint
+    warnings: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=REJECT_SCHEMA))  # loaded, told
 
 
 def label(kind: Kind, column: str) -> str:
@@ -84,8 +95,23 @@ def _check_reason(kind: Kind, check: str, column: str) -> tuple[str, str, str]:
     return check, check, ""
 
 
+def _text(col: str) -> pl.Expr:
+    return pl.col(col).cast(pl.String).str.strip_chars()
+
+
+def _yearless(kind: Kind, raw: pl.DataFrame) -> dict[str, pl.Series]:
+    """Per column read relative to another (`Col.year_from`), which of its cells were typed without a year."""
+    return {c.name: raw.select(_text(c.name).str.contains(MONTH_DAY).fill_null(False)).to_series()
+            for c in kind.columns if c.year_from and c.name in raw.columns and c.year_from in raw.columns}
+
+
 def parse(kind: Kind, raw: pl.DataFrame) -> pl.DataFrame:
-    """Parse the canonical text columns of `raw`; missing optional columns come back as nulls."""
+    """Parse the canonical text columns of `raw`; missing optional columns come back as nulls. A date typed
+    without its year (`11/28`) is read in the year nearest its row's own date (`Col.year_from`)."""
+    for name, typed in _yearless(kind, raw).items():
+        if typed.any():
+            near = kind.column(name).year_from or name
+            raw = raw.with_columns(with_year(_text(name), PARSERS[kind.column(near).parse](near)).alias(name))
     present = [c for c in kind.columns if c.name in raw.columns]
     missing = [c for c in kind.columns if c.name not in raw.columns]
     frame = raw.with_columns(pl.lit(None, dtype=pl.String).alias(c.name) for c in missing)
@@ -96,7 +122,7 @@ def _parse_failures(kind: Kind, raw: pl.DataFrame, parsed: pl.DataFrame) -> pl.D
     """Cells that held text the parser could not read: a value that was there must not silently vanish."""
     frames = []
     for col in kind.columns:
-        if col.parse is Parse.TEXT or col.name not in raw.columns:
+        if col.parse not in REASONS or col.name not in raw.columns:
             continue
         zh, en = REASONS[col.parse]
         text = raw[col.name].cast(pl.String).str.strip_chars()
@@ -115,6 +141,41 @@ def _parse_failures(kind: Kind, raw: pl.DataFrame, parsed: pl.DataFrame) -> pl.D
             )
         )
     return pl.concat(frames) if frames else pl.DataFrame(schema=REJECT_SCHEMA)
+
+
+def _excel_reason(lang: int) -> pl.Expr:
+    """The reason of a cell of `_excel_failures` in Chinese (0) or English (1): its `damage`'s text, filled in."""
+    text = pl.col("damage").replace_strict({code: texts[lang] for code, texts in EXCEL_REASONS.items()},
+                                           return_dtype=pl.String)
+    return _filled(text, "value", "example", "width")
+
+
+def _filled(text: pl.Expr, *columns: str) -> pl.Expr:
+    """`text` with each `{column}` in it replaced by that column's value of the row."""
+    for name in columns:
+        text = text.str.replace("{" + name + "}", pl.col(name).cast(pl.String).fill_null(""), literal=True)
+    return text
+
+
+def _excel_failures(kind: Kind, raw: pl.DataFrame) -> pl.DataFrame:
+    """Cells whose number Excel mangled (schemas/parsing.py, `EXCEL_CHECKED`): their digits are lost, so the row
+    is rejected, with what happened and what to do — never loaded as a guess."""
+    found = []
+    for col in kind.columns:
+        if col.parse not in EXCEL_CHECKED or col.name not in raw.columns:
+            continue
+        damage = excel_damage(raw[col.name], EXCEL_CHECKED[col.parse])
+        if damage.is_null().all():
+            continue
+        example = padded_example(raw[col.name]) or ""
+        found.append(raw.select(ROW, pl.lit(col.name).alias("column"),
+                                pl.col(col.name).cast(pl.String).str.strip_chars().alias("value"),
+                                damage.alias("damage"), pl.lit(example).alias("example"),
+                                pl.lit(str(len(example))).alias("width")).filter(pl.col("damage").is_not_null()))
+    if not found:
+        return pl.DataFrame(schema=REJECT_SCHEMA)
+    return pl.concat(found).select(ROW, "column", _excel_reason(0).alias("reason_zh"),
+                                   _excel_reason(1).alias("reason_en"), pl.lit(EXCEL_HINT).alias("hint"))
 
 
 def _model_failures(kind: Kind, parsed: pl.DataFrame) -> pl.DataFrame:
@@ -137,12 +198,44 @@ def _model_failures(kind: Kind, parsed: pl.DataFrame) -> pl.DataFrame:
     return pl.DataFrame(rows, schema=REJECT_SCHEMA, orient="row")
 
 
+BEFORE_ITS_ROW = (
+    "{column}「{typed}」没写年份，按{near}（{near_day}）读作 {read}：早于{near}，不算约定的下次跟进",
+    "'{typed}' has no year: read as {read}, the nearest to its row's date ({near_day}); that is before the row, "
+    "so it is no promise",
+)
+BEFORE_ITS_ROW_HINT = "如果指的是明年，请写完整日期，如 {next_year}"
+
+
+def _yearless_warnings(kind: Kind, raw: pl.DataFrame, parsed: pl.DataFrame) -> pl.DataFrame:
+    """Loaded rows whose date typed without a year reads before its row's own date (`11/28` on a contact of
+    12-03): never moved a year ahead in silence — the row loads, and says so."""
+    frames = []
+    for name, typed in _yearless(kind, raw).items():
+        near = kind.column(name).year_from or name
+        read, near_day = parsed[name].dt.date(), parsed[near].dt.date()
+        before = typed & (read < near_day).fill_null(False)
+        if not before.any():
+            continue
+        rows = pl.DataFrame({ROW: parsed[ROW], "typed": raw[name].cast(pl.String).str.strip_chars(),
+                             "read": read, "near_day": near_day}).filter(before)
+        rows = rows.with_columns(pl.col("read").dt.offset_by("1y").alias("next_year"))
+        texts = (t.replace("{column}", label(kind, name)).replace("{near}", label(kind, near))
+                 for t in (*BEFORE_ITS_ROW, BEFORE_ITS_ROW_HINT))
+        zh, en, hint = (_filled(pl.lit(t), "typed", "near_day", "read", "next_year") for t in texts)
+        frames.append(rows.select(ROW, pl.lit(name).alias("column"), zh.alias("reason_zh"), en.alias("reason_en"),
+                                  hint.alias("hint")))
+    return pl.concat(frames) if frames else pl.DataFrame(schema=REJECT_SCHEMA)
+
+
 def validate(kind: Kind, raw: pl.DataFrame) -> Validated:
     """Split `raw` (canonical text columns, ROW, SHEET) into typed loaded rows and rejects with reasons."""
     parsed = parse(kind, raw)
-    unreadable = _parse_failures(kind, raw, parsed)
+    mangled = _excel_failures(kind, raw)
+    # a number Excel mangled may also be unreadable or fail the model's checks: say only what Excel did
+    unreadable = pl.concat([mangled, _parse_failures(kind, raw, parsed).join(mangled, on=[ROW, "column"], how="anti")])
     # a value that could not be read also fails the model's checks; say only why it could not be read
     checks = _model_failures(kind, parsed).join(unreadable, on=[ROW, "column"], how="anti")
     failures = pl.concat([unreadable, checks]).unique(maintain_order=True).sort(ROW, maintain_order=True)
     loaded = parsed.filter(~pl.col(ROW).is_in(failures[ROW].implode()))
-    return Validated(loaded=loaded, rejects=failures)
+    warnings = _yearless_warnings(kind, raw, parsed).filter(~pl.col(ROW).is_in(failures[ROW].implode()))
+    return Validated(loaded=loaded, rejects=failures, warnings=warnings)

@@ -25,6 +25,9 @@ ROLE_WORDS: dict[str, str] = {
 # the policy's `grades.order`; a typed grade the policy does not list is ignored there.
 GRADES = ("S", "A", "B", "C", "D", "O", "H")
 
+# what a night did with a file (run.json's `status`), as ops and managers read it
+FILE_STATUS_LABELS = {"loaded": "已载入", "duplicate": "重复，未载入", "quarantined": "已隔离"}
+
 LEAD_STATUSES = ("线索", "意向", "谈判", "成交", "战败")
 OUTCOMES = ("已接通", "未接通", "预约到店", "已到店", "已试驾", "已报价", "下订", "战败", "暂不考虑")
 CHANNELS = ("电话", "微信", "短信", "到店", "试驾", "活动")

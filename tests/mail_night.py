@@ -43,18 +43,19 @@ class Night:
 
 def night_frames(policy: Policy, roster: list[dict] = ROSTER) -> tuple[pl.DataFrame, pl.DataFrame]:
     """A small night's worklist and roster: S1 has two new leads and a delivery follow-up, M1 an orphaned lead
-    of S2, S4 a lead, V1 a complaint; the sale carries a price that must never leave the sales file."""
+    of S2, S4 a lead, V1 a complaint; the sale carries a price that must never leave the sales file. The phones
+    are of the 14x, 15x, 16x and 19x blocks (154 and 194 are numbers phonenumbers does not know)."""
     inputs = make_inputs(
         leads=[
-            lead("L1", customer_name="陈先生", phone="13800138001"),
-            lead("L2", customer_name="<b>=cmd|' /C calc'!A0</b>", phone="13800138002"),
-            lead("L3", customer_name="孙先生", phone="13800138005", advisor_id="S2",
+            lead("L1", customer_name="陈先生", phone="19459690635"),
+            lead("L2", customer_name="<b>=cmd|' /C calc'!A0</b>", phone="16612348002"),
+            lead("L3", customer_name="孙先生", phone="19459697822", advisor_id="S2",
                  created_at="2026-11-19 09:00"),  # overdue, not yet stale (7 days)
-            lead("L4", customer_name="周女士", phone="13800138007", advisor_id="S4"),
+            lead("L4", customer_name="周女士", phone="15412348007", advisor_id="S4"),
         ],
-        sales=[sale("O1", ordered_at="2026-11-01", phone="13800138003", customer_name="王先生",
+        sales=[sale("O1", ordered_at="2026-11-01", phone="14512348003", customer_name="王先生",
                     delivered_at="2026-11-20", price=PRICE)],
-        service=[ro("R1", phone="13800138006", customer_name="吴先生", complaint="是")],
+        service=[ro("R1", phone="16212348006", customer_name="吴先生", complaint="是")],
         advisors=roster,
     )
     night = prepare(inputs, policy, AS_OF)

@@ -24,6 +24,7 @@ import polars as pl
 from policy.model import Policy
 from transforms.frames import ENGINE, Inputs, format_text, in_time_order
 from transforms.grades import lead_grades
+from transforms.labels import SEGMENT_LABELS
 from transforms.night import Night, prepare
 from transforms.rfm import segment_owners
 from transforms.stages import live_order
@@ -124,6 +125,8 @@ def policy_terms(policy: Policy) -> dict[str, object]:
         "revisit_days": policy.tasks.post_service_revisit.offset_days,
         "delivery_days": "/".join(str(d) for d in policy.tasks.post_delivery.offsets.values()),
         "segments": " → ".join([*(s.name for s in policy.rfm.segments), policy.rfm.fallback]),
+        "segments_zh": " → ".join(SEGMENT_LABELS.get(n, n) for n in [*(s.name for s in policy.rfm.segments),
+                                                                    policy.rfm.fallback]),
     }
 
 
@@ -260,8 +263,8 @@ def _overdue_backlog(f: Facts, w: Window) -> pl.DataFrame:
 
 
 @kpi("rfm", "RFM 客群", "RFM segments", "segments", "segments",
-     "D 日的保有客户按售后 RFM 分群的人数（SPEC §7）：近 {window_days} 天的进厂次数与单次平均金额，"
-     "与同门店保有客户的平均客单价相比；依次判断 {segments}，先符合者为准。",
+     "D 日的保有客户按售后 RFM 分群的人数：近 {window_days} 天的进厂次数与单次平均金额，"
+     "与同门店保有客户的平均客单价相比；依次判断 {segments_zh}，先符合者为准。",
      "Owners on D by service segment (SPEC §7): visits and mean amount per visit in the last {window_days} "
      "days, against the average ticket of the store's owners; {segments}, first match wins.", on_d=True)
 def _rfm(f: Facts, w: Window) -> pl.DataFrame:

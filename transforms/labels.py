@@ -9,6 +9,8 @@ import polars as pl
 STAGE_LABELS = {"lead": "线索", "intent": "意向", "negotiating": "谈判", "dormant": "暂不考虑",
                 "won": "成交", "owner": "保有", "lost": "战败"}
 
+SEGMENT_LABELS = {"high_value": "高价值", "potential": "潜力", "regular": "一般", "lost": "流失"}  # [rfm] segments
+
 TASK_LABELS = {
     "complaint": "投诉处理",
     "first_contact": "首次联系",

@@ -10,7 +10,7 @@ from datetime import date
 import polars as pl
 
 from policy.model import Policy
-from transforms import decisions
+from transforms import bulk_decisions, decisions
 from transforms.customers import Identity, identify
 from transforms.frames import ENGINE, Inputs, known_on, latest_per_key
 from transforms.links import followups_to_leads, orders_to_leads
@@ -25,7 +25,7 @@ class Night:
     sales: pl.LazyFrame  # ident.sales + lead_ref
     leads: pl.LazyFrame  # one row per lead: follow-up facts, grade, stage (`lead_state`)
     customers: pl.LazyFrame  # one row per customer: stage and grade (`customer_state`)
-    decisions: pl.LazyFrame  # the managers' decisions, checked (`transforms.decisions.check`)
+    decisions: pl.LazyFrame  # the managers' decisions, checked (`transforms.decisions.check`), 整批 rows expanded
 
 
 STATE_SECTIONS = ("grades", "stages")  # the only parts of the policy `prepare` reads (lead_state, customer_state)
@@ -41,13 +41,15 @@ def prepare(inputs: Inputs, policy: Policy, as_of: date) -> Night:
     """`inputs` as loaded; every frame of the result is computed once (collected) and read many times."""
     known = latest_per_key(known_on(inputs, as_of))
     ident = identify(known.leads, known.followups, known.sales, known.service).collected()
-    checked = decisions.check(known.decisions, known.advisors, ident.customers, ident.leads).collect(engine=ENGINE)
+    followups, sales = pl.collect_all([  # which lead a row counts for does not depend on the leads' status
+        followups_to_leads(ident.followups, ident.leads), orders_to_leads(ident.sales, ident.leads)
+    ], engine=ENGINE)
+    checked = decisions.check(known.decisions, known.advisors, ident.customers, ident.leads).pipe(
+        bulk_decisions.expand, ident, followups.lazy(), sales.lazy(), known.advisors, policy
+    ).collect(engine=ENGINE)
     effective = decisions.in_effect(checked.lazy(), as_of)
     lost_status = policy.stages.lost_statuses[0]
     ident = replace(ident, leads=decisions.mark_lost(ident.leads, effective, lost_status).collect(engine=ENGINE).lazy())
-    followups, sales = pl.collect_all([
-        followups_to_leads(ident.followups, ident.leads), orders_to_leads(ident.sales, ident.leads)
-    ], engine=ENGINE)
     # not rechunked: the panic a two-chunk `grade` column caused here (issue #12) was Polars 2.1.0's `pl.format`,
     # which every task reason now avoids (`transforms.frames.format_text`; tests/transforms/test_polars_panic.py)
     leads = lead_state(ident.leads, followups.lazy(), sales.lazy(), policy, as_of).collect(engine=ENGINE)

@@ -47,6 +47,8 @@ def urgency_of(policy: Policy, as_of: date) -> pl.Expr:
         expr = pl.lit(True)
         if c.task_types:
             expr = expr & pl.col("task_type").is_in(c.task_types)
+        if c.grades:
+            expr = expr & pl.col("grade").is_in(c.grades)
         if c.closes_within_days is not None:
             expr = expr & ((pl.col("open_until").cast(pl.Date) - pl.lit(as_of)).dt.total_days() <= c.closes_within_days)
         return expr

@@ -10,15 +10,35 @@ its advisor) unless the advisor is over capacity; handed-over, overflow and an o
 reassign to a teammate of the same store and role with spare capacity (spare slots dealt round-robin, the most
 urgent rows first), else keep.
 Each row goes to the manager its holder reports to (transforms/routing.py); a handed-over row stays with the
-manager who holds it."""
+manager who holds it.
+
+A day's decisions: each manager's rows are ranked by what a decision saves today (`review_rank`), and at most
+`[review] daily_rows` of them are today's (`today`: the review workbook's rows); the rest wait for a later day
+(counted in the digest). The ranking, first key first:
+1. a customer no decision was made for yet before one a decision holds for already (say 保持);
+2. live work before stale: a handed-over or waiting customer with a task not past its stale limit (`live`) before
+   the stale work (a customer in the review for a stale task is asked about that task, whatever else is live);
+3. the plan's urgency class of its most urgent live task (`[[plan.urgency]]`: 立即处理 → 即将错过 → 可安排);
+4. the customer's value (`[plan.value]` of its grade: hot leads first);
+5. a handed-over customer (nobody calls them) before one waiting in an advisor's queue;
+6. the most recent first (fewest days overdue), then priority and customer.
+
+`bulk_proposals` adds the 整批 rows a manager can decide in one go (transforms/bulk_decisions.py): a departed
+advisor's whole book to one teammate, and an advisor's leads left without a follow-up longer than
+`[review] lost_idle_days` marked lost — each with how many customers or leads it would decide today."""
 
 from __future__ import annotations
+
+from datetime import date
 
 import polars as pl
 
 from policy.model import Policy
+from transforms import bulk_decisions
+from transforms.frames import ENGINE
+from transforms.night import Night
 from transforms.plan import capacities as plan_capacities
-from transforms.plan import waiting_counts
+from transforms.plan import value_rank, waiting_counts
 from transforms.routing import MANAGER, active, route
 from transforms.views import per_customer
 
@@ -42,23 +62,54 @@ def capacities(worklist: pl.DataFrame, advisors: pl.DataFrame, policy: Policy) -
     )
 
 
-def _customers(worklist: pl.DataFrame) -> pl.DataFrame:
-    """per_customer, with the advisor of record (before handover or reassignment) and whether it is a lead's."""
+def _customers(worklist: pl.DataFrame, policy: Policy) -> pl.DataFrame:
+    """per_customer, with the advisor of record (before handover or reassignment), whether it is a lead's,
+    whether some task is live (not stale: `live`, narrowed to the handed-over and waiting rows in `review_rows`),
+    the urgency class of its most urgent live task (`__urgency`, its position) and the fewest days overdue of its
+    live tasks."""
+    classes = {c.name: i for i, c in enumerate(policy.plan.urgency)}
+    live = ~pl.col("stale")
     record = worklist.group_by("advisor_id", "customer_id", maintain_order=True).agg(
         pl.coalesce("reassigned_from", "original_advisor_id").first().alias("from_advisor_id"),
         pl.col("task_type").is_in(PIPELINE_TASKS).any().alias("pipeline"),
         pl.col("in_plan").any(), pl.col("stale").any(), pl.col("carried_nights").max(),
+        live.any().alias("live"),
+        pl.col("urgency").replace_strict(classes, default=len(classes), return_dtype=pl.Int64).filter(live).min()
+        .alias("__urgency"),
+        pl.col("days_overdue").filter(live).min().alias("__live_overdue"),
+        pl.col("lead_id").filter(pl.col("stale") & pl.col("task_type").is_in(PIPELINE_TASKS)).first()
+        .alias("__stale_lead"),
     )
     return per_customer(worklist).join(record, on=["advisor_id", "customer_id"], how="left", maintain_order="left")
 
 
-def review_rows(worklist: pl.DataFrame, advisors: pl.DataFrame, policy: Policy) -> pl.DataFrame:
+def _rank_keys(policy: Policy) -> tuple[list[pl.Expr], list[bool]]:
+    """The review's order (module docstring), as sort keys and their directions."""
+    keys = [
+        pl.col("__decided"),
+        ~pl.col("live"),
+        pl.when(pl.col("live")).then("__urgency"),
+        value_rank(policy),
+        pl.col("section") != "handed_over",
+        pl.when(pl.col("live")).then("__live_overdue").otherwise("days_overdue"),
+        pl.col("priority"),
+        pl.col("customer_id"),
+    ]
+    return keys, [False] * len(keys)
+
+
+def review_rows(worklist: pl.DataFrame, advisors: pl.DataFrame, policy: Policy,
+                decided: pl.DataFrame | None = None) -> pl.DataFrame:
     """The review rows of every manager, each with its proposal (`proposal`: reassign | lost | keep,
-    `proposed_advisor_id`, `proposed_reason`), by manager, section, priority, most overdue first."""
+    `proposed_advisor_id`, `proposed_reason`), `review_rank` (1 = the decision that saves the most today) and
+    `today` (within `[review] daily_rows`), by manager and rank. `decided`: customer_id of each customer a
+    decision holds for already (`transforms.decisions.in_effect`)."""
     rule = policy.review
     cap = capacities(worklist, advisors, policy)
+    decided_ids = (decided if decided is not None else pl.DataFrame(schema={"customer_id": pl.String}))["customer_id"]
+    keys, descending = _rank_keys(policy)
     rows = (
-        _customers(worklist)
+        _customers(worklist, policy)
         .join(cap.select("advisor_id", pl.col("waiting").alias("over")), on="advisor_id", how="left")
         .with_columns(
             pl.when(pl.col("orphaned")).then(pl.lit("handed_over"))
@@ -79,11 +130,18 @@ def review_rows(worklist: pl.DataFrame, advisors: pl.DataFrame, policy: Policy) 
                 pl.when(pl.col("from_role") != MANAGER).then(pl.col("from_role")),
                 pl.when(pl.col("pipeline")).then(pl.lit("sales")).otherwise(pl.lit("service")),
             ).alias("role"),
-            pl.col("section").replace_strict({s: i for i, s in enumerate(SECTIONS)}).alias("__section"),
-            ((pl.col("section") == "stale") & pl.col("pipeline") & pl.col("lead_id").is_not_null()).alias("__lost"),
+            # a stale lead is proposed lost (not a customer whose stale work is another task)
+            ((pl.col("section") == "stale") & pl.col("__stale_lead").is_not_null()).alias("__lost"),
+            pl.col("customer_id").is_in(decided_ids.implode()).alias("__decided"),
+            (pl.col("live") & (pl.col("section") != "stale")).alias("live"),
+            # a stale row is about its stale lead, not a newer lead of the same customer
+            pl.when(pl.col("section") == "stale").then(pl.coalesce("__stale_lead", "lead_id"))
+            .otherwise("lead_id").alias("lead_id"),
+            pl.lit(None, pl.String).alias("segment"),  # value_rank: a customer's grade (segments are the plan's)
         )
-        .sort(["manager_id", "__section", "priority", "days_overdue", "customer_id"],  # the same order every run
-              descending=[False, False, False, True, False])
+        .sort([pl.col("manager_id"), *keys], descending=[False, *descending], nulls_last=True)
+        .with_columns(pl.int_range(1, pl.len() + 1, dtype=pl.Int64).over("manager_id").alias("review_rank"))
+        .with_columns((pl.col("review_rank") <= rule.daily_rows).alias("today"))
     )
     chased = (pl.col("section") == "stale") & ~(pl.col("over").fill_null(0) > 0)  # keep: the manager chases
     wanting = rows.filter(~pl.col("__lost") & ~chased).with_columns(
@@ -101,8 +159,7 @@ def review_rows(worklist: pl.DataFrame, advisors: pl.DataFrame, policy: Policy) 
         "advisor_id", "customer_id", "__to"
     )
     to = pl.col("__to")
-    parts = rule.lost_reason.split("{days}")  # the policy's text, `{days}` standing for the days overdue
-    reason = pl.concat_str([pl.lit(parts[0]), *(e for p in parts[1:] for e in (pl.col("days_overdue"), pl.lit(p)))])
+    reason = _lost_reason(rule.lost_reason, pl.col("days_overdue"))  # the policy's text
     return (
         rows.join(targets, on=["advisor_id", "customer_id"], how="left", maintain_order="left")
         .with_columns(
@@ -115,10 +172,94 @@ def review_rows(worklist: pl.DataFrame, advisors: pl.DataFrame, policy: Policy) 
             pl.when(pl.col("proposal") == "lost").then(reason).alias("proposed_reason"),
         )
         .select(
-            "manager_id", "section", "store", "advisor_id", "from_advisor_id", "customer_id", "customer_name",
+            "manager_id", "section", "store", "role", "advisor_id", "from_advisor_id", "customer_id", "customer_name",
             "phone", "lead_id", "tasks", "reasons", "due_date", "days_overdue", "priority", "grade", "stage",
-            "carried_nights", "proposal", "proposed_advisor_id", "proposed_reason",
+            "carried_nights", "live", "proposal", "proposed_advisor_id", "proposed_reason", "review_rank", "today",
         )
+    )
+
+
+def todays_review(rows: pl.DataFrame) -> pl.DataFrame:
+    """The rows of today's review workbooks (`review_rows` within `[review] daily_rows` per manager)."""
+    return rows.filter(pl.col("today"))
+
+
+BULK_LOST_REASON = "超过{days}天没有跟进，经理整批确认战败"  # proposed with a 整批 战败 (`{days}`: 未跟进天数)
+
+
+def _lost_reason(text: str, days: pl.Expr) -> pl.Expr:
+    """A proposed lost reason, `{days}` in `text` standing for `days`."""
+    parts = text.split("{days}")
+    return pl.concat_str([pl.lit(parts[0]), *(e for p in parts[1:] for e in (days, pl.lit(p)))])
+
+
+BULK_SCHEMA = pl.Schema({
+    "manager_id": pl.String, "store": pl.String, "kind": pl.String, "from_advisor_id": pl.String,
+    "customers": pl.Int64, "size": pl.Int64, "proposal": pl.String, "proposed_advisor_id": pl.String,
+    "idle_days": pl.Int64, "proposed_reason": pl.String, "departed": pl.Boolean,
+})
+
+
+def bulk_proposals(rows: pl.DataFrame, capacity: pl.DataFrame, night: Night, policy: Policy,
+                   as_of: date) -> pl.DataFrame:
+    """The 整批 rows offered to each manager (BULK_SCHEMA), by manager, kind, advisor:
+    - `book`: an advisor who left (their customers are handed over) — their whole book to the teammate of the
+      same store and role with the most spare capacity today (`proposed_advisor_id`, none when the store has
+      no such advisor);
+    - `idle`: an advisor with leads in the review — those without a follow-up for more than
+      `[review] lost_idle_days` marked lost.
+    `departed`: the advisor left or is not in the roster.
+    `customers`: the advisor's customers in the review; `size`: how many customers (book) or leads (idle) the
+    row would decide if it held today (transforms/bulk_decisions.py); a book row that would decide none, and an
+    idle row that would decide fewer than two leads (the lead is a review row of its own), are left out.
+    `rows`: `review_rows`; `capacity`: `capacities`."""
+    days = policy.review.lost_idle_days
+    by_advisor = ["manager_id", "store", "from_advisor_id"]
+    teammates = (
+        capacity.filter(pl.col("role") != MANAGER)
+        .sort(["spare", "advisor_id"], descending=[True, False])
+        .group_by("store", "role", maintain_order=True)
+        .agg(pl.col("advisor_id").first().alias("proposed_advisor_id"))
+    )
+    book = (
+        rows.filter((pl.col("section") == "handed_over") & pl.col("from_advisor_id").is_not_null())
+        .group_by(by_advisor, maintain_order=True)
+        .agg(pl.col("role").first(), pl.len().cast(pl.Int64).alias("customers"))
+        .join(teammates, on=["store", "role"], how="left")
+        .with_columns(pl.lit("book").alias("kind"), pl.lit("reassign").alias("proposal"),
+                      pl.lit(None, pl.Int64).alias("idle_days"), pl.lit(None, pl.String).alias("proposed_reason"))
+    )
+    idle = (
+        rows.filter(pl.col("lead_id").is_not_null() & pl.col("from_advisor_id").is_not_null())
+        .group_by(by_advisor, maintain_order=True)
+        .agg(pl.len().cast(pl.Int64).alias("customers"))
+        .with_columns(pl.lit("idle").alias("kind"), pl.lit("lost").alias("proposal"),
+                      pl.lit(None, pl.String).alias("proposed_advisor_id"), pl.lit(days, pl.Int64).alias("idle_days"),
+                      _lost_reason(BULK_LOST_REASON, pl.lit(str(days))).alias("proposed_reason"))
+    )
+    active_ids = capacity["advisor_id"].implode()  # every active advisor of the roster
+    offered = (
+        pl.concat([book.drop("role"), idle], how="diagonal_relaxed")
+        .with_columns(~pl.col("from_advisor_id").is_in(active_ids).alias("departed"))
+        .with_row_index("bulk_row")
+    )
+    heads = offered.select(
+        pl.col("bulk_row").cast(pl.Int64), pl.col("proposal").alias("decision"), "from_advisor_id",
+        pl.coalesce("proposed_advisor_id", "manager_id").alias("new_advisor_id"),  # the store the book is of
+        pl.lit(as_of).alias("decided_at"), "idle_days",
+    )
+    sizes = (
+        bulk_decisions.members(heads.lazy(), night.ident, night.followups, night.sales, night.inputs.advisors, policy)
+        .group_by("bulk_row").agg(pl.len().cast(pl.Int64).alias("size"))
+        .collect(engine=ENGINE)
+    )
+    return (
+        offered.with_columns(pl.col("bulk_row").cast(pl.Int64))
+        .join(sizes, on="bulk_row", how="inner")
+        .filter((pl.col("kind") == "book") | (pl.col("size") > 1))  # one idle lead is a row of its own
+        .sort(pl.col("manager_id"), pl.col("kind") != "book", pl.col("from_advisor_id"), nulls_last=True)
+        .select(BULK_SCHEMA.names())
+        .cast(BULK_SCHEMA)
     )
 
 

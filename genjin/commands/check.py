@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import argparse
 import sys
+from datetime import datetime
 
+from adapters.pickup import night_of
+from adapters.readers import LOCAL_TIME
 from genjin.check import check
 from genjin.settings import Settings
 
 
 def main(args: argparse.Namespace, settings: Settings | None) -> int:
-    return check(args.files, sys.stdout)
+    """`--as-of`, else the night of the next run: a file checked during the day is read by the 02:00 run after it."""
+    return check(args.files, sys.stdout, args.as_of or night_of(datetime.now(LOCAL_TIME).replace(tzinfo=None)))

@@ -104,6 +104,10 @@ def _print_summary(summary: dict[str, Any], run_dir: Path) -> None:
     if not_worked:
         print("\n未跟进 / not worked (returned worklist rows left empty): "
               + ", ".join(f"{safe_text(advisor)} {n}" for advisor, n in not_worked.items()))
+    undecided = summary.get("undecided", {})
+    if undecided:
+        print("\n未决定 / undecided (review workbook rows with 决定 left empty, offered again later): "
+              + ", ".join(f"{safe_text(manager)} {n}" for manager, n in undecided.items()))
     warnings = summary.get("warnings", [])
     if warnings:
         print(f"\n提醒 / warnings: {len(warnings)}")

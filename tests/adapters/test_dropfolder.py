@@ -10,7 +10,7 @@ from datetime import date
 from pathlib import Path
 
 from adapters import archive
-from adapters.dropfolder import OPEN_IN_EXCEL, STILL_WRITING, TEMPORARY_FILE, look, night_files
+from adapters.dropfolder import LOCK_FILE, STILL_WRITING, TEMPORARY_FILE, look, night_files
 from adapters.folders import Folders
 
 AS_OF = date(2026, 11, 23)
@@ -52,18 +52,33 @@ def test_a_file_touched_without_growing_is_held_too(tmp_path: Path) -> None:
     assert [h.name for h in found.held] == ["线索.csv"]
 
 
-def test_lock_and_partial_files_are_held_and_the_workbook_open_in_excel_with_them(tmp_path: Path) -> None:
+def test_lock_and_partial_files_are_held_and_a_workbook_open_in_excel_is_read_and_named(tmp_path: Path) -> None:
     drop = _drop(tmp_path, "顾问名单.xlsx", "~$顾问名单.xlsx", "线索.csv", ".~lock.线索.csv#", "销售.xlsx.part",
-                 "x.tmp", ".DS_Store", "售后.xlsx")
+                 "x.tmp", ".DS_Store", "售后.xlsx", "~$ads.xlsx", "leads.xlsx")
     found = look(drop, 0)
-    assert [p.name for p in found.paths] == ["售后.xlsx"]
+    # Excel and WPS save whole files: what is on disk is the last save, complete
+    assert [p.name for p in found.paths] == ["leads.xlsx", "售后.xlsx", "线索.csv", "顾问名单.xlsx"]
+    assert found.opened == {"顾问名单.xlsx": "~$顾问名单.xlsx", "线索.csv": ".~lock.线索.csv#",
+                            "leads.xlsx": "~$ads.xlsx"}  # Excel drops two letters of a long name
     why = {h.name: h.why for h in found.held}
-    assert why == {
-        ".~lock.线索.csv#": TEMPORARY_FILE, "~$顾问名单.xlsx": TEMPORARY_FILE, "销售.xlsx.part": TEMPORARY_FILE,
-        "x.tmp": TEMPORARY_FILE,
-        "顾问名单.xlsx": OPEN_IN_EXCEL.format(lock="~$顾问名单.xlsx"),
-        "线索.csv": OPEN_IN_EXCEL.format(lock=".~lock.线索.csv#"),
-    }  # .DS_Store: passed over, not data and not news
+    assert why == {  # .DS_Store: passed over, not data and not news
+        ".~lock.线索.csv#": TEMPORARY_FILE, "~$顾问名单.xlsx": TEMPORARY_FILE, "~$ads.xlsx": TEMPORARY_FILE,
+        "销售.xlsx.part": TEMPORARY_FILE, "x.tmp": TEMPORARY_FILE,
+    }
+    # a lock file says what it is and that nothing is to be done, not "run again once the copy is finished"
+    assert {h.name for h in found.held if h.how == LOCK_FILE} == {"~$顾问名单.xlsx", ".~lock.线索.csv#", "~$ads.xlsx"}
+
+
+def test_an_open_workbook_that_is_still_being_saved_is_held(tmp_path: Path) -> None:
+    drop = _drop(tmp_path, "线索.xlsx", "~$线索.xlsx")
+
+    def meanwhile(_: float) -> None:  # Excel is writing the save while genjin looks
+        with (drop / "线索.xlsx").open("a", encoding="utf-8") as f:
+            f.write("L2\n")
+
+    found = look(drop, settle_seconds=1, sleep=meanwhile)
+    assert found.paths == [] and found.opened == {}
+    assert {h.name: h.why for h in found.held} == {"线索.xlsx": STILL_WRITING, "~$线索.xlsx": TEMPORARY_FILE}
 
 
 def test_a_run_killed_inside_a_move_is_finished_but_a_re_drop_is_read(tmp_path: Path) -> None:

@@ -7,8 +7,11 @@ from datetime import date
 from pathlib import Path
 
 import polars as pl
+import pytest
 
-from adapters.duplicates import first_loads, mark_duplicates
+from adapters.dropfolder import night_files
+from adapters.duplicates import first_loads, is_copy_name, mark_duplicates
+from adapters.folders import Folders
 from adapters.history import LEDGER_SCHEMA
 from adapters.ingest import FileLoad
 
@@ -71,3 +74,34 @@ def test_quarantined_files_stay_quarantined(tmp_path: Path) -> None:
     loads = [FileLoad(Path("drop/x.xlsx"), A, status="quarantined", why="坏"),
              FileLoad(Path("drop/y.xlsx"), A, status="quarantined", why="坏")]
     assert [load.status for load in mark_duplicates(loads, {}, AS_OF, tmp_path)] == ["quarantined"] * 2
+
+
+@pytest.mark.parametrize("copy", ["线索导出_S001 - 副本.csv", "线索导出_S001 (1).csv", "复件 线索导出_S001.csv",
+                                  "线索导出_S001 - Copy.csv", "线索导出_S001 - 副本 (2).csv"])
+def test_a_file_and_its_copy_in_one_drop_load_the_original_whatever_the_names_order(tmp_path: Path,
+                                                                                     copy: str) -> None:
+    folders = Folders.beside(tmp_path / "drop")
+    folders.drop.mkdir()
+    for name in ("线索导出_S001.csv", copy):
+        (folders.drop / name).write_text("线索编号\nL1\n", encoding="utf-8")
+    paths = night_files(folders, AS_OF, settle_seconds=0).paths  # the night's order: by name
+    marked = mark_duplicates([FileLoad(p, A) for p in paths], {}, AS_OF, folders.archive / AS_OF.isoformat())
+    status = {load.path.name: (load.status, load.duplicate_of) for load in marked}
+    assert status == {"线索导出_S001.csv": ("loaded", None),
+                      copy: ("duplicate", {"name": "线索导出_S001.csv", "night": "2026-11-23"})}
+    (dup,) = [load for load in marked if load.status == "duplicate"]
+    assert dup.why.startswith("是「线索导出_S001.csv」的副本（内容相同），只载入原文件")
+
+
+def test_two_copies_without_their_original_load_the_first_of_them(tmp_path: Path) -> None:
+    night = tmp_path / "archive" / AS_OF.isoformat()
+    loads = [FileLoad(Path("drop/线索 (1).csv"), A), FileLoad(Path("drop/线索 - 副本.csv"), A)]
+    assert [load.status for load in mark_duplicates(loads, {}, AS_OF, night)] == ["loaded", "duplicate"]
+
+
+def test_names_of_copies_and_names_that_only_look_like_them() -> None:
+    copies = ["线索 - 副本.xlsx", "线索 - 副本 (2).xlsx", "线索 - Copy.xlsx", "线索 (1).csv", "复件 线索.csv",
+              "复件 (2) 线索.csv", "Copy of leads.xlsx", "线索 副本 2.xlsx", "线索的副本.xlsx", "leads copy.xlsx"]
+    originals = ["线索.csv", "订单(2025).csv", "副本数量.csv", "copycat.csv", "2025 (Q1).csv", "线索_v2.csv"]
+    assert [n for n in copies if not is_copy_name(n)] == []
+    assert [n for n in originals if is_copy_name(n)] == []

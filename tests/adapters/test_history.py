@@ -7,6 +7,7 @@ from datetime import date
 from pathlib import Path
 
 import openpyxl
+import polars as pl
 
 from adapters.archive import archive, free_name, quarantine
 from adapters.history import History
@@ -190,3 +191,20 @@ def test_released_rows_keep_their_counts(tmp_path: Path) -> None:
     assert (load.rows_in, load.rows_loaded, load.rows_rejected) == (2, 1, 1)
     assert load.sheets[0].loaded.height == 0
     assert load.sheets[0].original["线索编号"].to_list() == ["L2"]  # the rejects file still has its cells
+
+
+def test_a_kind_that_gained_columns_appends_to_a_table_made_before(tmp_path: Path) -> None:
+    """A decisions table written before 整批 and 未跟进天数 existed takes a night's rows that carry them."""
+    history = History(tmp_path / "history")
+    header = ["客户编号", "决定", "生效日期", "经理工号"]
+    history.record(load_file(_xlsx(tmp_path / "old.xlsx", [header, ["C1", "保持", "2026-11-22", "M1"]])),
+                   date(2026, 11, 22), 0)
+    table = str(history.table("decisions"))
+    old = pl.read_delta(table).drop("bulk", "idle_days")  # the table as an earlier genjin made it
+    old.write_delta(table, mode="overwrite", delta_write_options={"schema_mode": "overwrite"})
+    bulk = load_file(_xlsx(tmp_path / "new.xlsx", [[*header, "整批", "原顾问工号", "未跟进天数"],
+                                                   [None, "战败", "2026-11-23", "M1", "是", "S1", "90"]]))
+    history.record(bulk, date(2026, 11, 23), 0)
+    rows = history.inputs(date(2026, 11, 23)).decisions.collect()
+    assert rows.select("customer_id", "decision", "bulk", "idle_days").rows() == [
+        ("C1", "keep", None, None), (None, "lost", True, 90.0)]

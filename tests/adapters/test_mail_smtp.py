@@ -134,14 +134,15 @@ def test_messages_and_attachments_arrive(night: Night, server: Callable[[int], I
     assert s1["Subject"] == "【跟进清单】2026-11-23 张三 · 今日 3 位客户"
     assert s1["From"] == "某某4S店 <crm@dealer.cn>"
     (workbook,) = s1.iter_attachments()
-    assert workbook.get_filename() == "S1.xlsx"
+    assert workbook.get_filename() == "跟进计划 11-23 张三.xlsx"
     assert workbook.get_payload(decode=True) == night.workbooks["S1"].read_bytes()
     digest, worklist = sorted(inbox.message_to("m1@dealer.cn"), key=lambda m: m["Subject"])
     assert worklist["Subject"] == "【跟进清单】2026-11-23 王经理 · 今日 1 位客户"
-    assert digest["Subject"] == "【团队日报】2026-11-23 浦东店 · 8 项 · 6 项逾期 · 1 位转交客户"
+    assert digest["Subject"] == "【团队日报】王经理 11-23：逾期 6 项（共 8 项），转交给您 1 位"
     (report,) = digest.iter_attachments()
-    assert (report.get_filename(), report.get_payload(decode=True)) == ("report.html", b"<html>KPI</html>")
-    assert "138****8005" in digest.get_body(("plain",)).get_content()
+    assert report.get_filename() == "KPI 报告 11-23 浦东店.html"
+    assert report.get_payload(decode=True) == b"<html>KPI</html>"
+    assert "194****7822" in digest.get_body(("plain",)).get_content()
     outbox = night.run_dir / "outbox"  # the outbox keeps a copy of what was sent
     assert parse((outbox / "S1.eml").read_bytes())["Message-ID"] == s1["Message-ID"]
 

@@ -13,7 +13,6 @@ from adapters.robots import (
     RateLimit,
     RobotConfig,
     WeComRobot,
-    national_mobile,
     post_all,
     robots_from,
 )
@@ -140,11 +139,3 @@ def test_robots_from_the_environment_only():
     assert missing == ["静安店: 未设置 / not set: GENJIN_DING_JINGAN_SECRET"]
     robots, missing = robots_from(config, {"GENJIN_WECOM_PUDONG": "file:///etc/passwd"})
     assert robots == {} and missing[0] == "浦东店: GENJIN_WECOM_PUDONG 不是 https 地址 / is not an https URL"
-
-
-@pytest.mark.parametrize(("text", "mobile"), [
-    ("+8613800138000", "13800138000"), ("138-0013-8000", "13800138000"), ("008613800138000", "13800138000"),
-    ("021-12345678", None), (None, None),
-])
-def test_national_mobile(text, mobile):
-    assert national_mobile(text) == mobile

@@ -18,11 +18,11 @@ from tests.robot_servers import Inbox, robot_server
 
 ROSTER = pl.DataFrame({
     "advisor_id": ["S1", "M1"], "name": ["张三", "王经理"], "store": ["浦东店", "浦东店"],
-    "email": ["zhang@dealer.cn", None], "mobile": ["13900000002", "13900000001"],
+    "email": ["zhang@dealer.cn", None], "mobile": ["166 0000 0002", "13900000001"],
 })
 ALERTS = pl.DataFrame([{
     "kind": "advisor", "recipient_id": "S1", "lead_id": "L1", "store": "浦东店", "advisor_id": "S1",
-    "customer_name": "陈先生", "phone": "+8613800000011", "source": "汽车之家", "model_interest": None, "grade": "A",
+    "customer_name": "陈先生", "phone": "+8619400000011", "source": "汽车之家", "model_interest": None, "grade": "A",
     "created_at": datetime(2026, 11, 22, 21, 10), "call_by": datetime(2026, 11, 22, 22, 10)}])
 
 
@@ -56,10 +56,12 @@ def test_quiet_hours_hold_the_alert_and_the_next_run_sends_it_once(tmp_path, smt
     assert again["posts"] == {"sent": 0, "already_sent": 1, "failed": [], "no_robot": 0}
     assert again["emails"]["already_sent"] == 1
     [post] = ding.posts
-    assert post["at"]["atMobiles"] == ["13900000002"] and "@13900000002" in post["markdown"]["text"]
-    assert "138****0011" in post["markdown"]["text"]
+    assert post["at"]["atMobiles"] == ["16600000002"] and "@16600000002" in post["markdown"]["text"]
+    assert "194****0011" in post["markdown"]["text"]  # a 19x mobile, masked in the group
     [mail] = inbox.messages
-    assert "13800000011" in mail.get_body(("plain",)).get_content()
+    assert "电话：194 0000 0011" in mail.get_body(("plain",)).get_content()  # in full to the advisor
+    assert '<a href="tel:+8619400000011" style="color:#1f4e78">194 0000 0011</a>' in mail.get_body(
+        ("html",)).get_content()
     assert "SECtest" not in (tmp_path / "history" / "sent_alerts.jsonl").read_text(encoding="utf-8")
 
 

@@ -150,9 +150,9 @@ def test_each_workbook_holds_only_its_advisors_customers(night: Path) -> None:
 def test_emails_reach_the_roster_address_with_the_workbook(night: Path) -> None:
     roster = openpyxl.load_workbook(night / "dropped" / "顾问名单.xlsx").active
     header = [c.value for c in roster[1]]
-    emails = {
-        r[header.index("顾问编号")]: r[header.index("邮箱")] for r in roster.iter_rows(min_row=2, values_only=True)
-    }
+    people = list(roster.iter_rows(min_row=2, values_only=True))
+    emails = {r[header.index("顾问编号")]: r[header.index("邮箱")] for r in people}
+    names = {r[header.index("顾问编号")]: r[header.index("姓名")] for r in people}
     rows = _worklist(night)
     outbox = night / "out" / "2026-11-23" / "outbox"
     sent = sorted(outbox.glob("*.eml"))
@@ -167,7 +167,7 @@ def test_emails_reach_the_roster_address_with_the_workbook(night: Path) -> None:
         kinds = [part.get_content_type() for part in msg.walk()]
         assert "text/plain" in kinds and "text/html" in kinds
         attachments = [p.get_filename() for p in msg.iter_attachments()]
-        assert attachments == [f"{advisor}.xlsx"]
+        assert attachments == [f"跟进计划 11-23 {names[advisor]}.xlsx"]  # what and whose
 
 
 def test_price_never_leaves_the_sales_file(night: Path) -> None:

@@ -18,6 +18,7 @@ from adapters.ingest import load_file
 from flows import steps
 from reports.digest import Morning, digest_context, managers
 from reports.html_report import write_kpi_outputs
+from reports.kpi_json import store_nights
 from reports.review import write_review_workbook
 from transforms.decisions import refused
 from transforms.frames import latest_per_key
@@ -120,8 +121,13 @@ def test_every_digest_section_has_its_known_content(store: History, policy) -> N
     # 赵六: the complaint's customer, against the service default of 40
     load = {a["advisor_id"]: (a["in_plan"], a["capacity"], a["waiting"], a["stale"]) for a in context["load"]}
     assert load == {"S1": (2, 2, 1, 0), "S3": (0, 10, 0, 2), "V1": (1, 40, 0, 0)}
-    # ⑤ handed over L4 (李四 left), stale L5 (67 days) and L6 (39), overflow L3 (not in 张三's plan)
-    assert context["review"] == {"handed_over": 1, "stale": 2, "overflow": 1, "total": 4, "file": "M1.xlsx"}
+    # ⑤ handed over L4 (李四 left), stale L5 (67 days) and L6 (39), overflow L3 (not in 张三's plan): all four
+    # in today's workbook (the policy's 30 a day), none left for later
+    review = context["review"]
+    assert {k: review[k] for k in ("handed_over", "stale", "overflow", "total", "file")} == {
+        "handed_over": 1, "stale": 2, "overflow": 1, "total": 4, "file": "M1.xlsx"}
+    assert review["today"] == {"handed_over": 1, "stale": 2, "overflow": 1, "total": 4}
+    assert review["later"]["total"] == 0
     # ⑥ 张三 filled 2 of 3 rows; 周七 returned nothing of 2
     assert [(a["name"], a["planned"], a["filled"]) for a in context["returned"]] == [("张三", 3, 2)]
     assert [(a["name"], a["planned"]) for a in context["returned_nothing"]] == [("周七", 2)]
@@ -130,13 +136,15 @@ def test_every_digest_section_has_its_known_content(store: History, policy) -> N
 def test_proposals_name_a_teammate_with_room_or_lost(store: History, policy) -> None:
     _, worklist = _night(store, NIGHT1, policy)
     rows = review_rows(worklist, _roster(store, NIGHT1), policy)
-    got = rows.select("manager_id", "section", "customer_name", "from_advisor_id", "proposal",
+    got = rows.select("manager_id", "review_rank", "section", "customer_name", "from_advisor_id", "proposal",
                       "proposed_advisor_id", "proposed_reason").rows()
+    # what a decision saves first: live work (the handed-over lead before the one waiting in 张三's queue, both
+    # C-grade follow-ups), then the stale leads, the most recent first
     assert got == [
-        ("M1", "handed_over", "郑女士", "S2", "reassign", "S3", None),
-        ("M1", "stale", "冯先生", "S3", "lost", None, "逾期67天未跟进，经理确认战败"),
-        ("M1", "stale", "何女士", "S3", "lost", None, "逾期39天未跟进，经理确认战败"),
-        ("M1", "overflow", "吴先生", "S1", "reassign", "S3", None),
+        ("M1", 1, "handed_over", "郑女士", "S2", "reassign", "S3", None),
+        ("M1", 2, "overflow", "吴先生", "S1", "reassign", "S3", None),
+        ("M1", 3, "stale", "何女士", "S3", "lost", None, "逾期39天未跟进，经理确认战败"),
+        ("M1", 4, "stale", "冯先生", "S3", "lost", None, "逾期67天未跟进，经理确认战败"),
     ]
     assert teammates(_roster(store, NIGHT1), "M1") == ["S1", "S3", "V1"]  # 李四 left; 徐汇店's 孙九 is not here
 
@@ -157,20 +165,18 @@ def test_a_manager_sees_only_their_store(store: History, policy) -> None:
 
 
 def _decide(path: Path) -> None:
-    """As the manager would in Excel: L4 reassigned as proposed, L5 lost as proposed, L3 to an advisor
-    who is not in the roster (a typo), L6 left undecided."""
+    """As the manager would in Excel, 决定 pre-filled with the proposals: L4 reassigned and L5 lost as proposed
+    (left as they are), L3 to an advisor who is not in the roster (a typo), L6 left undecided (决定 cleared)."""
     wb = openpyxl.load_workbook(path)
     ws = wb.worksheets[0]
     header = [c.value for c in ws[1]]
     col = {name: header.index(name) + 1 for name in ("线索编号", "决定", "改派给")}
     for row in range(2, ws.max_row + 1):
         lead = ws.cell(row, col["线索编号"]).value
-        if lead in ("L3", "L4"):
-            ws.cell(row, col["决定"]).value = "改派"
         if lead == "L3":
             ws.cell(row, col["改派给"]).value = "S9"
-        if lead == "L5":
-            ws.cell(row, col["决定"]).value = "战败"
+        if lead == "L6":
+            ws.cell(row, col["决定"]).value = None
     wb.save(path)
 
 
@@ -184,8 +190,9 @@ def test_decisions_dropped_back_hold_the_next_night(store: History, policy, tmp_
 
     load = load_file(book)
     assert load.kind == "decisions"
-    assert (load.rows_in, load.rows_loaded, load.rows_rejected) == (4, 3, 1)
-    assert load.sheets[0].rejects["reason_zh"].to_list() == ["未填写决定（改派/战败/勿扰/保持），本行不生效"]
+    # the undecided row is no reject: counted for the manager, neither loaded nor rejected
+    assert (load.rows_in, load.rows_loaded, load.rows_rejected, load.rows_undecided) == (4, 3, 0, 1)
+    assert load.undecided == {"M1": 1}
     store.record(load, NIGHT2, 0)
 
     night, worklist2 = _night(store, NIGHT2, policy)
@@ -211,9 +218,9 @@ def test_decisions_dropped_back_hold_the_next_night(store: History, policy, tmp_
     rejects = openpyxl.load_workbook(run_dir / "rejects" / "M1.xlsx.rejects.xlsx").worksheets[0]
     assert rejects.title == f"待决定 {NIGHT1:%m-%d}"  # named after the sheet the manager filled in
     cells = [[c.value for c in row] for row in rejects.iter_rows()]
-    # under the title and header rows; L3 was the workbook's fifth row (after L4, L5, L6); the column at fault
+    # under the title and header rows; L3 was the workbook's third row (after L4); the column at fault
     # by the review workbook's header; its cells follow the reasons, the English reason last
-    assert cells[2][:4] == [5, "拒绝，未载入", "改派给", "接手顾问 S9 不在顾问名单"]
+    assert cells[2][:4] == [3, "拒绝，未载入", "改派给", "接手顾问 S9 不在顾问名单"]
     assert cells[2][-1] == "advisor S9 is not in the roster"
     assert "S9" in cells[2] and "改派" in cells[2]  # the decision as the manager filled it in
 
@@ -243,3 +250,30 @@ def test_each_store_gets_its_own_report_with_small_samples_grey(store: History, 
     row = re.search(r"线索→意向转化率.*?</tr>", table, re.S).group(0)
     assert "n=4</small>" in row
     assert 'class="met"' not in pudong and 'class="missed"' not in pudong  # nothing here has 10 cases
+
+
+def test_store_nights_put_the_stores_figures_in_place_of_the_groups() -> None:
+    earlier = [
+        {"as_of": "2026-11-22", "t30": {"group": {"referral_rate": 0.5},
+                                        "store": {"浦东店": {"referral_rate": 0.2}, "徐汇店": {"referral_rate": 0.8}}}},
+        {"as_of": "2026-11-21", "t30": {"group": {"referral_rate": 0.5}, "store": {"徐汇店": {"referral_rate": 0.8}}}},
+    ]
+    assert store_nights(earlier, "浦东店") == [{"as_of": "2026-11-22", "t30": {"group": {"referral_rate": 0.2}}}]
+
+
+@pytest.mark.slow  # two nights of reports with their charts (matplotlib)
+def test_a_stores_report_shows_its_trend_from_the_second_night(store: History, policy, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    for as_of in (NIGHT1, NIGHT2):
+        night, worklist = _night(store, as_of, policy)
+        run_dir = out / as_of.isoformat()
+        run_dir.mkdir(parents=True)
+        inputs = store.inputs(as_of)
+        kpis = compute_kpis(inputs, policy, as_of, worklist, night)
+        write_kpi_outputs(kpis, latest_per_key(inputs).advisors.collect(), worklist, policy, as_of, run_dir, [])
+    single = "仅有今晚数据，走势从下一晚起显示"
+    first = (out / NIGHT1.isoformat() / "reports" / "浦东店.html").read_text(encoding="utf-8")
+    second = (out / NIGHT2.isoformat() / "reports" / "浦东店.html").read_text(encoding="utf-8")
+    assert single in first and single not in second
+    assert f"{NIGHT1.isoformat()} – {NIGHT2.isoformat()}" in second  # the trend chart spans both nights
+    assert "徐汇店" not in second

@@ -25,7 +25,7 @@ def test_deliver_without_send_writes_the_outbox(night: Night, policy: Policy) ->
         "M1.eml", "S1.eml", "digest/M1.eml",
     ]
     digest = parse((outbox / "digest" / "M1.eml").read_bytes())
-    assert digest["Subject"].startswith("【团队日报】2026-11-23 浦东店 · ")
+    assert digest["Subject"].startswith("【团队日报】王经理 11-23：逾期 ")
     assert digest["From"] == "genjin <genjin@localhost>"
     assert "钱八（S4）" in bodies(digest)  # the advisor with a broken address is named for the manager
     assert not list(night.run_dir.parent.rglob("*.jsonl"))  # no ledger without --send
@@ -42,7 +42,7 @@ def test_each_advisor_gets_only_their_own_customers(night: Night, policy: Policy
     deliver(night.worklist, night.advisors, night.workbooks, night.run_dir, AS_OF, None, False, NO_MAIL, policy)
     outbox = night.run_dir / "outbox"
     s1, m1 = parse((outbox / "S1.eml").read_bytes()), parse((outbox / "M1.eml").read_bytes())
-    assert "陈先生" in bodies(s1) and "孙先生" not in bodies(s1) and "13800138005" not in bodies(s1)
+    assert "陈先生" in bodies(s1) and "孙先生" not in bodies(s1) and "7822" not in bodies(s1)
     assert "孙先生" in bodies(m1) and "陈先生" not in bodies(m1) and "王先生" not in bodies(m1)
     assert "吴先生" not in bodies(s1) + bodies(m1)
 

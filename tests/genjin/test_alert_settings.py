@@ -16,7 +16,7 @@ from reports.alert_messages import alert_message, summary_message
 from transforms.alerts import group_summary
 
 ROW = {"kind": "advisor", "recipient_id": "S1", "lead_id": "L1", "store": "浦东店", "advisor_id": "S1",
-       "customer_name": "陈先生", "phone": "+8613800000011", "source": "汽车之家", "model_interest": "汉 EV",
+       "customer_name": "陈先生", "phone": "+8614700000011", "source": "汽车之家", "model_interest": "汉 EV",
        "grade": "S", "created_at": datetime(2026, 11, 22, 10, 0), "call_by": datetime(2026, 11, 22, 11, 0)}
 
 
@@ -74,10 +74,11 @@ def test_the_night_of_a_pick_up_is_the_next_02_00_run():
 
 def test_a_group_message_cannot_be_restyled_by_a_name_and_masks_the_phone():
     row = ROW | {"customer_name": "**陈**[点我](http://x.cn)\n@所有人"}
-    message = alert_message(row, {"S1": "张三"}, {"S1": "+86 139-0000-0002"})
+    message = alert_message(row, {"S1": "张三"}, {"S1": "+86 194-0000-0002"})
     assert "**陈" not in message.markdown and "[点我]" not in message.markdown and "\n@所有人" not in message.text
-    assert "138****0011" in message.markdown and "13800000011" not in message.markdown
-    assert message.mobiles == ("13900000002",)
+    assert "电话：147****0011" in message.markdown and "电话：147****0011" in message.text  # a 14x mobile
+    assert "14700000011" not in message.markdown and "0000 0011" not in message.markdown
+    assert message.mobiles == ("19400000002",)
     assert message.key == "advisor|L1|S1"
 
 

@@ -2,7 +2,9 @@
 being written while the run looks is held and named, lock and partial files too; warnings for a store with no
 manager and an unknown advisor; the ops email arrives over SMTP (aiosmtpd on loopback) with the rejects workbook;
 the same night run again takes the finished file, and a re-drop — same name or another — is a duplicate,
-archived beside the first as ` (2)`, loading nothing."""
+archived beside the first as ` (2)`, loading nothing. And what ops drop in practice: a workbook left open in Excel
+(read, warned, archived), a file with its `- 副本` copy (the original loads), a follow-up dated after the night
+(loaded, warned with its row), a roster typo (the warning names the advisor it looks like)."""
 
 from __future__ import annotations
 
@@ -172,3 +174,75 @@ def test_held_files_warnings_ops_email_and_same_night_duplicates(tmp_path: Path,
     assert pl.read_delta(str(history.table("leads"))).height == 3 + rows
     ops_mails = inbox.to("ops@dealer.cn")
     assert len(ops_mails) == 2 and "2 个重复" in ops_mails[1]["Subject"]
+
+
+TYPO_ROSTER = [
+    ["顾问编号", "姓名", "门店", "岗位", "邮箱", "在职"],
+    ["S001X01", "张秀霞", "浦东店", "销售顾问", "s001x01@dealer.cn", "是"],
+    ["M001", "王经理", "浦东店", "经理", "m001@dealer.cn", "是"],
+]
+OPEN_LEADS = [
+    ["线索编号", "留资时间", "客户姓名", "联系电话", "门店", "销售顾问工号", "客户级别"],
+    ["L1", "2026-11-22 10:00", "陈先生", 13800138001, "浦东店", "S001X01", "A"],  # a number cell: loads
+    ["L2", "2026-11-22 11:00", "林女士", "13800138002", "浦东店", "S001XO1", "B"],  # O typed for 0
+    ["L3", "2026-11-22 12:00", "吴先生", "1.38001380E10", "浦东店", "S001X01", "B"],  # Excel kept 9 of 11 digits
+]
+FOLLOWUPS = ("线索编号,销售顾问工号,跟进时间,跟进结果,下次跟进时间\n"
+             "L1,S001X01,2026-11-22 15:00,已接通,11/25\n"
+             "L1,S001X01,2026-11-26 10:00,已接通,\n")  # row 3: D+3 — a PC clock three days fast
+
+
+def test_an_open_workbook_a_copy_a_future_row_and_a_typo_are_read_and_told(
+        tmp_path: Path, smtp: tuple[Inbox, int]) -> None:
+    inbox, port = smtp
+    site = tmp_path / "site"
+    drop = site / "drop"
+    drop.mkdir(parents=True)
+    for name, rows in (("顾问名单.xlsx", TYPO_ROSTER), ("线索导出.xlsx", OPEN_LEADS)):
+        wb = openpyxl.Workbook()
+        for row in rows:
+            wb.active.append(row)
+        wb.save(drop / name)
+    (drop / "~$线索导出.xlsx").write_bytes(b"\x00" * 165)  # the clerk left 线索导出.xlsx open in Excel at 17:30
+    (drop / "跟进记录_S001X01.csv").write_text(FOLLOWUPS, encoding="utf-8")
+    shutil.copy2(drop / "跟进记录_S001X01.csv", drop / "跟进记录_S001X01 - 副本.csv")  # and dropped a copy too
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "GENJIN_"))}
+    env |= {"HOME": str(tmp_path), "GENJIN_SMTP_HOST": "127.0.0.1", "GENJIN_SMTP_PORT": str(port),
+            "GENJIN_SMTP_SECURITY": "none", "GENJIN_MAIL_FROM": "genjin <crm@dealer.cn>",
+            "GENJIN_OPS_EMAIL": "ops@dealer.cn"}
+    run, out = genjin_run(site, env)
+
+    # the open workbook is read and archived; only Excel's owner file stays, held
+    files = {f["name"]: f for f in run["files"]}
+    assert (files["线索导出.xlsx"]["status"], files["线索导出.xlsx"]["rows_loaded"]) == ("loaded", 2)
+    assert [h["name"] for h in run["held"]] == ["~$线索导出.xlsx"]
+    assert sorted(p.name for p in drop.iterdir()) == ["~$线索导出.xlsx"]
+    assert (site / "archive" / AS_OF / "线索导出.xlsx").is_file()
+    # the original loads, its copy is the duplicate
+    assert files["跟进记录_S001X01.csv"]["status"] == "loaded"
+    assert files["跟进记录_S001X01 - 副本.csv"]["duplicate_of"] == {"name": "跟进记录_S001X01.csv", "night": AS_OF}
+
+    warnings = {w["code"]: w for w in run["warnings"]}
+    assert set(warnings) == {"open_in_excel", "future_dated", "unknown_advisor"}
+    assert warnings["open_in_excel"]["file"] == "线索导出.xlsx" and "~$线索导出.xlsx" in warnings["open_in_excel"]["zh"]
+    future = warnings["future_dated"]
+    assert (future["file"], future["count"], future["rows"]) == ("跟进记录_S001X01.csv", 1, [3])
+    assert "晚于运行日期 2026-11-23（第 3 行，最晚 2026-11-26）" in future["zh"] and "已载入" in future["zh"]
+    assert files["跟进记录_S001X01.csv"]["rows_warned"] == 1
+    assert "S001XO1（是否为 S001X01 张秀霞？）" in warnings["unknown_advisor"]["zh"]
+    assert "提醒 / warnings: 3" in out and "第 3 行，最晚 2026-11-26" in out and "是否为 S001X01 张秀霞" in out
+    assert sum(f["rows_rejected"] for f in run["files"]) == 1  # L3's phone
+
+    (ops,) = inbox.to("ops@dealer.cn")
+    assert "3 条提醒" in ops["Subject"] and "1 行被拒" in ops["Subject"]
+    text = ops.get_body(("plain",)).get_content()
+    for expected in ("跟进记录_S001X01.csv：1 行", "第 3 行，最晚 2026-11-26", "正在 Excel/WPS 中打开",
+                     "是否为 S001X01 张秀霞", "跟进记录_S001X01 - 副本.csv：—，重复，未载入",
+                     "是「跟进记录_S001X01.csv」的副本"):
+        assert expected in text, expected
+    attached = {a.get_filename() for a in ops.iter_attachments()}
+    assert attached == {"线索导出.xlsx.rejects.xlsx", "跟进记录_S001X01.csv.rejects.xlsx"}
+    book = openpyxl.load_workbook(site / "out" / AS_OF / "rejects" / "跟进记录_S001X01.csv.rejects.xlsx").active
+    assert (book["A3"].value, book["B3"].value, book["B3"].fill.fgColor.rgb) == (3, "已载入，有提示", "00FFEB9C")
+    leads_book = openpyxl.load_workbook(site / "out" / AS_OF / "rejects" / "线索导出.xlsx.rejects.xlsx").active
+    assert leads_book["A3"].value == 4 and "科学记数法「1.38001380E10」" in leads_book["D3"].value

@@ -8,9 +8,9 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import polars as pl
-import pytest
 
-from reports.digest import Manager, digest_context, digest_mail, managers, mask_phone
+from reports.digest import Manager, digest_context, digest_mail, digest_message, digest_subject, managers
+from reports.recipients import Recipient
 
 AS_OF = date(2026, 11, 23)
 ROSTER = pl.DataFrame(
@@ -45,26 +45,14 @@ def task(advisor_id: str, customer_id: str, name: str, phone: str, task_type: st
 WORKLIST = pl.DataFrame(
     [
         task("V1", "C6", "吴先生", "+8613800138006", "complaint", 0, 1),
-        task("M1", "C5", "孙先生", "+8613800138005", "first_contact", 12, 2, orphaned=True, original="S2"),
-        task("S1", "C1", "陈先生", "+8613800138001", "first_contact", 2, 2),
+        task("M1", "C5", "孙先生", "+8619459697822", "first_contact", 12, 2, orphaned=True, original="S2"),
+        task("S1", "C1", "陈先生", "+8616612348001", "first_contact", 2, 2),
         task("S1", "C2", "李女士", "+8613800138002", "followup", 0, 3),
         task("S3", "C4", "赵女士", "+8613800138004", "post_delivery_d3", 1, 4),
-        task("S1", "C3", "王先生", "+8613800138003", "followup", 5, 5),
+        task("S1", "C3", "王先生", "+8614512348003", "followup", 5, 5),
     ],
     schema_overrides={"lead_id": pl.String, "open_until": pl.Date},
 )
-
-
-@pytest.mark.parametrize(("phone", "masked"), [
-    ("+8613800138000", "138****8000"),
-    ("13800138000", "138****8000"),
-    ("+862158881234", "****1234"),
-    ("+85291234567", "****4567"),
-    ("123", "****"),
-    (None, ""),
-])
-def test_mask_phone(phone: str | None, masked: str) -> None:
-    assert mask_phone(phone) == masked
 
 
 def test_teams_follow_manager_id_else_the_stores_first_manager() -> None:
@@ -85,13 +73,13 @@ def test_digest_numbers() -> None:
     ]
     overdue = {a["advisor_id"]: [(r["customer_name"], r["phone"], r["days_overdue"]) for r in a["rows"]]
                for a in context["overdue_by_advisor"]}
-    assert overdue == {  # M1's own work is in his own email and under 转交
-        "S1": [("王先生", "138****8003", 5), ("陈先生", "138****8001", 2)],
+    assert overdue == {  # M1's own work is in his own email and under 转交; the most urgent task first
+        "S1": [("陈先生", "166****8001", 2), ("王先生", "145****8003", 5)],  # 14x and 16x mobiles
         "S3": [("赵女士", "138****8004", 1)],
     }
     orphaned = [(r["customer_name"], r["phone"], r["tasks"], r["was"], r["days_overdue"])
                 for r in context["orphaned"]]
-    assert orphaned == [("孙先生", "138****8005", "首次联系", "李四（S2）", 12)]
+    assert orphaned == [("孙先生", "194****7822", "首次联系", "李四（S2）", 12)]  # a 19x mobile
     assert [(a["advisor_id"], a["name"], a["tasks"], a["not_sent"]) for a in context["without_email"]] == [
         ("S3", "周七", 1, True),
     ]
@@ -117,16 +105,18 @@ def test_digest_message_masks_phones_and_attaches_the_report(tmp_path: Path) -> 
         ("digest", "M1", "m1@dealer.cn", "digest/M1.eml"),
     ]
     msg = _parse(items[0].message.as_bytes())
-    assert msg["Subject"] == "【团队日报】2026-11-23 浦东店 · 5 项 · 4 项逾期 · 1 位转交客户"
+    assert msg["Subject"] == "【团队日报】王经理 11-23：逾期 4 项（共 5 项），转交给您 1 位"
     assert msg["To"] == "王经理 <m1@dealer.cn>"
     text = msg.get_body(("plain",)).get_content()
     html = msg.get_body(("html",)).get_content()
     for body in (text, html):
-        assert "138****8005" in body and "李四（S2）" in body and "周七（S3）" in body
-        for n in range(1, 7):
-            assert f"1380013800{n}" not in body
+        assert "194****7822" in body and "李四（S2）" in body and "周七（S3）" in body
+        assert "145****8003" in body and "166****8001" in body
+        for phone in WORKLIST["phone"]:  # no full number, in any form
+            assert phone[3:] not in body and phone[3:] not in body.replace(" ", "")
     attachments = list(msg.iter_attachments())
-    assert [(a.get_filename(), a.get_content_type()) for a in attachments] == [("report.html", "text/html")]
+    assert [(a.get_filename(), a.get_content_type()) for a in attachments] == [
+        ("KPI 报告 11-23 浦东店.html", "text/html")]
     assert attachments[0].get_payload(decode=True) == report.read_bytes()
 
 
@@ -167,11 +157,33 @@ def test_each_managers_digest_holds_only_their_teams_work(tmp_path: Path) -> Non
     items, _ = digest_mail(worklist, roster, set(), tmp_path / "none.html", AS_OF, "genjin <crm@dealer.cn>")
     messages = {i.recipient_id: _parse(i.message.as_bytes()) for i in items}
     assert {k: m["Subject"] for k, m in messages.items()} == {
-        "M1": "【团队日报】2026-11-23 浦东店 · 5 项 · 4 项逾期 · 1 位转交客户",  # M1, S1 ×3, S3
-        "M3": "【团队日报】2026-11-23 徐汇店 · 2 项 · 1 项逾期",  # X1 ×2
+        "M1": "【团队日报】王经理 11-23：逾期 4 项（共 5 项），转交给您 1 位",  # M1, S1 ×3, S3
+        "M3": "【团队日报】刘经理 11-23：逾期 1 项（共 2 项）",  # X1 ×2
     }
     m1_text = messages["M1"].get_body(("plain",)).get_content()
     m3_text = messages["M3"].get_body(("plain",)).get_content()
     assert "138****8008" in m3_text and "138****8008" not in m1_text
-    assert "138****8001" in m1_text and "138****8001" not in m3_text
+    assert "166****8001" in m1_text and "166****8001" not in m3_text
     assert m3_text.count("138****8009") == 0  # due today: not overdue, not listed
+
+
+def test_the_subject_is_a_sentence_of_what_needs_the_manager_first() -> None:
+    context = {"name": "王建国", "as_of": "2026-11-23", "totals": {"tasks": 1310, "overdue": 1170, "orphaned": 18},
+               "chase": {"complaint": {"count": 2}}, "review": {"total": 30}}
+    assert digest_subject(context) == (
+        "【团队日报】王建国 11-23：投诉 2 起待处理，逾期 1170 项（共 1310 项），待您决定 30 人，转交给您 18 位")
+    quiet = context | {"totals": {"tasks": 3, "overdue": 0, "orphaned": 0}, "chase": {}, "review": {}}
+    assert digest_subject(quiet) == "【团队日报】王建国 11-23：逾期 0 项（共 3 项）"
+
+
+def test_the_attachments_say_what_and_whose(tmp_path: Path) -> None:
+    report, review = tmp_path / "report.html", tmp_path / "M1.xlsx"
+    report.write_text("<html>KPI</html>", encoding="utf-8")
+    review.write_bytes(b"PK review")
+    head = managers(ROSTER)[0]
+    context = digest_context(head, WORKLIST, ROSTER, set(), AS_OF, report_attached=True)
+    item = digest_message(Recipient("M1", "王经理", "m1@dealer.cn"), context, report, AS_OF, "a@b.cn", review)
+    msg = _parse(item.message.as_bytes())
+    assert [a.get_filename() for a in msg.iter_attachments()] == [
+        "KPI 报告 11-23 浦东店.html", "待决定 11-23 王经理.xlsx"]
+    assert "附件 KPI 报告 11-23 浦东店.html 是今天的 KPI 报告" in msg.get_body(("plain",)).get_content()

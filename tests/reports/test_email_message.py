@@ -2,6 +2,8 @@
 holds; the outbox and who gets which message are tested in tests/flows/test_night_mail.py."""
 from __future__ import annotations
 
+import re
+
 import polars as pl
 
 from policy.model import Policy
@@ -36,20 +38,25 @@ def test_the_advisor_email(night: Night, policy: Policy) -> None:
     assert msg.get_content_type() == "multipart/mixed"
     text = msg.get_body(("plain",)).get_content()
     assert "2026-11-23 今天请联系这 3 位客户，已按先后排好。另有 7 位客户可以晚几天联系" in text
-    lines = [line for line in text.splitlines() if line[:2] in ("1.", "2.", "3.")]
+    cards = text.replace("\r\n", "\n").split("\n\n")[2:5]  # one block per customer: who, what to do, why
+    heads = [card.splitlines()[:2] for card in cards]
     # two new leads first (a lead past its first-contact time), then the delivery revisits (window closing)
-    assert [line.split("】")[0] for line in lines] == ["1. 【立即处理", "2. 【立即处理", "3. 【即将错过"]
-    assert {line.split("】")[1].split(" · ")[0] for line in lines[:2]} == {
-        "陈先生 138 0013 8001", "<b>=cmd|' /C calc'!A0</b> 138 0013 8002"}
-    assert lines[2] == "3. 【即将错过】王先生 138 0013 8003 · 交车1天回访、交车3天回访"
+    assert [what.strip().split("】")[0] for _, what in heads] == ["【立即处理", "【立即处理", "【即将错过"]
+    assert {who.split(". ", 1)[1] for who, _ in heads[:2]} == {  # name and phone first: 19x, 16x
+        "陈先生  194 5969 0635", "<b>=cmd|' /C calc'!A0</b>  166 1234 8002"}
+    assert heads[2] == ["3. 王先生  145 1234 8003", "   【即将错过】交车1天回访、交车3天回访 · 逾期 2 天"]  # 14x
     # d1 is due 11-21, open 7 days: 11-28; d3 due 11-23: 11-30 — each with its task, the car and the date
     assert "【交车1天回访】新车 11-20 交车，11-28 前回访" in text
     assert "【交车3天回访】新车 11-20 交车，11-30 前回访" in text
     html = msg.get_body(("html",)).get_content()
     assert "&lt;b&gt;=cmd|&#39; /C calc&#39;!A0&lt;/b&gt;" in html and "<b>=cmd" not in html
-    assert '<a href="tel:+8613800138003" style="color:#1f4e78">138 0013 8003</a>' in html  # one tap to dial
+    links = re.findall(r'<a href="(tel:[^"]+)"[^>]*>([^<]+)</a>', html)  # one tap to dial, a 19x mobile too
+    assert sorted(links) == [("tel:+8614512348003", "145 1234 8003"), ("tel:+8616612348002", "166 1234 8002"),
+                             ("tel:+8619459690635", "194 5969 0635")]
+    assert '<meta name="viewport" content="width=device-width, initial-scale=1">' in html
+    assert "附件“跟进计划 11-23 张三.xlsx”" in html and "附件“跟进计划 11-23 张三.xlsx”" in text
     (attachment,) = msg.iter_attachments()
-    assert attachment.get_filename() == "S1.xlsx"
+    assert attachment.get_filename() == "跟进计划 11-23 张三.xlsx"  # what and whose
     assert attachment.get_content_type() == f"{XLSX[0]}/{XLSX[1]}"
     assert XLSX[1] == "vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     assert attachment.get_payload(decode=True) == night.workbooks["S1"].read_bytes()

@@ -117,6 +117,12 @@ def test_footnote_for_every_kpi_and_chinese_by_default(written, policy):
         assert f'id="def-{key}"' in html
         assert entry.label("zh") in html
     assert "本月至今" in html and "近30天" in html
+    # the input files table in the manager's words: 线索 · 已载入, not leads · loaded
+    assert '<td class="name">线索</td>' in html and '<td class="name">已载入</td>' in html
+    assert ">loaded<" not in html and ">leads<" not in html
+    # definitions without codes or the spec's section numbers: 高价值 → 潜力 → 一般 → 流失, not high_value → …
+    assert "依次判断 高价值 → 潜力 → 一般 → 流失，先符合者为准" in html
+    assert "<code>" not in html and "high_value" not in html and "SPEC" not in html
 
 
 def test_english_by_setting(tmp_path, policy):
@@ -124,6 +130,8 @@ def test_english_by_setting(tmp_path, policy):
     html = out.report.read_text(encoding="utf-8")
     assert '<html lang="en">' in html
     assert "Lead → intent" in html and "Month to date" in html and "线索→意向转化率" not in html
+    assert '<td class="name">leads</td>' in html and '<td class="name">loaded</td>' in html
+    assert "(<code>lead_to_intent</code>)" in html and "high_value → potential → regular → lost" in html
 
 
 @pytest.mark.parametrize(

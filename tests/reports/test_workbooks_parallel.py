@@ -80,7 +80,7 @@ def test_review_workbooks_in_processes_are_those_written_here(tmp_path):
 
     def jobs(folder):
         folder.mkdir()
-        return [(m, part, names, [f"A{m[1:]}"], folder / f"{m}.xlsx")
+        return [(m, part, part.clear(), names, [f"A{m[1:]}"], folder / f"{m}.xlsx")
                 for (m,), part in rows.group_by("manager_id", maintain_order=True)]
 
     one = write_review_workbooks(jobs(tmp_path / "one"), AS_OF, workers=1)

@@ -16,7 +16,7 @@ from adapters.history import History
 from policy.model import Policy
 from reports.worklist_csv import write_worklist_csv
 from tests.conftest import AS_OF
-from transforms.plan import PLAN_COLUMNS, plan_counts, plan_worklist, todays_plan
+from transforms.plan import PLAN_COLUMNS, advisor_plans, plan_counts, plan_worklist, todays_plan
 from transforms.views import per_customer
 from transforms.worklist import WORKLIST_COLUMNS
 
@@ -63,7 +63,8 @@ def with_plan(policy: Policy, **changes: object) -> Policy:
 
 
 # The order of one advisor's day, by hand from default.toml: act_now (complaint, first_contact) by priority;
-# closing (revisits and greetings whose window ends within 7 days) by days to the window's end; can_wait by
+# closing (revisits and greetings whose window ends within 7 days) by days to the window's end; hot_lead (an S or
+# A lead's follow-up) by value, then priority; can_wait by
 # value (S = high_value = 1, regular = 3, C = 4, lost = 5), then priority. Customer ids run against that order,
 # so the id (the last tie-break) decides nothing here.
 DAY = worklist(
@@ -85,7 +86,7 @@ def test_the_day_is_ordered_by_what_waiting_loses(policy: Policy) -> None:
     planned = plan_worklist(DAY, roster(("S1", "sales", 40)), policy, AS_OF, segments=SEGMENTS)
     assert ranks(planned, policy) == ORDER
     by_customer = dict(planned.select("customer_id", "urgency").iter_rows())
-    assert by_customer == {"C9": "act_now", "C8": "act_now", "C7": "closing", "C6": "closing", "C5": "can_wait",
+    assert by_customer == {"C9": "act_now", "C8": "act_now", "C7": "closing", "C6": "closing", "C5": "hot_lead",
                            "C4": "can_wait", "C3": "can_wait", "C2": "can_wait", "C1": "can_wait"}
     assert planned.columns == [*DAY.columns, *PLAN_COLUMNS]
     assert planned["customer_id"].to_list() == DAY["customer_id"].to_list()  # the worklist's own order is kept
@@ -216,10 +217,29 @@ def test_the_escalation_limit_is_the_policys(policy: Policy, tmp_path: Path) -> 
     assert carried(next_night) == {"Y-care_call": (1, True)}
 
 
+def test_an_s_or_a_lead_is_labelled_for_a_salesperson_however_overdue(policy: Policy) -> None:
+    """To a salesperson S means buying this week: its follow-up, 12 days overdue, is 尽快跟进 and comes before a
+    high-value owner's care call, which the old 可安排 class put first by priority."""
+    day = worklist(
+        task("H1", "care_call", overdue=1),  # high_value owner (1), priority 8
+        task("S12", "followup", overdue=12, grade="S", priority=5),
+        task("A3", "followup", overdue=3, grade="A", priority=5),
+        task("B9", "followup", overdue=9, grade="B", priority=5),
+    )
+    segments = pl.DataFrame({"customer_id": ["H1"], "segment": ["high_value"]})
+    planned = plan_worklist(day, roster(("S1", "sales", 40)), policy, AS_OF, segments=segments)
+    assert ranks(planned, policy) == ["S12", "A3", "H1", "B9"]
+    labels = dict(advisor_plans(planned, policy).select("customer_id", "urgency_label").iter_rows())
+    assert labels == {"S12": "尽快跟进", "A3": "尽快跟进", "H1": "常规跟进", "B9": "常规跟进"}
+
+
 def test_a_policy_without_a_catch_all_class_is_refused(policy: Policy) -> None:
     from pydantic import ValidationError
 
     data = policy.plan.model_dump()
     data["urgency"] = data["urgency"][:2]
+    with pytest.raises(ValidationError, match="last class must take every task"):
+        type(policy.plan).model_validate(data)
+    data["urgency"] = [*data["urgency"][:2], data["urgency"][-1] | {"grades": ["S"]}]
     with pytest.raises(ValidationError, match="last class must take every task"):
         type(policy.plan).model_validate(data)

@@ -12,7 +12,7 @@ from adapters.history import History
 from adapters.ingest import load_file
 from policy.model import Policy
 from tests.flows.test_loop_back import LEADS, _xlsx
-from transforms.warnings import night_warnings
+from transforms.warnings import near_match, night_warnings
 from transforms.worklist import build_worklist
 
 ROSTER = pl.DataFrame({
@@ -66,3 +66,34 @@ def test_a_night_from_real_files_without_a_roster(tmp_path: Path, policy: Policy
     (w,) = night_warnings(worklist, inputs.advisors.collect())
     assert (w["code"], w["count"]) == ("no_roster", 3)
     assert set(worklist["advisor_id"]) == {"UNASSIGNED"}
+
+
+TYPO_ROSTER = pl.DataFrame({
+    "advisor_id": ["S001X01", "S001X02", "S001M01", "S002X01"], "name": ["张秀霞", "李明", "王经理", "赵强"],
+    "store": ["浦东店", "浦东店", "浦东店", "静安店"], "role": ["sales", "sales", "manager", "sales"],
+    "active": [True, True, True, True],
+})
+
+
+def test_an_unknown_advisor_id_names_the_roster_advisor_it_looks_like_a_typo_of() -> None:
+    tasks = _tasks(("浦东店", "S001M01", "S001XO1", True), ("浦东店", "S001M01", "S001XO1", True),  # O for 0
+                   ("浦东店", "S001M01", "S001X0l", True),  # l for 1
+                   ("浦东店", "S001M01", "S001X0", True),  # one away from S001X01 and S001X02: no guess
+                   ("浦东店", "S001M01", "S002XO1", True),  # a look-alike of another store's advisor
+                   ("浦东店", "S001M01", "S002X09", True))  # one edit from another store's: not suggested
+    (w,) = [w for w in night_warnings(tasks, TYPO_ROSTER) if w["code"] == "unknown_advisor"]
+    assert (w["code"], w["store"], w["count"]) == ("unknown_advisor", "浦东店", 6)
+    assert ("顾问 S001X0、S001X0l（是否为 S001X01 张秀霞？）、S001XO1（是否为 S001X01 张秀霞？）、"
+            "S002X09、S002XO1（是否为 S002X01 赵强？） 不在顾问名单中") in w["zh"]
+    assert "S001XO1 (did you mean S001X01 张秀霞?)" in w["en"] and "S002X09 (" not in w["en"]
+
+
+def test_a_near_match_is_one_edit_or_a_look_alike_and_only_when_it_is_the_only_one() -> None:
+    known = ["S001X01", "S001X02", "S001X03", "M001"]
+    assert near_match("S001XO1", known) == "S001X01"  # O/0
+    assert near_match("S00IX03", known) == "S001X03"  # I/1
+    assert near_match("S001X10", known) == "S001X01"  # two neighbours swapped
+    assert near_match("S001X1", known) == "S001X01"  # a digit dropped
+    assert near_match("S001X04", known) is None  # one edit from three of them
+    assert near_match("M01", known) is None  # too short to guess
+    assert near_match("A999", known) is None
