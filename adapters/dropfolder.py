@@ -8,15 +8,14 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from adapters import archive
 from adapters.folders import Folders
 from adapters.ingest import FileLoad
+from adapters.localzone import local_zone
 
 TEMPORARY = ("~$*", ".~lock*", "*.part", "*.tmp", "*.crdownload")  # Office/LibreOffice locks, copies in progress
 LOCK_PREFIXES = ("~$", ".~lock.")
-LOCAL_TIME = ZoneInfo("Asia/Shanghai")
 
 STILL_WRITING = ("文件在检查期间仍在变化（大小或修改时间改变），可能仍在复制或保存中 / "
                  "the file changed while genjin looked at it (size or modification time): still being copied or saved")
@@ -78,7 +77,7 @@ def _stats(drop: Path) -> dict[str, tuple[int, int]]:
 
 
 def _local(mtime_ns: int) -> str:
-    return datetime.fromtimestamp(mtime_ns / 1e9, LOCAL_TIME).replace(tzinfo=None).isoformat(" ", "seconds")
+    return datetime.fromtimestamp(mtime_ns / 1e9, local_zone()).replace(tzinfo=None).isoformat(" ", "seconds")
 
 
 def look(drop: Path, settle_seconds: float = 5.0, sleep: Callable[[float], None] = time.sleep) -> NightFiles:

@@ -28,6 +28,7 @@ from pathlib import Path
 import polars as pl
 from deltalake import DeltaTable
 
+from adapters import history_schema
 from adapters.ingest import KINDS, SOURCE, FileLoad, empty_inputs
 from schemas.columns import ORDER, ROW, SHEET_N
 from schemas.validate import SHEET
@@ -61,6 +62,9 @@ def _exists(table: Path) -> bool:
 @dataclass(frozen=True)
 class History:
     root: Path
+
+    def __post_init__(self) -> None:
+        history_schema.check(self.root)  # a history a newer genjin wrote is refused before it is read
 
     def table(self, name: str) -> Path:
         return self.root / name
@@ -121,6 +125,7 @@ class History:
         for load in loads:
             if not _is_hex(load.sha256):
                 raise ValueError(f"not a SHA-256: {load.sha256!r}")
+        history_schema.stamp(self.root)
         by_kind: dict[str, list[pl.DataFrame]] = {}
         for order, load in enumerate(loads, start=first_order):
             for n, sheet in enumerate(load.sheets):
@@ -205,6 +210,7 @@ class History:
 
     def record_plan(self, planned: pl.DataFrame, as_of: date) -> None:
         """The night's plan (`transforms.plan.plan_worklist`'s rows), replacing any stored for the same night."""
+        history_schema.stamp(self.root)
         rows = planned.select(STORED_COLUMNS).with_columns(pl.lit(as_of).alias("night"))
         table = str(self.table("plans"))
         if _exists(self.table("plans")):

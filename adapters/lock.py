@@ -1,16 +1,21 @@
-"""One run at a time (issue #5): an exclusive `fcntl.flock` on `history/.genjin.lock`. The kernel releases it
-when the holder exits, however it exits (kill -9 included), so a stale lock never blocks the next night."""
+"""One run at a time: an exclusive OS lock on `history/.genjin.lock`, through filelock — `flock` on POSIX,
+`LockFileEx` on Windows. The OS releases it when the holder exits, however it exits (kill -9 included), so a
+stale lock never blocks the next night. The file stays in place (two processes must lock the same file, PITFALLS
+"File locks"); the holder writes its pid into it for the message of a run that finds it busy. No soft (marker
+file) fallback on a file system without `flock`: a crashed run's marker would block every later night. Only where
+the OS has no native lock at all (neither `fcntl` nor Windows) does filelock's marker lock stand in."""
 
 from __future__ import annotations
 
-import fcntl
 import os
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from filelock import FileLock, SoftFileLock, Timeout
+
 LOCK_NAME = ".genjin.lock"
+NATIVE = not issubclass(FileLock, SoftFileLock)  # filelock's pick: Windows, or POSIX with flock
 
 
 class Busy(RuntimeError):
@@ -30,28 +35,33 @@ def lock_path(history: Path) -> Path:
     return history / LOCK_NAME
 
 
+def _write_pid(fd: int) -> None:
+    os.ftruncate(fd, 0)
+    os.lseek(fd, 0, os.SEEK_SET)
+    os.write(fd, f"{os.getpid()}\n".encode())
+
+
+def _holder(path: Path) -> str:
+    """The pid the holder wrote, when the OS lets a reader see it (Windows locks the bytes: then none)."""
+    try:
+        return path.read_text(encoding="ascii", errors="replace").strip().split("\n")[0][:32]
+    except OSError:
+        return ""
+
+
 @contextmanager
 def run_lock(history: Path, wait_seconds: float = 0.0, poll: float = 0.2) -> Iterator[Path]:
     """Hold the run lock for the block; wait up to `wait_seconds` for it (0 = stop at once), else `Busy`."""
     history.mkdir(parents=True, exist_ok=True)
     path = lock_path(history)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    lock = (FileLock(path, timeout=max(wait_seconds, 0.0), poll_interval=poll, fallback_to_soft=False,
+                     preserve_lock_file=True, on_acquired=_write_pid) if NATIVE
+            else FileLock(path, timeout=max(wait_seconds, 0.0), poll_interval=poll))
     try:
-        deadline = time.monotonic() + max(wait_seconds, 0.0)
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    holder = os.pread(fd, 32, 0).decode(errors="replace").strip()
-                    raise Busy(path, wait_seconds, holder) from None
-                time.sleep(poll)
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)  # who holds it, for the message of a run that waits
-        try:
-            yield path
-        finally:
-            fcntl.flock(fd, fcntl.LOCK_UN)
+        lock.acquire()
+    except Timeout:
+        raise Busy(path, wait_seconds, _holder(path)) from None
+    try:
+        yield path
     finally:
-        os.close(fd)
+        lock.release()

@@ -20,11 +20,12 @@ import zlib
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import fastexcel
 import olefile
 import polars as pl
+
+from adapters.localzone import local_zone
 
 WORKBOOK_SUFFIXES = {".xlsx", ".xlsm", ".xls"}
 CSV_SUFFIXES = {".csv"}
@@ -325,20 +326,19 @@ def _looks_like_text(path: Path) -> bool:
     return False
 
 
-LOCAL_TIME = ZoneInfo("Asia/Shanghai")  # times in files are the store's wall-clock time (SPEC §6a)
 _MODIFIED = re.compile(rb"<dcterms:modified[^>]*>([^<]+)</dcterms:modified>")
 
 
 def file_time(path: Path) -> datetime:
-    """When the file was last saved, in local wall-clock time: the workbook's own `modified` property
-    (Excel and WPS set it on save), else the file system's modification time."""
+    """When the file was last saved, in the store's wall-clock time (adapters/localzone.py): the workbook's own
+    `modified` property (Excel and WPS set it on save), else the file system's modification time."""
     try:
         with zipfile.ZipFile(path) as zf:
             found = _MODIFIED.search(zf.read("docProps/core.xml"))
         if found:
             stamp = datetime.fromisoformat(found.group(1).decode().replace("Z", "+00:00"))
             if stamp.tzinfo is not None:
-                return stamp.astimezone(LOCAL_TIME).replace(tzinfo=None)
+                return stamp.astimezone(local_zone()).replace(tzinfo=None)
     except ZIP_ERRORS:  # no readable core.xml: the file system's time
         pass
-    return datetime.fromtimestamp(path.stat().st_mtime, LOCAL_TIME).replace(tzinfo=None)
+    return datetime.fromtimestamp(path.stat().st_mtime, local_zone()).replace(tzinfo=None)

@@ -17,7 +17,6 @@ the one that set it) — where the memory of a night goes, on every night, not o
 from __future__ import annotations
 
 import logging
-import resource
 import sys
 import time
 import unicodedata
@@ -59,7 +58,12 @@ class Progress:
 
 
 def peak_rss_mb() -> int:
-    """This process's peak resident memory so far, in MB (Linux reports kB)."""
+    """This process's peak resident memory so far, in MB (Linux reports kB); 0 where the OS has no `resource`
+    module (Windows), imported here so that the night runs there."""
+    try:
+        import resource
+    except ImportError:
+        return 0
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
 
 

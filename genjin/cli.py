@@ -14,6 +14,8 @@ import sys
 from datetime import date
 from pathlib import Path
 
+from adapters import history_schema
+from adapters.localzone import files_in
 from genjin import prefect_env
 from genjin.settings import Settings, SettingsError, add_flags, from_args
 
@@ -24,8 +26,13 @@ COMMANDS = {  # name → the module whose `main(args, settings)` runs it
     "simulate": "genjin.commands.simulate",
     "settings": "genjin.commands.settings",
     "serve": "genjin.commands.serve",
+    "backup": "genjin.commands.backup",
+    "restore": "genjin.commands.restore",
+    "maintain": "genjin.commands.maintain",
 }
-WITH_SETTINGS = ("run", "serve", "settings", "simulate")  # flags > GENJIN_* > genjin.toml, checked first
+# flags > GENJIN_* > genjin.toml, checked first
+WITH_SETTINGS = ("run", "serve", "settings", "simulate", "backup", "restore", "maintain")
+READS_HISTORY = ("run", "serve", "simulate", "backup", "maintain")  # refused on a history a newer genjin wrote
 DEFAULT_CRON = "0 2 * * *"
 DEFAULT_TIMEZONE = "Asia/Shanghai"
 DEPLOYMENT_NAME = "nightly"
@@ -75,7 +82,26 @@ def parser() -> argparse.ArgumentParser:
     add_flags(serve, cron=True)
     serve.add_argument("--name", default=DEPLOYMENT_NAME, help=f"deployment name (default {DEPLOYMENT_NAME})")
     serve.add_argument("--send", action="store_true", help="send the emails over SMTP (GENJIN_SMTP_* settings)")
+    _data_commands(sub)
     return p
+
+
+def _data_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """The commands that look after the data root: backup, restore and maintain."""
+    backup = sub.add_parser("backup", help="write the history, ledgers, archive, outputs and settings files to one "
+                                           "file (DEST: a file, or a folder to put it in)")
+    add_flags(backup)
+    backup.add_argument("dest", type=Path, metavar="DEST")
+    restore = sub.add_parser("restore", help="put a backup back into an empty data root")
+    add_flags(restore)
+    restore.add_argument("file", type=Path, metavar="FILE")
+    maintain = sub.add_parser("maintain", help="compact and vacuum the history's tables (weekly under serve)")
+    add_flags(maintain)
+    maintain.add_argument("--keep-days", type=float, default=7,
+                          help="keep older versions of the tables readable this many days (default 7, at least 1)")
+    for command in (backup, restore, maintain):
+        command.add_argument("--wait-seconds", type=float, default=0.0,
+                             help="when a run is in progress, wait this long for it (default 0: stop at once)")
 
 
 def _prefect_environment(args: argparse.Namespace) -> None:
@@ -101,11 +127,18 @@ def main(argv: list[str] | None = None) -> int:
         except SettingsError as err:
             print(err, file=sys.stderr)
             return 2
+    if settings is not None and args.command in READS_HISTORY:
+        try:
+            history_schema.check(settings.history)
+        except (history_schema.HistoryTooNew, ValueError) as err:
+            print(err, file=sys.stderr)
+            return 2
     _prefect_environment(args)
     if args.command == "demo" or (args.command == "run" and settings is not None and not settings.dask_address):
         prefect_env.launch_temporary_server()  # boots while the command imports (a Dask night needs a real one)
     command = importlib.import_module(COMMANDS[args.command])
-    return command.main(args, settings)
+    with files_in(settings.timezone if settings else DEFAULT_TIMEZONE):  # the store's clock for file times
+        return command.main(args, settings)
 
 
 if __name__ == "__main__":

@@ -1,19 +1,21 @@
 """The follow-up policy (SPEC §5–§7) as a typed object read from TOML.
 
-The defaults ship as `policy/default.toml`; a dealership passes its own file with `--policy`. Unknown
-keys and bad values stop the run with a message that names the key.
+The defaults ship as `policy/default.toml`; a dealership passes its own file with `--policy`, holding only what
+it changes (laid over the default, policy/loading.py). Unknown keys and bad values stop the run with a message in
+Chinese and English that names the key.
 """
 
 from __future__ import annotations
 
 import tomllib
 from datetime import date, time
-from importlib.resources import files
 from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from policy.loading import SHIPPED, PolicyError, explain, layered
 
 STAGES = ("owner", "won", "lost", "dormant", "negotiating", "intent", "lead")
 PIPELINE_STAGES = ("lead", "intent", "negotiating", "dormant")
@@ -376,28 +378,17 @@ class Policy(_Strict):
         return self
 
 
-class PolicyError(Exception):
-    """A policy file that cannot be used; the message names the file, the key and the problem."""
-
-
-DEFAULT_POLICY: Traversable = files("policy") / "default.toml"
+DEFAULT_POLICY: Traversable = SHIPPED / "default.toml"
 
 
 def load_policy(path: Path | str | None = None) -> Policy:
+    """The shipped default, or the store's file `path` laid over its base (policy/loading.py)."""
     source = DEFAULT_POLICY if path is None else Path(path)
-    try:
-        data = tomllib.loads(source.read_text(encoding="utf-8"))
-    except FileNotFoundError as err:
-        raise PolicyError(f"策略文件不存在 / policy file not found: {source}") from err
-    except tomllib.TOMLDecodeError as err:
-        raise PolicyError(f"策略文件格式错误 / policy file is not valid TOML: {source}: {err}") from err
+    data = layered(source, Policy)
     try:
         return Policy.model_validate(data)
     except ValidationError as err:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc']) or '(top)'}: {e['msg']}" for e in err.errors()
-        )
-        raise PolicyError(f"策略文件有误 / invalid policy {source}: {problems}") from err
+        raise PolicyError(explain(source, err.errors(), Policy)) from err
 
 
 def _flat(value: object, prefix: str = "") -> dict[str, object]:

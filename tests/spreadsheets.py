@@ -11,6 +11,7 @@ import csv
 import io
 import shutil
 import subprocess
+import tempfile
 import zipfile
 from collections.abc import Sequence
 from datetime import date, datetime
@@ -99,14 +100,18 @@ def _xlsxwriter_cell(ws, r: int, c: int, value: Cell, date_fmt, datetime_fmt) ->
 
 
 def write_xls(path: Path, sheets: Sheets, title: str | None = None) -> Path:
-    """A real .xls: LibreOffice converts the openpyxl workbook when it is installed, else xlwt writes it."""
+    """A real .xls: LibreOffice converts the openpyxl workbook when it is installed, else xlwt writes it.
+    LibreOffice runs with a profile of its own in a temporary folder: with the user's profile, a LibreOffice
+    already open (or a second test run) takes the job or refuses it (exit 77)."""
     soffice = shutil.which("soffice") or shutil.which("libreoffice")
     if soffice:
         source = write_openpyxl(path.with_suffix(".src.xlsx"), sheets, title)
-        subprocess.run(
-            [soffice, "--headless", "--convert-to", "xls", "--outdir", str(source.parent), str(source)],
-            check=True, capture_output=True, timeout=120,
-        )
+        with tempfile.TemporaryDirectory(prefix="lo-profile-") as profile:
+            subprocess.run(
+                [soffice, f"-env:UserInstallation={Path(profile).as_uri()}", "--headless", "--convert-to", "xls",
+                 "--outdir", str(source.parent), str(source)],
+                check=True, capture_output=True, timeout=120,
+            )  # fmt: skip
         source.with_suffix(".xls").rename(path)
         source.unlink()
         return path

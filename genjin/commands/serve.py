@@ -15,7 +15,10 @@ sent to the server) before this module imports Prefect.
 from __future__ import annotations
 
 import argparse
+import os
+import signal
 import sys
+import warnings
 from dataclasses import asdict
 
 import httpx
@@ -24,6 +27,8 @@ from prefect.schedules import Cron
 from prefect.settings import get_current_settings
 from prefect.types.entrypoint import EntrypointType
 
+from adapters import localzone
+from flows.maintenance import MAINTAIN_CRON, MAINTAIN_FLOW, maintain_scheduled
 from flows.scheduled import intraday_cron, intraday_scheduled, nightly_scheduled
 from genjin.commands.preflight import drop_and_policy_ok
 from genjin.settings import Settings
@@ -61,6 +66,20 @@ def _reachable(url: str) -> str | None:
     return None if response.status_code == 200 else f"HTTP {response.status_code}"
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def stop_on_signals() -> None:
+    """SIGINT and SIGTERM both stop `serve` at once, as a service manager expects. SIGINT raises KeyboardInterrupt
+    even when `serve` was started with SIGINT ignored (a shell's background job, `nohup`), which Python would keep;
+    SIGTERM the same until the Prefect runner has started, then the runner's own (it exits at once; its unawaited
+    clean-up coroutine is not worth a warning in the service's log)."""
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, _interrupt)  # until the runner puts its own in place
+    warnings.filterwarnings("ignore", message="coroutine 'Runner.astop' was never awaited", category=RuntimeWarning)
+
+
 def main(args: argparse.Namespace, settings: Settings) -> int:
     """Check the settings (time zone checked by genjin/settings.py), then serve until interrupted (Ctrl-C pauses
     the schedule). The runs' stage records go to their Prefect run logs (flows.progress.to_run_logs)."""
@@ -80,6 +99,8 @@ def main(args: argparse.Namespace, settings: Settings) -> int:
         print(f"无法连接 Prefect 服务器 / cannot reach the Prefect server at {url}: {why}\n\n{NO_SERVER}",
               file=sys.stderr)
         return 2
+    stop_on_signals()
+    os.environ[localzone.VARIABLE] = settings.timezone  # file times of the runs Prefect starts in their own process
     robots = {store: config.model_dump() for store, config in settings.robots.items()}  # names of variables
     parameters = {
         "drop": str(settings.drop.resolve()),
@@ -107,8 +128,12 @@ def main(args: argparse.Namespace, settings: Settings) -> int:
             parameters=day | {"hours": settings.intraday_hours}, entrypoint_type=EntrypointType.MODULE_PATH))
         intraday = f"{INTRADAY_FLOW}/{INTRADAY_NAME} · 每 {settings.intraday_minutes} 分钟 every " \
                    f"{settings.intraday_minutes} min, {settings.intraday_hours} (cron {cron!r})"
+    deployments.append(maintain_scheduled.to_deployment(  # weekly: the history's tables compacted and vacuumed
+        name="weekly", schedules=[Cron(MAINTAIN_CRON, timezone=settings.timezone)],
+        parameters={"history": parameters["history"]}, entrypoint_type=EntrypointType.MODULE_PATH))
     print(f"genjin serve: {FLOW_NAME}/{args.name} · cron {settings.schedule!r} {settings.timezone} · {url}\n"
           f"  日间 / intraday: {intraday}\n"
+          f"  维护 / maintenance: {MAINTAIN_FLOW}/weekly · cron {MAINTAIN_CRON!r} {settings.timezone}\n"
           f"  drop {parameters['drop']} → {parameters['out']}\n"
           f"  停止请按 Ctrl-C / Ctrl-C to stop (the schedule is paused on exit)", flush=True)
     serve_all(*deployments, limit=2, print_starting_message=False)

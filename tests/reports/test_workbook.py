@@ -11,7 +11,8 @@ import openpyxl
 import polars as pl
 import pytest
 
-from adapters.readers import LOCAL_TIME, file_time, read_sheets
+from adapters.localzone import local_zone
+from adapters.readers import file_time, read_sheets
 from policy.model import TASK_TYPES, load_policy
 from reports.workbook import COLUMNS, write_advisor_workbook
 from schemas.header import find_header
@@ -104,7 +105,7 @@ def test_the_workbook_is_stamped_genjin_and_modified_now(book: openpyxl.Workbook
     """A workbook dropped back unchanged was `modified` when genjin wrote it (the loop-back's contact time)."""
     assert book.properties.creator == "genjin"
     written = file_time(tmp_path / "S1.xlsx")
-    assert abs(written - datetime.now(LOCAL_TIME).replace(tzinfo=None)) < timedelta(minutes=2)
+    assert abs(written - datetime.now(local_zone()).replace(tzinfo=None)) < timedelta(minutes=2)
 
 
 def test_header_frozen_filters_on_and_printing_repeats_the_header(book: openpyxl.Workbook) -> None:
