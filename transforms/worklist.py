@@ -133,5 +133,6 @@ def worklist_from(night: Night, policy: Policy, as_of: date) -> pl.DataFrame:
         .pipe(assign, night.inputs.advisors)
         .pipe(describe, night.customers, night.inputs.advisors, as_of)
     )
-    extra = ["ref", "lead_id", "orphaned", "original_advisor_id", "open_until", "reassigned_from", "reassigned_on"]
+    extra = ["ref", "lead_id", "orphaned", "original_advisor_id", "open_until", "reassigned_from", "reassigned_on",
+             "promised"]
     return worklist.select(*WORKLIST_COLUMNS, *extra).collect(engine=ENGINE)
