@@ -302,7 +302,8 @@ TASK_TYPES = (  # SPEC §6: the names a policy may key per task type ([plan.stal
 class UrgencyClass(_Strict):
     """One step of the advisor's daily plan (issue #15). A task belongs to the first class it matches: its
     task type is listed (or the class lists none), its customer's grade is listed (or the class lists none), and,
-    with `closes_within_days`, its window (open_until) closes within that many days of D. Within a class,
+    with `closes_within_days`, its window (open_until) closes within that many days of D — or, with `promised`,
+    the task is due on the day the customer was promised (transforms/promises.py). Within a class,
     customers are ordered by `order`: `priority` (the task's policy priority), `closes` (soonest window end
     first), `value` (`[plan.value]`, best first), `overdue` (longest overdue first)."""
 
@@ -311,6 +312,7 @@ class UrgencyClass(_Strict):
     task_types: list[str] = []
     grades: list[Literal["S", "A", "B", "C", "D"]] = []  # a lead's grade (an owner has none)
     closes_within_days: int | None = Field(default=None, ge=0)
+    promised: bool = False  # also every task due on the day the customer was promised (下次跟进时间), any type
     order: list[Literal["priority", "closes", "value", "overdue"]] = Field(default=["priority"], min_length=1)
     colour: str | None = None  # the row's fill in the workbook and email (#RRGGBB); none = uncoloured
 

@@ -24,7 +24,7 @@ from reports.recipients import XLSX, Recipient, attachment_name, by_advisor, new
 from reports.templating import render
 from schemas.phones import masked_phone
 from schemas.vocab import DECISION_LABELS
-from transforms.labels import day_text
+from transforms.labels import NO_ADVISOR, day_text
 from transforms.morning import CHASE, handed_over, once, overdue_customers
 from transforms.review import SECTIONS
 from transforms.routing import manager_teams
@@ -220,7 +220,7 @@ def _context(head: Manager, work: pl.DataFrame, roster: pl.DataFrame, names: dic
         return f"{names[advisor_id]}（{advisor_id}）" if advisor_id in names else f"{advisor_id}（不在名单）"
 
     kept = named[-1]
-    orphaned_rows = [row | {"was": "、".join(was(a) for a in row["originals"] if a)}
+    orphaned_rows = [row | {"was": "、".join(was(a) for a in row["originals"] if a) or NO_ADVISOR}
                      for row in _masked(kept.head(CHASE_SHOWN))]
     missing = people.filter(~pl.col("has_email") & (pl.col("advisor_id") != head.advisor_id))
     return {

@@ -52,12 +52,12 @@ class Column(NamedTuple):
 
 
 COLUMNS: tuple[Column, ...] = (
-    Column("类别", "section_label", 11),
+    Column("类别", "section_label", 14),
     Column("客户姓名", "customer_name", 11),
     Column("电话", "phone_masked", 13),
     Column("顾问", "holder", 17),
     Column("跟进事项", "tasks", 16),
-    Column("逾期天数", "days_overdue", 8, number_format="0"),
+    Column("逾期天数", "days_overdue", 9, number_format="0"),
     Column("级别", "grade", 5),
     Column("阶段", "stage_label", 9),
     Column("原因", "reason_short", 40),

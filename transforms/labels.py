@@ -9,6 +9,7 @@ import polars as pl
 STAGE_LABELS = {"lead": "线索", "intent": "意向", "negotiating": "谈判", "dormant": "暂不考虑",
                 "won": "成交", "owner": "保有", "lost": "战败"}
 
+NO_ADVISOR = "未指定"  # the advisor of record of work that has none (a repair order without a service advisor)
 SEGMENT_LABELS = {"high_value": "高价值", "potential": "潜力", "regular": "一般", "lost": "流失"}  # [rfm] segments
 
 TASK_LABELS = {

@@ -47,6 +47,11 @@ def urgency_of(policy: Policy, as_of: date) -> pl.Expr:
     classes = policy.plan.urgency
 
     def matches(c: UrgencyClass) -> pl.Expr:
+        if c.promised:  # a task due on the day the customer was promised, whatever its type or grade
+            return pl.col("promised") | listed(c)
+        return listed(c)
+
+    def listed(c: UrgencyClass) -> pl.Expr:
         expr = pl.lit(True)
         if c.task_types:
             expr = expr & pl.col("task_type").is_in(c.task_types)
@@ -123,8 +128,9 @@ def plan_worklist(worklist: pl.DataFrame, advisors: pl.DataFrame, policy: Policy
         ((pl.lit(as_of) - pl.col("night")).dt.total_days() + pl.col("carried_nights")).alias("__carried"),
     ).unique(list(PLAN_KEY), keep="first")
     carried = pl.min_horizontal(pl.col("__carried").fill_null(0), pl.col("days_overdue")).cast(pl.Int64)
+    promised = [] if "promised" in worklist.columns else [pl.lit(False).alias("promised")]  # one built without
     tasks = (
-        worklist.with_row_index("__row")
+        worklist.with_row_index("__row").with_columns(promised)
         .join(segments.select("customer_id", "segment").unique("customer_id"), on="customer_id", how="left")
         .join(before, on=list(PLAN_KEY), how="left")
         .with_columns(urgency_of(policy, as_of), is_stale(policy), carried.alias("carried_nights"))

@@ -73,7 +73,9 @@ def customer_promises(followups: pl.LazyFrame, policy: Policy) -> pl.LazyFrame:
 def keep_promises(tasks: pl.LazyFrame, promises: pl.LazyFrame, policy: Policy, as_of: date) -> pl.LazyFrame:
     """Tasks of WAIT_FOR_PROMISE due before their customer's promised day are due on it, the why first saying what
     was agreed; one whose window closes before that day is dropped (it is not listed before the promise, and
-    then it is too late). Before `transforms.calendar.on_open_days`, which would stretch the window."""
+    then it is too late). Before `transforms.calendar.on_open_days`, which would stretch the window.
+    Adds `promised`: the task is due on the day the customer was promised (a lead's follow-up on its agreed day,
+    a task moved to it, a `promised_call`), for `[[plan.urgency]] promised`."""
     said = agreed(pl.col("__next_at"), pl.col("__contacted_at"), pl.col("__outcome"), policy, as_of,
                   pl.col("task_type").replace_strict(WHAT_AT_THE_VISIT, default=""))
     waits = pl.col("task_type").is_in(WAIT_FOR_PROMISE) & (pl.col("due_date") < pl.col("promised_on"))
@@ -88,6 +90,7 @@ def keep_promises(tasks: pl.LazyFrame, promises: pl.LazyFrame, policy: Policy, a
             pl.when(moved).then(pl.col("promised_on")).otherwise(pl.col("due_date")).alias("due_date"),
             pl.when(moved).then(format_text("{}；{}", said, "reason")).otherwise(pl.col("reason")).alias("reason"),
         )
+        .with_columns((pl.col("due_date") == pl.col("promised_on")).fill_null(False).alias("promised"))
         .filter(pl.col("open_until").is_null() | (pl.col("due_date") <= pl.col("open_until")))
         .drop("promised_on", "__next_at", "__contacted_at", "__outcome")
     )

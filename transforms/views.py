@@ -15,7 +15,8 @@ def task_label(col: str = "task_type") -> pl.Expr:
 
 
 # the notes transforms/worklist.py puts before a reason, and where a reason's English gloss begins
-NOTES = re.compile(r"【(转交|改派)】[^·]*· ")
+NOTE = r"【(?:转交|改派)】[^·]*?"  # followed by " · " and the reason
+NOTES = re.compile(f"{NOTE} · ")
 ENGLISH = re.compile(r"\s*/\s*[A-Za-z].*$")
 
 
@@ -28,16 +29,25 @@ def bare_reason(reason: str | None) -> str:
 
 def per_customer(worklist: pl.DataFrame) -> pl.DataFrame:
     """One row per (advisor, customer): its most urgent task first, all its reasons listed by priority
-    (SPEC §6), each as 【task】reason when there are several. Keeps the worklist's order."""
-    line = format_text("【{}】{}", task_label(), "reason")
+    (SPEC §6), each as 【task】reason when there are several — a handover or reassignment note they all share
+    (【改派】经理 于霞 转给您，原顾问 李志伟已离职) said once, on its own line above them. Keeps the worklist's
+    order."""
+    note = pl.col("reason").str.extract(f"^({NOTE}) · ", 1)
+    bare = pl.col("reason").str.replace(f"^{NOTE} · ", "")
     return (
-        worklist.with_columns(line.alias("line"), task_label().alias("label"))
+        worklist.with_columns(
+            format_text("【{}】{}", task_label(), "reason").alias("line"),
+            format_text("【{}】{}", task_label(), bare).alias("bare_line"),
+            note.alias("note"), task_label().alias("label"),
+        )
         .group_by("advisor_id", "customer_id", maintain_order=True)
         .agg(
             pl.col("store", "customer_name", "phone", "priority", "due_date", "days_overdue",
                    "grade", "stage").first(),
             pl.col("label").unique(maintain_order=True).str.join("、").alias("tasks"),
             pl.col("line").str.join("\n").alias("lines"),
+            (pl.col("note").first() + pl.lit("\n") + pl.col("bare_line").str.join("\n")).alias("noted_lines"),
+            ((pl.col("note").n_unique() == 1) & pl.col("note").is_not_null().all()).alias("one_note"),
             pl.col("reason").first().alias("first_reason"),
             pl.col("lead_id").drop_nulls().first(),
             pl.col("orphaned").any(),
@@ -45,9 +55,11 @@ def per_customer(worklist: pl.DataFrame) -> pl.DataFrame:
             *plan_view(worklist.columns),
         )
         .with_columns(  # one task: its reason alone (the task is in `tasks`); several: each with its task
-            pl.when(pl.col("n_tasks") == 1).then("first_reason").otherwise("lines").alias("reasons")
+            pl.when(pl.col("n_tasks") == 1).then("first_reason")
+            .when("one_note").then("noted_lines")
+            .otherwise("lines").alias("reasons")
         )
-        .drop("lines", "first_reason")
+        .drop("lines", "noted_lines", "one_note", "first_reason")
     )
 
 

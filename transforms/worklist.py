@@ -11,6 +11,7 @@ from transforms.assign import assign
 from transforms.calendar import on_open_days
 from transforms.decisions import in_effect, reassign
 from transforms.frames import ENGINE, Inputs, format_text
+from transforms.labels import NO_ADVISOR
 from transforms.night import Night, prepare
 from transforms.promises import customer_promises, keep_promises, promised_call
 from transforms.routing import active
@@ -69,7 +70,7 @@ def _former(advisor: str) -> pl.Expr:
     as `__name_<advisor>` and `__active_<advisor>`: `周娟敏已离职`, `周娟敏`, or the id when the roster lacks it."""
     name, is_active = pl.col(f"__name_{advisor}"), pl.col(f"__active_{advisor}")
     return (
-        pl.when(pl.col(advisor).is_null()).then(pl.lit("未指定"))
+        pl.when(pl.col(advisor).is_null()).then(pl.lit(NO_ADVISOR))
         .when(name.is_null()).then(format_text("{} 不在顾问名单", advisor))
         .when(~is_active).then(name + pl.lit("已离职"))
         .otherwise(name)
@@ -132,5 +133,6 @@ def worklist_from(night: Night, policy: Policy, as_of: date) -> pl.DataFrame:
         .pipe(assign, night.inputs.advisors)
         .pipe(describe, night.customers, night.inputs.advisors, as_of)
     )
-    extra = ["ref", "lead_id", "orphaned", "original_advisor_id", "open_until", "reassigned_from", "reassigned_on"]
+    extra = ["ref", "lead_id", "orphaned", "original_advisor_id", "open_until", "reassigned_from", "reassigned_on",
+             "promised"]
     return worklist.select(*WORKLIST_COLUMNS, *extra).collect(engine=ENGINE)

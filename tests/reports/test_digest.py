@@ -92,6 +92,15 @@ def test_an_original_advisor_missing_from_the_roster_is_named_as_such() -> None:
     assert [r["was"] for r in context["orphaned"]] == ["李四（S2）", "S9（不在名单）"]
 
 
+def test_work_with_no_advisor_of_record_says_so_under_handed_over() -> None:
+    """A repair order without a service advisor went to the manager: the 原顾问 cell reads 未指定, not blank."""
+    row = task("M1", "C8", "郭女士", "+8615016488688", "care_call", 7, 8, orphaned=True) | {"original_advisor_id": None}
+    extra = pl.DataFrame([row], schema=WORKLIST.schema)
+    context = digest_context(managers(ROSTER)[0], pl.concat([WORKLIST, extra]), ROSTER, set(), AS_OF, False)
+    was = [(r["customer_name"], r["was"]) for r in context["orphaned"]]
+    assert was == [("孙先生", "李四（S2）"), ("郭女士", "未指定")]
+
+
 def _parse(raw: bytes) -> email.message.EmailMessage:
     return email.message_from_bytes(raw, policy=email.policy.default)  # type: ignore[return-value]
 

@@ -12,8 +12,9 @@ import polars as pl
 
 from adapters.ingest import load_file
 from reports.digest import Morning, digest_context, managers
-from reports.review import write_review_workbook
+from reports.review import COLUMNS, SECTION_LABELS, write_review_workbook
 from reports.templating import render
+from reports.workbook import lines_in
 from tests.reports.test_digest import WORKLIST
 from transforms.review import BULK_SCHEMA
 
@@ -112,3 +113,11 @@ def test_the_digest_offers_the_bulk_rows() -> None:
     text = render("digest.txt.j2", **digest_context(head, worklist, roster, set(), AS_OF, False, Morning(bulk=BULK)))
     assert "李四（已离职） 名下全部客户 57 位 → 改派给 周七" in text
     assert "超过 90 天没有跟进的线索 → 标记战败：张三 80 条" in text
+
+
+def test_the_category_and_the_headers_a_manager_reads_fit_their_column_on_one_line() -> None:
+    """超出每日上限 ran into the customer's name and 逾期天数 wrapped out of its header cell (night 2 of a 3x1,500
+    group, printed through LibreOffice)."""
+    width = {c.header: c.width for c in COLUMNS}
+    assert [label for label in SECTION_LABELS.values() if lines_in(label, width["类别"]) > 1] == []
+    assert [c.header for c in COLUMNS if c.kind != "key" and lines_in(c.header, c.width) > 1] == []

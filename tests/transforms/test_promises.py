@@ -12,6 +12,7 @@ import polars as pl
 import pytest
 
 from tests.conftest import AS_OF, fu, lead, make_inputs, ro, sale
+from transforms.plan import plan_worklist
 from transforms.worklist import build_worklist
 
 
@@ -224,3 +225,25 @@ def test_an_unanswered_call_is_still_a_first_contact_and_a_touch_of_the_cadence(
                          followups=[fu("2026-11-16 10:00", "L1", outcome="未接通")])
     assert build_worklist(inputs, policy, AS_OF).select("task_type", "due_date").rows() == [
         ("followup", date(2026, 11, 23))]
+
+
+# ---- a promise is kept when the day is full
+
+
+def test_a_follow_up_promised_for_today_is_planned_before_hot_leads_when_the_day_is_full(policy):
+    """Capacity 2, three leads due on 11-23: an S lead (daily cadence, due 11-22) and an A lead (3 days, due
+    11-22) are 尽快跟进; the B lead was told on 11-20 "I'll call you on the 23rd". By the cadence alone the B
+    lead is 常规跟进 and waits behind both; it is due on its promised day, so it is 立即处理 and planned."""
+    inputs = make_inputs(
+        leads=[lead("L1", "2026-11-01 10:00", phone="13800138001", grade="S"),
+               lead("L2", "2026-11-01 10:00", phone="13800138002", grade="A"),
+               lead("L3", "2026-11-01 10:00", phone="13800138003", grade="B")],
+        followups=[fu("2026-11-21 10:00", "L1"), fu("2026-11-19 10:00", "L2"),
+                   fu("2026-11-20 10:00", "L3", next_followup_at="2026-11-23")],
+    )
+    worklist = build_worklist(inputs, policy, AS_OF)
+    assert dict(worklist.select("lead_id", "promised").iter_rows()) == {"L1": False, "L2": False, "L3": True}
+    roster = pl.DataFrame({"advisor_id": ["S1"], "role": ["sales"], "daily_capacity": [2.0]})
+    planned = plan_worklist(worklist, roster, policy, AS_OF)
+    got = planned.select("lead_id", "urgency", "in_plan").rows()
+    assert sorted(got) == [("L1", "hot_lead", True), ("L2", "hot_lead", False), ("L3", "act_now", True)]
