@@ -115,13 +115,21 @@ def expand(checked: pl.LazyFrame, ident: Identity, followups: pl.LazyFrame, sale
     numbered = checked.with_row_index(POSITION)
     is_bulk = pl.col("bulk").fill_null(False) & pl.col("refused_column").is_null()
     heads = numbered.filter(is_bulk).with_columns(pl.col(POSITION).cast(pl.Int64).alias("bulk_row"))
-    named = members(heads, ident, followups, sales, advisors, policy)
-    sizes = named.group_by("bulk_row").agg(pl.len().cast(pl.Int64).alias("bulk_size"))
-    expanded = heads.drop("customer_id", "lead_id").join(named, on="bulk_row").with_columns(
-        pl.lit(False).alias("bulk"), pl.lit(None, pl.Int64).alias("bulk_size"))
-    heads = heads.join(sizes, on="bulk_row", how="left").with_columns(pl.col("bulk_size").fill_null(0))
     singles = numbered.filter(~is_bulk).with_columns(pl.lit(None, pl.Int64).alias("bulk_row"),
                                                      pl.lit(None, pl.Int64).alias("bulk_size"))
+    # the manager's own row about a customer wins over a 整批 row of the same or an earlier date
+    own = (singles.filter(pl.col("refused_column").is_null() & pl.col("customer_id").is_not_null())
+           .group_by("customer_id").agg(pl.col("decided_at").max().alias("__own_at")))
+    expanded = (
+        heads.drop("customer_id", "lead_id").join(members(heads, ident, followups, sales, advisors, policy),
+                                                  on="bulk_row")
+        .join(own, on="customer_id", how="left")
+        .filter(pl.col("__own_at").is_null() | (pl.col("__own_at") < pl.col("decided_at")))
+        .drop("__own_at")
+        .with_columns(pl.lit(False).alias("bulk"), pl.lit(None, pl.Int64).alias("bulk_size"))
+    )
+    sizes = expanded.group_by("bulk_row").agg(pl.len().cast(pl.Int64).alias("bulk_size"))
+    heads = heads.join(sizes, on="bulk_row", how="left").with_columns(pl.col("bulk_size").fill_null(0))
     columns = [*checked.collect_schema().names(), "bulk_row", "bulk_size"]
     return (
         pl.concat([singles, heads.with_columns(pl.lit(0).alias("__member")),

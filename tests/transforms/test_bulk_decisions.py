@@ -124,3 +124,20 @@ def test_a_refused_bulk_row_reads_in_the_rejects_as_the_manager_wrote_it(policy:
     assert cells == [("保持", "是", "S1", None), ("战败", "是", "S1", None), ("改派", "是", None, None),
                      ("改派", "是", "S2", None)]
     assert sheet.rejects["reason_zh"][0] == "整批只能改派或标记战败（勿扰、保持请逐位客户决定）"
+
+
+def test_the_managers_own_row_about_a_customer_wins_over_the_whole_book(policy: Policy) -> None:
+    """李四's book goes to 周七 in bulk, but on the same day the manager gave L21's customer to 王五 (S1) by name:
+    that customer is 王五's, the two other customers of the book are 周七's, and the bulk row counts two."""
+    own = {"customer_id": None, "decision": "改派", "decided_at": E, "decided_by": "M1", "from_advisor_id": "S2",
+           "new_advisor_id": "S1"}
+    inputs = make_inputs(leads=BOOK, sales=BOOK_SALES, advisors=ROSTER)
+    first = prepare(inputs, policy, AS_OF)
+    own["customer_id"] = _customer(first, "13800138021")
+    inputs = replace(inputs, decisions=input_frame("decisions", [DECISIONS[0], own]))
+    night = prepare(inputs, policy, AS_OF)
+    moved = in_effect(night.decisions, AS_OF).filter(pl.col("decision") == "reassign").collect()
+    to = dict(zip(moved["customer_id"], moved["new_advisor_id"], strict=True))
+    assert to == {own["customer_id"]: "S1", _customer(night, "13800138022"): "S3",
+                  _customer(night, "13800138023"): "S3"}
+    assert applied(night.decisions).collect()["bulk_size"].to_list() == [2]
