@@ -163,6 +163,7 @@ def test_genjin_settings_shows_every_value_and_its_source_but_never_the_password
     _toml(tmp_path / "genjin.toml", '[mail]\nhost = "smtp.x.cn"\nuser = "crm@dealer.cn"\n')
     monkeypatch.setenv("GENJIN_SMTP_PASSWORD", "hunter2-Top")
     monkeypatch.setenv("GENJIN_DASK_ADDRESS", "tcp://10.0.0.5:8786")
+    (tmp_path / "in").mkdir()  # a drop folder that exists: nothing for `genjin settings` to refuse
     assert cli.main(["settings", "--cron", "0 3 * * *", "--drop", "in"]) == 0
     out = capsys.readouterr().out
     assert "hunter2" not in out
