@@ -110,6 +110,17 @@ class Failure:
                 f"it stopped; the others got nothing — a re-run sends only what is missing.")
 
     @property
+    def not_delivered(self) -> list[str]:
+        """`undelivered` by reason: one line per reason, then who (at most 20 named) — a mail server that is down
+        is one line, not one per advisor."""
+        by_reason: dict[str, list[str]] = {}
+        for line in self.undelivered:
+            who, _, why = line.partition(": ")  # "s1@dealer.cn: 无法连接…": an address holds no ": "
+            by_reason.setdefault(why, []).append(who)
+        return [f"{why} — {len(who)} 项 / {len(who)}: {', '.join(who[:20])}{' …' if len(who) > 20 else ''}"
+                for why, who in by_reason.items()]
+
+    @property
     def key(self) -> str:
         """What the sent ledgers remember this message by (one per run; per day and cause for the intraday runs,
         which repeat every few minutes)."""
@@ -120,8 +131,8 @@ class Failure:
 
 # --- the reason -------------------------------------------------------------------------------------------
 
-RERUN_ZH = "改好后重新运行 `genjin run --as-of {night} --send`（在 Prefect 里重跑这次运行也可）：只补发还没发出的。"
-RERUN_EN = "then run `genjin run --as-of {night} --send` again (or retry this run in Prefect): it sends only what " \
+RERUN_ZH = "改好后重新运行 genjin run --as-of {night} --send（在 Prefect 里重跑这次运行也可）：只补发还没发出的。"
+RERUN_EN = "then run genjin run --as-of {night} --send again (or retry this run in Prefect): it sends only what " \
            "is missing."
 OS_ERRORS = {  # errno → what it means for ops, Chinese and English
     errno.ENOSPC: ("磁盘已满", "the disk is full"),
@@ -158,10 +169,10 @@ def explain(outcome: Outcome, error: BaseException | None = None, message: str |
                       "read the full log for the stage it was stuck in; " + again_en)
     if outcome == "missed":
         return Reason("在设定的时间内没有一次夜间运行完成", "no nightly run completed within the set time",
-                      "确认 genjin 所在的机器开着、`genjin serve` 在运行（Prefect 服务器也在运行），"
-                      "然后补跑缺的那一晚：`genjin run --as-of 日期 --send`。",
-                      "check that the machine is on and `genjin serve` (and the Prefect server) are running, then "
-                      "run the missing night: `genjin run --as-of DATE --send`.")
+                      "确认 genjin 所在的机器开着、genjin serve 在运行（Prefect 服务器也在运行），"
+                      "然后补跑缺的那一晚：genjin run --as-of 日期 --send。",
+                      "check that the machine is on and genjin serve (and the Prefect server) are running, then "
+                      "run the missing night: genjin run --as-of DATE --send.")
     if isinstance(error, FolderError | PolicyError | Busy):  # our own errors say it in both languages
         return Reason(str(error).strip(), "", *_todo(error, again_zh, again_en))
     if isinstance(error, MemoryError):
@@ -180,8 +191,8 @@ def explain(outcome: Outcome, error: BaseException | None = None, message: str |
 
 def _todo(error: BaseException, again_zh: str, again_en: str) -> tuple[str, str]:
     if isinstance(error, FolderError):
-        return ("改正文件夹设置（`genjin settings` 会逐项检查）。" + again_zh,
-                "fix the folder settings (`genjin settings` checks each one); " + again_en)
+        return ("改正文件夹设置（genjin settings 会逐项检查）。" + again_zh,
+                "fix the folder settings (genjin settings checks each one); " + again_en)
     if isinstance(error, PolicyError):
         return "改正策略文件。" + again_zh, "fix the policy file; " + again_en
     return ("等另一个运行结束（或查明是谁在运行）。" + again_zh,
