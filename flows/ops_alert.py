@@ -155,7 +155,7 @@ def log_place(flow_run: FlowRun, config: RunConfig) -> str:
     """The run's page in Prefect when it is a deployment's run; else the log file `genjin run` writes."""
     if flow_run.deployment_id is not None:
         return url_for("flow-run", obj_id=flow_run.id) or f"Prefect flow run {flow_run.id}"
-    return str(run_log_path(config.out, flow_run.name)) if config.out else ""
+    return str(run_log_path(config.out, flow_run.name).absolute()) if config.out else ""
 
 
 def run_log_path(out: Path, run_name: str) -> Path:
