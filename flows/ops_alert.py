@@ -42,10 +42,12 @@ from prefect.states import State
 from prefect.utilities.urls import url_for
 
 from adapters import mail
-from adapters.folders import Folders
+from adapters.folders import FolderError, Folders
+from adapters.lock import Busy
 from adapters.robots import LEDGER_NAME as ALERTS_LEDGER
 from adapters.robots import RobotConfig, post_all, robots_from
 from adapters.run_marker import stage_of
+from policy.model import PolicyError
 from reports.failure_message import Failure, Kind, Outcome, explain, failure_mail, failure_post, partial_reason
 
 log = logging.getLogger("genjin.ops_alert")
@@ -163,6 +165,16 @@ def run_log_path(out: Path, run_name: str) -> Path:
     return out / "logs" / f"{run_name}.log"
 
 
+def stage_at(history: Path | None, run_id: str, error: BaseException | None) -> str | None:
+    """Where run `run_id` stopped: the stage it marked last (adapters/run_marker.py), or — for what stops a run
+    before it marks any, under the lock — the check of its folders and policy, or the wait for the lock."""
+    if isinstance(error, FolderError | PolicyError):
+        return "check"
+    if isinstance(error, Busy):
+        return "wait"
+    return stage_of(history, run_id) if history else None
+
+
 def failure_of(flow_name: str, flow_run: FlowRun, state: State[Any] | None, config: RunConfig,
                error: BaseException | None = None) -> Failure:
     """The message's facts for a run of `flow_name` that ended in `state`."""
@@ -170,7 +182,7 @@ def failure_of(flow_name: str, flow_run: FlowRun, state: State[Any] | None, conf
     kind: Kind = named or KINDS.get(flow_name, "nightly")
     outcome = outcome_of(state)
     day = night.split(" ")[0]
-    stage = stage_of(config.history, str(flow_run.id)) if config.history else None
+    stage = stage_at(config.history, str(flow_run.id), error)
     undelivered: list[str] = []
     if outcome == "partial" and config.out:
         undelivered = [str(line) for line in _read_json(config.out / day / "run.json").get("undelivered", [])]
@@ -196,10 +208,23 @@ class _Discard:
         pass
 
 
+class _Ledger(mail.SentLedger):
+    """A sent ledger of the failure messages: in the history folder, or — when that cannot be written (the
+    folder a run failed on) — in genjin's own folder; what either has as sent counts, so the hook that wrote to
+    one and the ops-alert run that reads after the history folder was made agree."""
+
+    def __init__(self, history: Path | None, name: str) -> None:
+        self.fallback = FALLBACK_LEDGER.with_name(f"{FALLBACK_LEDGER.stem}-{name}")
+        usable = history is not None and history.is_dir() and os.access(history, os.W_OK)
+        super().__init__(history / name if usable and history is not None else self.fallback)
+
+    def sent_keys(self) -> set[str]:
+        found = super().sent_keys()
+        return found | mail.SentLedger(self.fallback).sent_keys() if self.path != self.fallback else found
+
+
 def _ledger(history: Path | None, name: str) -> mail.SentLedger:
-    if history is not None and history.is_dir() and os.access(history, os.W_OK):
-        return mail.SentLedger(history / name)
-    return mail.SentLedger(FALLBACK_LEDGER.with_name(f"{FALLBACK_LEDGER.stem}-{name}"))
+    return _Ledger(history, name)
 
 
 def tell(failure: Failure, config: RunConfig, env: Mapping[str, str] | None = None) -> dict[str, Any]:
@@ -254,23 +279,23 @@ def on_bad_end(flow: Flow[..., Any], flow_run: FlowRun, state: State[Any]) -> No
     night on a Dask cluster, inside the deployed flow) leaves it to its parent's hook, so ops hear once."""
     if flow_run.parent_task_run_id is not None:
         return
+    flow_run, current = _fresh(flow_run)
+    if state.type not in (StateType.CANCELLING, StateType.CANCELLED) and current is not None and \
+            current.type in (StateType.CANCELLING, StateType.CANCELLED):
+        state = current  # a run being cancelled is cancelled, whatever its killed process proposed last
     config = config_of(flow_run.parameters)
-    state = _current(flow_run, state)
-    failure = failure_of(flow.name, flow_run, state, config, error_of(state))
-    tell(failure, config)
+    tell(failure_of(flow.name, flow_run, state, config, error_of(state)), config)
 
 
-def _current(flow_run: FlowRun, state: State[Any]) -> State[Any]:
-    """The run's state as the server has it when that says more: a run being cancelled is cancelled, whatever
-    its killed process proposed last."""
-    if state.type in (StateType.CANCELLING, StateType.CANCELLED):
-        return state
+def _fresh(flow_run: FlowRun) -> tuple[FlowRun, State[Any] | None]:
+    """The run as the server has it now, and its state: the `genjin serve` process that runs `on_crashed` holds
+    the run as it was handed out, before the run's own process named it for its night."""
     try:
         with get_client(sync_client=True) as client:
-            found = client.read_flow_run(flow_run.id).state
-    except Exception:  # no server to ask: the hook's own state stands
-        return state
-    return found if found is not None and found.type in (StateType.CANCELLING, StateType.CANCELLED) else state
+            found = client.read_flow_run(flow_run.id)
+    except Exception:  # no server to ask: the hook's own copy stands
+        return flow_run, None
+    return found, found.state
 
 
 HOOKS: dict[str, list[Any]] = {"on_failure": [on_bad_end], "on_crashed": [on_bad_end],

@@ -120,8 +120,9 @@ def register(deployment: str, nightly: UUID, intraday: UUID | None, alert: UUID,
         "robot_by_server": post is not None})]
     if post is not None and ops_robot is not None:
         missed_actions.append(CallWebhook(block_document_id=webhook_block(ops_robot, env), payload=post))
+    # the run's id as text: a bare "{{ flow_run.id }}" is rendered through `tojson`, which a UUID fails
     failed_actions: list[Action] = [RunDeployment(source="selected", deployment_id=alert, parameters={
-        "what": "failed", "flow_run_id": "{{ flow_run.id }}"})]
+        "what": "failed", "flow_run_id": {"__prefect_kind": "jinja", "template": "{{ flow_run.id }}"}})]
     watched = [nightly, *([intraday] if intraday else [])]
     return {
         "missed": ensure(f"genjin-{deployment}-no-night-completed",

@@ -28,10 +28,9 @@ from adapters.folders import Folders
 from adapters.lock import Busy, run_lock
 from adapters.mail import MailSettings
 from adapters.robots import RobotConfig
-from adapters.run_marker import stage_of
 from flows import progress
 from flows.nightly import nightly_on
-from flows.ops_alert import PARTIAL, outcome_of, run_log_path, told_ways
+from flows.ops_alert import PARTIAL, outcome_of, run_log_path, stage_at, told_ways
 from genjin import prefect_env
 from genjin.commands import preflight
 from genjin.settings import Settings
@@ -104,7 +103,8 @@ def _ended(state: State[Any], folders: Folders, as_of: date, log_file: Path) -> 
     outcome = outcome_of(state)
     reason = explain(outcome, error if isinstance(error, BaseException) else None, state.message,
                      as_of.isoformat())
-    stage = stage_of(folders.history, str(state.state_details.flow_run_id))
+    stage = stage_at(folders.history, str(state.state_details.flow_run_id),
+                     error if isinstance(error, BaseException) else None)
     stage_zh, stage_en = STAGES.get(stage or "", ("未知阶段", "an unknown stage"))
     ways = told_ways(folders.history, str(state.state_details.flow_run_id))
     told = (f"已通知运维（{'、'.join(ways)}）/ ops were told ({', '.join(ways)})" if ways else

@@ -19,6 +19,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from datetime import datetime
 from email.message import EmailMessage
@@ -32,7 +33,7 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from tests.adapters.test_mail_smtp import free_port
-from tests.genjin.test_serve import _env, _stop, _until
+from tests.genjin.test_serve import _stop, _until, prefect_server
 from tests.robot_servers import Inbox, RobotServer, robot_server
 
 pytestmark = pytest.mark.slow
@@ -69,20 +70,8 @@ def drop_folder(drop: Path) -> None:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    tmp = tmp_path_factory.mktemp("prefect-server")
-    port = free_port()
-    log = (tmp / "server.log").open("wb")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1", "--port", str(port),
-         "--analytics-off", "--no-ui"],
-        env=_env(tmp, "server-home"), stdout=log, stderr=subprocess.STDOUT, cwd=tmp)
-    api = f"http://127.0.0.1:{port}/api"
-    try:
-        _until("the Prefect server", lambda: httpx.get(f"{api}/health", timeout=2).status_code == 200, 240, [proc])
+    with prefect_server(tmp_path_factory.mktemp("prefect-server")) as api:
         yield api
-    finally:
-        _stop(proc)
-        log.close()
 
 
 class Smtp:
@@ -305,7 +294,7 @@ def test_serve_tells_ops_of_a_bad_folder_a_cancelled_run_a_killed_one_and_a_miss
     drop_folder(site / "drop")
     start = (datetime.now(ZoneInfo("Asia/Shanghai")).hour + 3) % 24  # intraday hours no scheduled run reaches
     start = start if start <= 21 else 1
-    (site / "genjin.toml").write_text(TOML + f'missed_night_hours = 0.01\n[intraday]\nhours = '
+    (site / "genjin.toml").write_text("missed_night_hours = 0.01\n" + TOML + f'[intraday]\nhours = '
                                       f'"{start:02d}:00-{start + 2:02d}:00"\n', encoding="utf-8")
     (site / "a-file").write_text("not a folder", encoding="utf-8")
     env = site_env(site, smtp, store.url, ops.url, PREFECT_API_URL=server, PREFECT_RUNNER_POLL_FREQUENCY="1",
@@ -322,12 +311,24 @@ def test_serve_tells_ops_of_a_bad_folder_a_cancelled_run_a_killed_one_and_a_miss
 
             nightly = _until("the deployments", lambda: deployment("genjin-nightly-scheduled/nightly"), 240, [serve])
             _until("the ops-alert deployment", lambda: deployment("genjin-ops-alert/ops-alert"), 60, [serve])
-            names = {a["name"] for a in api.post("/automations/filter", json={}).json()}
-            assert {"genjin-nightly-no-night-completed", "genjin-nightly-run-failed"} <= names
+
+            def automations() -> bool:
+                names = {a["name"] for a in api.post("/automations/filter", json={}).json()}
+                return {"genjin-nightly-no-night-completed", "genjin-nightly-run-failed"} <= names
+
+            _until("the automations", automations, 120, [serve])
+
+            def post(url: str, body: dict[str, Any]) -> Any:
+                """A write, tried again when SQLite is busy (503: what Prefect's own client retries)."""
+                for _ in range(10):
+                    response = api.post(url, json=body)
+                    if response.status_code != 503:
+                        return response.raise_for_status().json()
+                    time.sleep(1)
+                return response.raise_for_status().json()
 
             def run(parameters: dict[str, Any], dep: dict[str, Any] = nightly) -> dict[str, Any]:
-                return api.post(f"/deployments/{dep['id']}/create_flow_run",
-                                json={"parameters": parameters}).raise_for_status().json()
+                return post(f"/deployments/{dep['id']}/create_flow_run", {"parameters": parameters})  # type: ignore[no-any-return]
 
             def ended(run_id: str) -> dict[str, Any] | None:
                 found = api.get(f"/flow_runs/{run_id}").json()
@@ -337,6 +338,9 @@ def test_serve_tells_ops_of_a_bad_folder_a_cancelled_run_a_killed_one_and_a_miss
                 found = [m for m in failure_mails(smtp) if words in m.get_body(("plain",)).get_content()]
                 return found[0] if found else None
 
+            def posted(*words: str) -> bool:  # the hook mails first, then posts
+                return any(all(w in t for w in words) for t in texts(ops.posts))
+
             # 1. an out folder that is a file (a parameter of the run)
             bad = run({"out": str(site / "a-file"), "as_of": "2026-11-19"})
             done = _until("the run with a file for its out folder", lambda: ended(bad["id"]), 180, [serve])
@@ -345,7 +349,8 @@ def test_serve_tells_ops_of_a_bad_folder_a_cancelled_run_a_killed_one_and_a_miss
             text = told.get_body(("plain",)).get_content()
             assert f"输出文件夹 out: {site / 'a-file'} 不是文件夹（是一个文件）/ is not a folder" in text
             assert "检查文件夹和策略" in text and f"/runs/flow-run/{bad['id']}" in text
-            assert any("不是文件夹" in t and "nightly-2026-11-19" in t for t in texts(ops.posts))
+            _until("the ops robot post about the folder", lambda: posted("不是文件夹", "nightly-2026-11-19"), 60,
+                   [serve])
 
             # 2. a run cancelled while it watches the drop folder
             slow = {"settle_seconds": 600, "as_of": "2026-11-20"}
@@ -353,8 +358,7 @@ def test_serve_tells_ops_of_a_bad_folder_a_cancelled_run_a_killed_one_and_a_miss
             marker = site / "history" / ".genjin-run.json"
             _until("the run to start reading", lambda: marker.exists() and cancelled["id"] in marker.read_text(),
                    180, [serve])
-            api.post(f"/flow_runs/{cancelled['id']}/set_state",
-                     json={"state": {"type": "CANCELLING", "name": "Cancelling"}}).raise_for_status()
+            post(f"/flow_runs/{cancelled['id']}/set_state", {"state": {"type": "CANCELLING", "name": "Cancelling"}})
             done = _until("the cancelled run", lambda: ended(cancelled["id"]), 120, [serve])
             assert done["state_type"] == "CANCELLED"
             told = _until("the ops email about the cancelled run", lambda: mail_about("nightly-2026-11-20"), 60,
@@ -373,7 +377,8 @@ def test_serve_tells_ops_of_a_bad_folder_a_cancelled_run_a_killed_one_and_a_miss
                           [serve])
             text = told.get_body(("plain",)).get_content()
             assert "中断" in told["Subject"] and "运行进程意外结束" in text and "读取文件" in text
-            assert any("nightly-2026-11-21" in t and "中断" in t for t in texts(ops.posts))
+            _until("the ops robot post about the killed run", lambda: posted("中断", "nightly-2026-11-21"), 60,
+                   [serve])
 
             # 4. no night has completed within the window (0.01 h): the server posts to ops' robot itself, and the
             #    ops-alert run mails them
