@@ -20,18 +20,19 @@ from prefect.runtime import flow_run
 from adapters import pickup, run_marker
 from adapters.folders import Folders, check_folders
 from adapters.history import History
-from adapters.mail import MailSettings
+from adapters.mail import MailSettings, unsent
 from adapters.robots import RobotConfig
 from flows.alert_delivery import deliver_alerts
 from flows.ops_alert import HOOKS
 from flows.progress import to_run_logs
-from flows.steps import io_step, step
+from flows.steps import NotDelivered, deliver_step, delivered, io_step, step
 from policy.model import Policy, load_policy
 from transforms.alerts import advisor_alerts, hot_leads, is_quiet, manager_alerts
 from transforms.frames import ENGINE
 from transforms.night import prepare
 
 log = logging.getLogger("genjin")
+ALERT_RETRY_SECONDS = 5.0  # a hot lead's alert is tried again after 5 s, then 10 s (then by the next run)
 
 
 @io_step
@@ -52,12 +53,18 @@ def alerts_now(history: History, policy: Policy, now: datetime) -> tuple[pl.Data
     return alerts, roster
 
 
-@io_step
+@deliver_step
 def send_alerts(alerts: pl.DataFrame, roster: pl.DataFrame, policy: Policy, now: datetime,
                 robots: Mapping[str, RobotConfig], mail_settings: MailSettings, send: bool, history: Path,
                 outbox: Path) -> dict[str, Any]:
-    return deliver_alerts(alerts, roster, policy.alerts.phone == "full", is_quiet(now.time(), policy), robots,
-                          mail_settings, send, history, outbox)
+    """The alerts by robot and email; what did not go out raises `NotDelivered`, so that Prefect tries again
+    within the run (the ledger keeps what went out from going twice); the next run tries what still failed."""
+    result = deliver_alerts(alerts, roster, policy.alerts.phone == "full", is_quiet(now.time(), policy), robots,
+                            mail_settings, send, history, outbox)
+    failed = len(unsent(result.get("emails", {}).get("failed", []))) + len(result.get("posts", {}).get("failed", []))
+    if send and failed:
+        raise NotDelivered(result, failed)
+    return result
 
 
 @step
@@ -88,8 +95,8 @@ def pick_up(folders: Folders, now: datetime, policy_file: Path | None = None, se
         at("alerts")
         alerts, roster = alerts_now(history, policy, now)
         at("send")
-        sent = send_alerts(alerts, roster, policy, now, robots or {}, mail_settings or MailSettings(), send,
-                           folders.history, folder / "outbox")
+        sent = delivered(send_alerts, ALERT_RETRY_SECONDS, alerts, roster, policy, now, robots or {},
+                         mail_settings or MailSettings(), send, folders.history, folder / "outbox")
         record = {"at": now.strftime("%Y-%m-%d %H:%M"), "night": pickup.night_of(now).isoformat(), "files": files,
                   "alerts": alerts.select("kind", "lead_id", "store", "recipient_id", "call_by").to_dicts(),
                   "delivery": sent}

@@ -111,14 +111,7 @@ class Failure:
 
     @property
     def not_delivered(self) -> list[str]:
-        """`undelivered` by reason: one line per reason, then who (at most 20 named) — a mail server that is down
-        is one line, not one per advisor."""
-        by_reason: dict[str, list[str]] = {}
-        for line in self.undelivered:
-            who, _, why = line.partition(": ")  # "s1@dealer.cn: 无法连接…": an address holds no ": "
-            by_reason.setdefault(why, []).append(who)
-        return [f"{why} — {len(who)} 项 / {len(who)}: {', '.join(who[:20])}{' …' if len(who) > 20 else ''}"
-                for why, who in by_reason.items()]
+        return by_reason(self.undelivered)
 
     @property
     def key(self) -> str:
@@ -127,6 +120,17 @@ class Failure:
         cause = hashlib.sha256(f"{self.outcome}|{self.stage}|{self.reason.en}".encode()).hexdigest()[:10]
         run = self.night.split(" ")[0] + f"|{cause}" if self.kind == "intraday" else f"{self.run_name}|{self.run_id}"
         return f"failure|{self.kind}|{run}"
+
+
+def by_reason(undelivered: Sequence[str]) -> list[str]:
+    """run.json's `undelivered` lines ("who: why") by reason: one line per reason, then who (at most 20 named) —
+    a mail server that is down is one line, not one per advisor."""
+    found: dict[str, list[str]] = {}
+    for line in undelivered:
+        who, _, why = line.partition(": ")  # "s1@dealer.cn: 无法连接…": an address holds no ": "
+        found.setdefault(why, []).append(who)
+    return [f"{why} — {len(who)} 项 / {len(who)}: {', '.join(who[:20])}{' …' if len(who) > 20 else ''}"
+            for why, who in found.items()]
 
 
 # --- the reason -------------------------------------------------------------------------------------------

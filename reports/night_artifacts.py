@@ -10,6 +10,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from reports.failure_message import by_reason
 from transforms.labels import TASK_LABELS
 
 SUMMARY_KEY = "genjin-nightly-summary"  # artifact keys: lowercase letters, digits and dashes only
@@ -37,7 +38,7 @@ def summary_markdown(summary: Mapping[str, Any], run_dir: Path) -> str:
     undelivered = summary.get("undelivered", [])
     if undelivered:
         lines += [f"## 没有送达 / not delivered: {len(undelivered)}", "",
-                  *(f"- {cell(u)}" for u in undelivered[:50]), ""]
+                  *(f"- {cell(u)}" for u in by_reason(undelivered)), ""]
     lines += [f"## 文件 / files: {len(files)}", ""]
     lines += _table(("文件 file", "类型 kind", "状态 status", "读入 in", "载入 loaded", "拒绝 rejected", "说明 why"),
                     [(f["name"], f.get("kind") or "-", f"{STATUS_ZH.get(f['status'], f['status'])} {f['status']}",

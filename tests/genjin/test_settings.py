@@ -195,7 +195,8 @@ timezone = "Asia/Shanghai"
     proc = subprocess.run([sys.executable, "-m", "genjin.cli", "run"], cwd=site, env=env, capture_output=True,
                           text=True, timeout=600)
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    [night] = list((tmp_path / "reports").iterdir())  # today in Asia/Shanghai
+    [night] = [p for p in (tmp_path / "reports").iterdir() if p.name != "logs"]  # today in Asia/Shanghai
+    assert (tmp_path / "reports" / "logs" / f"nightly-{night.name}.log").is_file()  # Prefect's records
     run = json.loads((night / "run.json").read_text(encoding="utf-8"))
     assert list((site / "dealer" / "drop").iterdir()) == []
     assert {p.name for p in (site / "dealer" / "archive" / night.name).iterdir()} == {p.name for p in written}

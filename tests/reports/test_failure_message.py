@@ -124,6 +124,7 @@ def test_the_summary_artifact_shows_the_night(tmp_path: Path) -> None:
     assert text.startswith("# 夜间运行 2026-11-20 / night of 2026-11-20\n\n## 没有送达 / not delivered: 1")
     assert "| 线索\\|导出.xlsx | leads | 已载入 loaded | 3 | 2 | 1 |  |" in text  # a | in a name stays in its cell
     assert "增长中.csv" in text and "首次联系 first_contact | 2" in text and "失败 failed 1" in text
+    assert "- refused — 1 项 / 1: s1@dealer.cn\n" in text  # what did not go out, by reason
     assert "- s1@dealer.cn: refused" in text and "门店无经理 / no manager" in text
 
 
