@@ -453,9 +453,17 @@ class SentLedger:
 # --- one batch --------------------------------------------------------------------------------------------
 
 
+NOT_MADE = "邮件无法生成 / the message could not be made"
+
+
 def not_made(err: BaseException) -> str:
     """run.json's `emails.failed` error of a message that could not be built or written."""
-    return f"邮件无法生成 / the message could not be made: {one_line(err)}"
+    return f"{NOT_MADE}: {one_line(err)}"
+
+
+def unsent(failed: Iterable[Mapping[str, str]]) -> list[Mapping[str, str]]:
+    """The failures of `failed` that sending again could mend: the transport's, not a message never made."""
+    return [f for f in failed if not f.get("error", "").startswith(NOT_MADE)]
 
 
 @dataclass

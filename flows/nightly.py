@@ -3,6 +3,7 @@ worklist and plan, KPIs), write the outputs under OUT/<as-of>/, deliver the mail
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 from collections.abc import Mapping
@@ -13,16 +14,22 @@ from typing import Any
 
 import polars as pl
 from prefect import Flow, flow, unmapped
+from prefect.artifacts import create_link_artifact, create_markdown_artifact, create_table_artifact
+from prefect.runtime import flow_run
+from prefect.states import Failed, State
 
-from adapters import dropfolder, mail, publish
-from adapters.folders import Folders
+from adapters import dropfolder, mail, publish, run_marker
+from adapters.folders import Folders, check_folders
 from adapters.history import History
 from adapters.ingest import FileLoad, file_warnings
 from adapters.robots import RobotConfig
 from flows import fanout, steps
-from flows.progress import Progress, read_counts, store_counts, worklist_counts, write_counts
+from flows.ops_alert import HOOKS, PARTIAL
+from flows.progress import Progress, read_counts, store_counts, to_run_logs, worklist_counts, write_counts
 from policy.model import Policy, load_policy
 from reports.digest import Morning
+from reports.failure_message import undelivered
+from reports.night_artifacts import OUTPUTS_KEY, REPORT_KEY, SUMMARY_KEY, outputs_table, summary_markdown
 from transforms.frames import Inputs
 from transforms.kpis import KpiResult
 from transforms.night import Night
@@ -35,6 +42,7 @@ class RunResult:
     summary: dict[str, Any]
 
 
+log = logging.getLogger("genjin")
 READ_BATCHES = 4 * (os.cpu_count() or 1)  # files are read in this many parallel tasks, of about equal bytes
 CRASH_AT = "GENJIN_TEST_CRASH_AT"
 CRASH_MODE = "GENJIN_TEST_CRASH_MODE"
@@ -154,56 +162,123 @@ def write(built: Built, files: list[dict[str, Any]], policy: Policy, run_dir: Pa
 
 def deliver(built: Built, written: Written, read: NightFiles, failures: list[dict[str, Any]], policy: Policy,
             run_dir: Path, history: Path, as_of: date, send: bool, mail_settings: mail.MailSettings,
-            robots: Mapping[str, RobotConfig] | None) -> tuple[dict[str, Any], list[dict[str, Any]], Any]:
+            robots: Mapping[str, RobotConfig] | None,
+            retry_seconds: float) -> tuple[dict[str, Any], list[dict[str, Any]], Any]:
     """The advisors' emails and the digests, the ops email, each store group's morning summary (issue #18):
-    to the outbox, and with `send` out. Returns run.json's `emails`, the night's warnings and `group_posts`."""
+    to the outbox, and with `send` out — each delivery retried by Prefect after `retry_seconds`, then twice that,
+    while something did not go out (steps.delivered). Returns run.json's `emails`, the night's warnings and
+    `group_posts`."""
     ledger = mail.ledger_path(history)
-    emails = steps.write_outbox(built.worklist, built.advisors, written.workbooks, run_dir, as_of, ledger, send,
-                                mail_settings, policy, written.morning)
+    emails = steps.delivered(steps.write_outbox, retry_seconds, built.worklist, built.advisors, written.workbooks,
+                             run_dir, as_of, ledger, send, mail_settings, policy, written.morning)
     crash_point("after_outbox")
     warnings = read.warnings + steps.warnings_of(built.worklist, built.advisors)
-    emails["ops"] = steps.write_ops_email(read.files, read.held, warnings + failures, read.rejects, run_dir, as_of,
-                                          ledger, send, mail_settings)
-    groups = steps.post_group_summaries(built.worklist, built.advisors, as_of, robots, history) \
-        if send and robots else None
+    emails["ops"] = steps.delivered(steps.write_ops_email, retry_seconds, read.files, read.held, warnings + failures,
+                                    read.rejects, run_dir, as_of, ledger, send, mail_settings)
+    groups = steps.delivered(steps.post_group_summaries, retry_seconds, built.worklist, built.advisors, as_of,
+                             robots, history) if send and robots else None
     return emails, warnings, groups
 
 
-@flow(name="genjin-nightly", log_prints=False, validate_parameters=False)
+class Undelivered(RuntimeError):
+    """The data of a night's `Partial` state: its outputs were written and published, but not everything went
+    out (`undelivered`, run.json's). Calling `nightly` raises it; `return_state=True` gives the state."""
+
+    def __init__(self, result: RunResult, undelivered: list[str]) -> None:
+        super().__init__(f"{len(undelivered)} 项未送达 / {len(undelivered)} deliveries did not go out: "
+                         f"{result.run_dir / 'run.json'}")
+        self.result, self.undelivered = result, undelivered
+
+
+def night(folders: Folders, as_of: date, policy_file: Path | None = None, settle_seconds: float = 5.0,
+          send: bool = False, robots: Mapping[str, RobotConfig] | None = None,
+          mail_settings: mail.MailSettings | None = None,
+          retry_seconds: float = steps.DELIVERY_RETRY_SECONDS) -> RunResult | State[Any]:
+    """One night: check, read, store, build, write, deliver, publish — the body of `nightly` and of the deployed
+    `flows.scheduled.nightly_scheduled`, in the running flow run. The caller holds the run lock: each stage is
+    marked in the history folder (adapters/run_marker.py) for the message to ops if the night stops. A night
+    whose outputs were published but whose deliveries did not all go out ends in a Failed state named
+    `Partial` (flows/ops_alert.py), carrying `Undelivered`."""
+    check_folders(folders)  # each a folder genjin can write in (a parameter of a deployed run is not checked else)
+    policy, history = load_policy(policy_file), History(folders.history)
+    run_id = str(flow_run.id or "")
+
+    def at(stage: str) -> None:
+        run_marker.mark(folders.history, run_id, stage, night=as_of.isoformat(), run=flow_run.name)
+
+    clock = Progress()  # each stage's duration (run.json) and counts (one `genjin` log record per stage)
+    with to_run_logs():
+        at("read")
+        run_dir = publish.start(folders.out, as_of)  # the hidden partial folder; OUT/<as-of> at the end
+        with clock.stage("read") as counted:
+            night_files = read(folders, history, as_of, settle_seconds, run_dir)
+            counted.update(read_counts(night_files.files))
+        crash_point("after_read")
+        at("store")
+        with clock.stage("store") as counted:
+            failures = store(night_files, folders, history, as_of)
+            counted.update(store_counts(night_files.files))
+        at("worklist")
+        with clock.stage("worklist") as counted:
+            built = build(history, policy, as_of)
+            counted.update(worklist_counts(built.worklist))
+        at("write")
+        with clock.stage("write") as counted:
+            written = write(built, night_files.files, policy, run_dir, as_of)
+            failures += written.failures
+            at("deliver")
+            emails, warnings, groups = deliver(built, written, night_files, failures, policy, run_dir,
+                                               folders.history, as_of, send, mail_settings or mail.MailSettings(),
+                                               robots, retry_seconds)
+            counted.update(write_counts(written.workbooks, emails))
+        at("publish")
+        steps.store_plan(built.worklist, history, as_of)  # replaces this night's plan on a re-run
+        missing = undelivered(emails, groups) if send else []
+        extra = {"peak_rss_mb": clock.peaks, "undelivered": missing} | (
+            {"group_posts": groups} if groups is not None else {})
+        summary = steps.write_summary(as_of, night_files.files, built.worklist, emails, clock.durations, run_dir,
+                                      failures, extra, night_files.held, warnings)
+        crash_point("before_publish")
+        result = RunResult(publish.publish(run_dir, folders.out, as_of), summary)
+        show_night(summary, result.run_dir)
+    if missing:
+        log.warning("%s: %d 项未送达 / %d deliveries did not go out", as_of, len(missing), len(missing))
+        return Failed(name=PARTIAL, message=f"输出已写好，{len(missing)} 项未送达 / outputs written, "
+                                            f"{len(missing)} deliveries did not go out",
+                      data=Undelivered(result, missing))
+    return result
+
+
+def show_night(summary: dict[str, Any], run_dir: Path) -> None:
+    """The night in Prefect: its summary as markdown, and its outputs as a table of links."""
+    as_of = summary["as_of"]
+    create_markdown_artifact(summary_markdown(summary, run_dir), key=SUMMARY_KEY,
+                             description=f"夜间运行 {as_of} / the night of {as_of}")
+    create_table_artifact(outputs_table(run_dir, summary), key=OUTPUTS_KEY,
+                          description=f"{as_of} 的输出 / outputs of {as_of}")
+    report = run_dir / "report.html"
+    if report.exists():
+        create_link_artifact(report.resolve().as_uri(), link_text=f"KPI 报表 {as_of}", key=REPORT_KEY,
+                             description=f"{as_of} 的 KPI 报表 / KPI report")
+
+
+NIGHT_TIMEOUT_SECONDS = 6 * 3600  # a night still running after six hours is stopped, and ops told
+
+
+@flow(name="genjin-nightly", flow_run_name="nightly-{as_of}", log_prints=False, validate_parameters=False,
+      timeout_seconds=NIGHT_TIMEOUT_SECONDS, **HOOKS)
 def nightly(folders: Folders, as_of: date, policy_file: Path | None = None,
             settle_seconds: float = 5.0, send: bool = False,
             robots: Mapping[str, RobotConfig] | None = None,
-            mail_settings: mail.MailSettings | None = None) -> RunResult:
-    """One night: read, store, build, write, deliver. Safe to run again for the same as-of, and after a run
+            mail_settings: mail.MailSettings | None = None, ops_robot: RobotConfig | None = None,
+            retry_seconds: float = steps.DELIVERY_RETRY_SECONDS) -> RunResult | State[Any]:
+    """One night (`night`), as `genjin run` runs it. Safe to run again for the same as-of, and after a run
     killed at any point: the night's files are the drop folder's plus those already moved for this night, the
     ledger keeps rows from being recorded twice, and the outputs are built aside and swapped in whole
     (adapters/publish.py). The caller holds the run lock (adapters/lock.py; `genjin run` does).
-    `mail_settings`: where the emails go (none: the outbox only)."""
-    clock = Progress()  # each stage's duration (run.json) and counts (one `genjin` log record per stage)
-    policy, history = load_policy(policy_file), History(folders.history)
-    run_dir = publish.start(folders.out, as_of)  # the hidden partial folder; OUT/<as-of> at the end
-    with clock.stage("read") as counted:
-        night_files = read(folders, history, as_of, settle_seconds, run_dir)
-        counted.update(read_counts(night_files.files))
-    crash_point("after_read")
-    with clock.stage("store") as counted:
-        failures = store(night_files, folders, history, as_of)
-        counted.update(store_counts(night_files.files))
-    with clock.stage("worklist") as counted:
-        built = build(history, policy, as_of)
-        counted.update(worklist_counts(built.worklist))
-    with clock.stage("write") as counted:
-        written = write(built, night_files.files, policy, run_dir, as_of)
-        failures += written.failures
-        emails, warnings, groups = deliver(built, written, night_files, failures, policy, run_dir, folders.history,
-                                           as_of, send, mail_settings or mail.MailSettings(), robots)
-        counted.update(write_counts(written.workbooks, emails))
-    steps.store_plan(built.worklist, history, as_of)  # replaces this night's plan on a re-run
-    extra = {"peak_rss_mb": clock.peaks} | ({"group_posts": groups} if groups is not None else {})
-    summary = steps.write_summary(as_of, night_files.files, built.worklist, emails, clock.durations, run_dir,
-                                  failures, extra, night_files.held, warnings)
-    crash_point("before_publish")
-    return RunResult(publish.publish(run_dir, folders.out, as_of), summary)
+    `mail_settings`: where the emails go (none: the outbox only); `ops_robot` (and `mail_settings.ops_email`):
+    who hears when the night fails (its state hooks, flows/ops_alert.py)."""
+    return night(folders, as_of, policy_file, settle_seconds, send, robots, mail_settings, retry_seconds)
 
 
 def nightly_on(dask_address: str | None) -> Flow[..., RunResult]:

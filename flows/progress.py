@@ -7,7 +7,8 @@ count by name). Where it shows depends on who runs the flow:
 
 - `genjin run` / `genjin demo` (`on_terminal`): one line per stage on stdout as the stage ends, nothing else
   from genjin below WARNING;
-- `genjin serve` (`to_run_logs`, in flows/scheduled.py): the records go to the Prefect flow run's logs.
+- inside a flow run (`to_run_logs`, flows/nightly.py): the records go to the Prefect flow run's logs, through
+  the handlers Prefect gives the `genjin` logger (PREFECT_LOGGING_EXTRA_LOGGERS).
 
 The durations reach run.json as before (`Progress.durations`, `reports/run_summary.py`), and beside them the
 process's peak memory as each stage ended (`Progress.peaks`, MB: a high-water mark, so the stage where it rises is
@@ -165,18 +166,12 @@ def on_terminal() -> Iterator[None]:
 
 @contextmanager
 def to_run_logs() -> Iterator[None]:
-    """Inside a Prefect flow run: genjin's INFO records (the stage records) also go to the run's logs, through
-    Prefect's API log handler (sent only when PREFECT_LOGGING_TO_API_ENABLED is true, as `genjin serve` sets)."""
-    from prefect.logging.handlers import APILogHandler
-
-    attached = any(isinstance(h, APILogHandler) for h in log.handlers)  # PREFECT_LOGGING_EXTRA_LOGGERS=genjin
-    handler = APILogHandler()
+    """Inside a Prefect flow run: genjin's INFO records (the stage records) reach the run's logs. Prefect's own
+    setting PREFECT_LOGGING_EXTRA_LOGGERS=genjin (genjin/prefect_env.py) gives the `genjin` logger Prefect's
+    handlers but leaves its level alone, and the root logger is at WARNING: the level is INFO for the block."""
     saved = log.level
     log.setLevel(logging.INFO)
-    if not attached:
-        log.addHandler(handler)
     try:
         yield
     finally:
-        log.removeHandler(handler)
         log.setLevel(saved)

@@ -6,7 +6,9 @@ so they survive the trip through the Prefect server; archive, quarantine and his
 drop folder. `as_of` is the flow run's *scheduled* start time as a date in `timezone` (Asia/Shanghai by
 default), so a run that starts late, or is retried after midnight, still processes the night it was scheduled
 for; a string `as_of` (YYYY-MM-DD) overrides it for a backfill.
-The stage records of flows.progress go to the run's logs.
+Each run is named for its night (`nightly-2026-11-20`, `intraday-2026-11-20-10:15`), runs the night in its own
+flow run (its tasks, its logs — genjin's stage records among them — and the night's artifacts), has a timeout,
+and tells ops when it fails, crashes or is cancelled (the state hooks of flows/ops_alert.py).
 
 `intraday_scheduled` is the second deployment (issue #18): every `intraday_minutes` within the opening hours it
 takes the day's lead and follow-up files and sends the alerts they call for (flows/intraday.py).
@@ -14,6 +16,7 @@ takes the day's lead and follow-up files and sends the alerts they call for (flo
 
 from __future__ import annotations
 
+import logging
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -21,15 +24,19 @@ from zoneinfo import ZoneInfo
 
 from prefect import flow
 from prefect.runtime import flow_run
+from prefect.states import Completed, State
 
-from adapters.folders import Folders
+from adapters.folders import Folders, check_folders
 from adapters.lock import Busy, run_lock
 from adapters.mail import MailSettings
 from adapters.robots import RobotConfig
-from flows.intraday import intraday
-from flows.nightly import nightly_on
-from flows.progress import to_run_logs
+from flows.intraday import INTRADAY_TIMEOUT_SECONDS, pick_up
+from flows.nightly import NIGHT_TIMEOUT_SECONDS, night, nightly_on
+from flows.ops_alert import HOOKS
+from flows.steps import DELIVERY_RETRY_SECONDS
 from policy.model import opening_hours
+
+log = logging.getLogger("genjin")
 
 DEFAULT_TIMEZONE = "Asia/Shanghai"
 LOCK_WAIT_SECONDS = 600.0  # a scheduled night waits this long for a run started by hand, then fails visibly
@@ -69,40 +76,82 @@ def intraday_cron(minutes: int, hours: str) -> str:
     return f"{every} {opens.hour}-{max(last, opens.hour)} * * *"
 
 
-@flow(name="genjin-intraday-scheduled", log_prints=False)
+def _night_name() -> str:
+    """`nightly-2026-11-20`: the night the deployed run is for (its `as_of`, else its scheduled date)."""
+    parameters = flow_run.parameters
+    night = parameters.get("as_of") or scheduled_date(flow_run.scheduled_start_time,
+                                                      parameters.get("timezone") or DEFAULT_TIMEZONE).isoformat()
+    return f"nightly-{night}"
+
+
+def _moment(at: str | None, timezone: str) -> datetime:
+    return datetime.fromisoformat(at) if at else local_time(flow_run.scheduled_start_time, timezone)
+
+
+def _intraday_name() -> str:
+    """`intraday-2026-11-20-10:15`: the moment the deployed run picks up at (its `at`, else its scheduled time)."""
+    parameters = flow_run.parameters
+    moment = _moment(parameters.get("at"), parameters.get("timezone") or DEFAULT_TIMEZONE)
+    return f"intraday-{moment:%Y-%m-%d-%H:%M}"
+
+
+def _skipped(now: datetime, why: str, zh: str, en: str) -> State[Any]:
+    """A run that had nothing to do: Completed, but named `Skipped` in Prefect, with why in its log and state."""
+    log.info("%s 日间运行跳过：%s / intraday run skipped: %s", now.isoformat(timespec="minutes"), zh, en)
+    return Completed(name="Skipped", message=f"{zh} / {en}",
+                     data={"at": now.isoformat(timespec="minutes"), "skipped": why})
+
+
+@flow(name="genjin-intraday-scheduled", flow_run_name=_intraday_name, log_prints=False,
+      timeout_seconds=INTRADAY_TIMEOUT_SECONDS, **HOOKS)
 def intraday_scheduled(drop: str, out: str, policy: str | None = None, timezone: str = DEFAULT_TIMEZONE,
                        settle_seconds: float = 60.0, send: bool = False, hours: str = "08:30-21:00",
                        robots: dict[str, dict[str, Any]] | None = None, at: str | None = None,
                        archive: str | None = None, quarantine: str | None = None,
-                       history: str | None = None, mail: dict[str, Any] | None = None) -> dict[str, Any]:
+                       history: str | None = None, mail: dict[str, Any] | None = None,
+                       ops_robot: dict[str, Any] | None = None) -> dict[str, Any] | State[Any]:
     """One intraday pick-up at the run's scheduled time in `timezone` (or `at`, `YYYY-MM-DDTHH:MM` local);
     outside the opening `hours`, or while the night (or a run by hand) holds the lock, it does nothing — the
-    next run takes the files."""
-    now = datetime.fromisoformat(at) if at else local_time(flow_run.scheduled_start_time, timezone)
+    next run takes the files — and says so (a Completed state named `Skipped`, a line in its log)."""
+    now = _moment(at, timezone)
     opens, closes = opening_hours(hours)
     if not opens <= now.time() <= closes:
-        return {"at": now.isoformat(timespec="minutes"), "skipped": "closed"}
+        return _skipped(now, "closed", f"不在营业时间 {hours} 内", f"outside the opening hours {hours}")
     folders = _folders(drop, out, archive, quarantine, history)
+    check_folders(folders)
     try:
-        with run_lock(folders.history, wait_seconds=0), to_run_logs():
-            return intraday(folders=folders, now=now, policy_file=Path(policy) if policy else None,
-                            settle_seconds=settle_seconds, send=send, robots=_robots(robots),
-                            mail_settings=MailSettings(**(mail or {})))
+        with run_lock(folders.history, wait_seconds=0):
+            return pick_up(folders=folders, now=now, policy_file=Path(policy) if policy else None,
+                           settle_seconds=settle_seconds, send=send, robots=_robots(robots),
+                           mail_settings=MailSettings(**(mail or {})))
     except Busy:
-        return {"at": now.isoformat(timespec="minutes"), "skipped": "busy"}
+        return _skipped(now, "busy", "夜间运行（或手动运行）正在进行，文件留给下一次",
+                        "the night (or a run by hand) holds the lock; the next run takes the files")
 
 
-@flow(name="genjin-nightly-scheduled", log_prints=False)
+@flow(name="genjin-nightly-scheduled", flow_run_name=_night_name, log_prints=False,
+      timeout_seconds=NIGHT_TIMEOUT_SECONDS, **HOOKS)
 def nightly_scheduled(drop: str, out: str, policy: str | None = None, timezone: str = DEFAULT_TIMEZONE,
                       settle_seconds: float = 5.0, send: bool = False, as_of: str | None = None,
                       archive: str | None = None, quarantine: str | None = None,
                       history: str | None = None, dask_address: str | None = None,
                       robots: dict[str, dict[str, Any]] | None = None,
-                      mail: dict[str, Any] | None = None) -> dict[str, Any]:
-    night = date.fromisoformat(as_of) if as_of else scheduled_date(flow_run.scheduled_start_time, timezone)
+                      mail: dict[str, Any] | None = None, ops_robot: dict[str, Any] | None = None,
+                      retry_seconds: float = DELIVERY_RETRY_SECONDS) -> dict[str, Any] | State[Any]:
+    """One night, in this flow run (its tasks, logs and artifacts are the deployment run's); on a Dask cluster
+    as the `nightly` subflow with Dask's task runner. Ends like `flows.nightly.night`: Completed, or Failed
+    named `Partial` when the outputs were written but not all delivered."""
+    night_date = date.fromisoformat(as_of) if as_of else scheduled_date(flow_run.scheduled_start_time, timezone)
     folders = _folders(drop, out, archive, quarantine, history)
-    with run_lock(folders.history, wait_seconds=LOCK_WAIT_SECONDS), to_run_logs():  # never beside a `genjin run`
-        result = nightly_on(dask_address)(folders=folders, as_of=night, policy_file=Path(policy) if policy else None,
-                                          settle_seconds=settle_seconds, send=send, robots=_robots(robots),
-                            mail_settings=MailSettings(**(mail or {})))
-    return {"as_of": night.isoformat(), "run_dir": str(result.run_dir), "tasks": result.summary.get("tasks")}
+    check_folders(folders)
+    settings = {"folders": folders, "as_of": night_date, "policy_file": Path(policy) if policy else None,
+                "settle_seconds": settle_seconds, "send": send, "robots": _robots(robots),
+                "mail_settings": MailSettings(**(mail or {})), "retry_seconds": retry_seconds}
+    with run_lock(folders.history, wait_seconds=LOCK_WAIT_SECONDS):  # never beside a `genjin run`
+        ended = night(**settings) if not dask_address else nightly_on(dask_address)(
+            **settings, ops_robot=RobotConfig(**ops_robot) if ops_robot else None, return_state=True)
+    if isinstance(ended, State) and ended.is_completed():
+        ended = ended.result()
+    if isinstance(ended, State):
+        return ended  # Failed (`Partial`) or the Dask subflow's failure: this run ends the same
+    return {"as_of": night_date.isoformat(), "run_dir": str(ended.run_dir), "tasks": ended.summary.get("tasks")}

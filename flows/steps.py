@@ -11,14 +11,15 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
-from prefect import task
+from prefect import Task, task
 from prefect.cache_policies import NO_CACHE
+from prefect.tasks import exponential_backoff
 
 from adapters import archive, dropfolder, duplicates, failures, pickup
 from adapters.folders import Folders
 from adapters.history import NIGHT, History
 from adapters.ingest import SOURCE, FileLoad, load_new_file, quarantine
-from adapters.mail import MailSettings
+from adapters.mail import MailSettings, unsent
 from adapters.robots import RobotConfig
 from flows import night_mail
 from flows.alert_delivery import post_summaries
@@ -44,6 +45,33 @@ from transforms.worklist import worklist_from
 
 step = task(cache_policy=NO_CACHE, log_prints=False)
 io_step = task(cache_policy=NO_CACHE, log_prints=False, retries=2, retry_delay_seconds=1)
+# Delivery (issue #27): a task whose emails or posts did not all go out raises `NotDelivered`, and Prefect tries it
+# again after `retry_seconds`, then twice that (`delivered`); the sent ledgers keep what went out from going twice.
+DELIVERY_RETRY_SECONDS = 30.0
+deliver_step = task(cache_policy=NO_CACHE, log_prints=False, retries=2, retry_jitter_factor=0.2,
+                    retry_delay_seconds=exponential_backoff(backoff_factor=DELIVERY_RETRY_SECONDS))
+
+
+class NotDelivered(RuntimeError):
+    """What a delivery task raises when something did not go out, so that Prefect retries it; `result` is what
+    the attempt did (run.json's block)."""
+
+    def __init__(self, result: dict[str, Any], failed: int) -> None:
+        super().__init__(f"{failed} 项未送达，稍后重试 / {failed} not delivered, to be retried")
+        self.result = result
+
+
+def delivered(deliver: Task[..., dict[str, Any]], retry_seconds: float, *args: Any, **kwargs: Any) -> dict[str, Any]:
+    """Run the delivery task `deliver` with Prefect's retries, waiting `retry_seconds` before the first and twice
+    that before the second; returns what its last attempt did. Another error of the task is the night's."""
+    retrying = deliver.with_options(retry_delay_seconds=exponential_backoff(backoff_factor=max(retry_seconds, 0)))
+    state = retrying(*args, return_state=True, **kwargs)
+    if state.is_completed():
+        return state.result()  # type: ignore[no-any-return]
+    error = state.result(raise_on_failure=False)
+    if isinstance(error, NotDelivered):
+        return error.result
+    raise error if isinstance(error, BaseException) else RuntimeError(f"{deliver.name}: {state.message}")
 
 
 @step
@@ -290,15 +318,19 @@ def manager_morning(worklist: pl.DataFrame, night: Night, advisors: pl.DataFrame
     )
 
 
-@step
+@deliver_step
 def write_outbox(worklist: pl.DataFrame, advisors: pl.DataFrame, workbooks: dict[str, Path], run_dir: Path,
                  as_of: date, ledger_path: Path | None, send: bool, mail_settings: MailSettings, policy: Policy,
                  morning: Morning | None = None) -> dict[str, Any]:
     """Each advisor's worklist email and each manager's digest, written to outbox/ as .eml; with `send`,
     also sent over SMTP (`mail_settings`) unless the sent ledger at `ledger_path`
     (`adapters.mail.ledger_path(folders.history)`) says it went out already. Returns run.json's `emails` block."""
-    return night_mail.deliver(worklist, advisors, workbooks, run_dir, as_of, ledger_path, send, mail_settings,
-                              policy, morning=morning)
+    result = night_mail.deliver(worklist, advisors, workbooks, run_dir, as_of, ledger_path, send, mail_settings,
+                                policy, morning=morning)
+    failed = unsent(result["failed"]) if send else []
+    if failed:
+        raise NotDelivered(result, len(failed))
+    return result
 
 
 @step
@@ -306,12 +338,15 @@ def mark_picked_up(files: list[dict[str, Any]], history: Path, as_of: date) -> l
     return pickup.mark_picked_up(files, history, as_of)
 
 
-@io_step
+@deliver_step
 def post_group_summaries(worklist: pl.DataFrame, advisors: pl.DataFrame, as_of: date,
                          robots: Mapping[str, RobotConfig], history: Path) -> dict[str, Any]:
     """Each store's morning summary to its group robot, once (history/sent_alerts.jsonl); run.json's
     `group_posts`."""
-    return post_summaries(group_summary(worklist), advisors, as_of, robots, os.environ, history)
+    result = post_summaries(group_summary(worklist), advisors, as_of, robots, os.environ, history)
+    if result["failed"]:
+        raise NotDelivered(result, len(result["failed"]))
+    return result
 
 
 @step
@@ -319,12 +354,16 @@ def warnings_of(worklist: pl.DataFrame, advisors: pl.DataFrame) -> list[dict[str
     return night_warnings(worklist, advisors)
 
 
-@step
+@deliver_step
 def write_ops_email(files: list[dict[str, Any]], held: list[dict[str, Any]], warnings: list[dict[str, Any]],
                     rejects: list[Path], run_dir: Path, as_of: date, ledger_path: Path | None, send: bool,
                     mail_settings: MailSettings) -> dict[str, Any]:
     """outbox/ops.eml for the `ops_email` address, sent with `send`; none on a clean night."""
-    return night_mail.deliver_ops(files, held, warnings, rejects, run_dir, as_of, ledger_path, send, mail_settings)
+    result = night_mail.deliver_ops(files, held, warnings, rejects, run_dir, as_of, ledger_path, send, mail_settings)
+    failed = unsent(result.get("failed", [])) if send else []
+    if failed:
+        raise NotDelivered(result, len(failed))
+    return result
 
 
 @step

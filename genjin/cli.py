@@ -17,6 +17,7 @@ from pathlib import Path
 from adapters import history_schema
 from adapters.localzone import files_in
 from genjin import prefect_env
+from genjin.commands import preflight
 from genjin.settings import Settings, SettingsError, add_flags, from_args
 
 COMMANDS = {  # name → the module whose `main(args, settings)` runs it
@@ -104,16 +105,20 @@ def _data_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
                              help="when a run is in progress, wait this long for it (default 0: stop at once)")
 
 
-def _prefect_environment(args: argparse.Namespace) -> None:
+def _prefect_environment(args: argparse.Namespace, settings: Settings | None) -> None:
     """Prefect reads its settings when it is first imported: they are set here, before the command's module
-    imports it. `run` and `serve` keep Prefect's home in ~/.genjin/prefect, `demo` in its folder; `serve` runs
-    against a real server and keeps the runs' logs there."""
-    if args.command == "serve":
-        os.environ.setdefault("PREFECT_LOGGING_TO_API_ENABLED", "true")
+    imports it (genjin/prefect_env.py). `run` and `serve` use the user's Prefect (home, profile, server) and
+    genjin.toml's `prefect_api_url`; genjin's own home ~/.genjin/prefect only for a user without one; `demo`
+    keeps its Prefect home in its folder."""
     if args.command in ("run", "serve"):
-        prefect_env.configure(Path.home() / ".genjin" / "prefect")
-    elif args.command == "demo":
-        prefect_env.configure((args.dir / ".prefect").resolve())
+        prefect_env.configure(prefect_env.GENJIN_HOME)
+        prefect_env.use_api_url(settings.prefect_api_url if settings else None)
+    elif args.command == "demo":  # a sandbox: its runs stay in its own Prefect home unless PREFECT_HOME is set
+        home = (args.dir / ".prefect").resolve()
+        if "PREFECT_HOME" not in os.environ:
+            home.mkdir(parents=True, exist_ok=True)
+            os.environ["PREFECT_HOME"] = str(home)
+        prefect_env.configure()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -133,7 +138,10 @@ def main(argv: list[str] | None = None) -> int:
         except (history_schema.HistoryTooNew, ValueError) as err:
             print(err, file=sys.stderr)
             return 2
-    _prefect_environment(args)
+    if args.command in ("run", "serve") and settings is not None and preflight.refused(
+            preflight.problems(settings, args.send)):  # before anything starts, the Prefect server included
+        return preflight.REFUSED
+    _prefect_environment(args, settings)
     if args.command == "demo" or (args.command == "run" and settings is not None and not settings.dask_address):
         prefect_env.launch_temporary_server()  # boots while the command imports (a Dask night needs a real one)
     command = importlib.import_module(COMMANDS[args.command])

@@ -11,6 +11,7 @@ genjin.toml that holds one is refused, and the password never appears in a repr 
 from __future__ import annotations
 
 import argparse
+import difflib
 import os
 import tomllib
 from collections.abc import Mapping
@@ -24,7 +25,8 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr, Valid
 from adapters.folders import Folders
 from adapters.mail import ENV_NAMES as MAIL_ENV
 from adapters.mail import PASSWORD_ENV, MailSettings
-from adapters.robots import RobotConfig
+from adapters.robots import RobotConfig, robots_from
+from genjin import prefect_env
 from policy.model import opening_hours
 
 CONFIG_NAME = "genjin.toml"
@@ -74,6 +76,16 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("robots", "robots.\"<store>\"", "— (genjin.toml only)", None, "none",
             "each store's group robot: `channel` (`wecom` or `dingtalk`), `webhook_env` and for DingTalk "
             "`secret_env`, the names of the environment variables holding the webhook URL and the secret"),
+    Setting("ops_robot", "ops_robot", "— (genjin.toml only)", None, "none",
+            "ops' group robot, told when a night or an intraday run fails, is cut off or cancelled, or when no night "
+            "has completed for `missed_night_hours`: `channel`, `webhook_env` (and `secret_env`) as for a store"),
+    Setting("missed_night_hours", "missed_night_hours", "GENJIN_MISSED_NIGHT_HOURS", None, "`26`",
+            "`genjin serve` tells ops when no night has completed for this many hours"),
+    Setting("delivery_retry_seconds", "delivery_retry_seconds", "GENJIN_DELIVERY_RETRY_SECONDS", None, "`30`",
+            "a night whose emails or group posts failed tries again after this long, then after twice as long"),
+    Setting("prefect_api_url", "prefect_api_url", "— (PREFECT_API_URL is Prefect's own)", None,
+            "the Prefect profile's, else a temporary server for `run`",
+            "the Prefect server `run` and `serve` use, unless PREFECT_API_URL is set"),
     Setting("dask_address", "dask_address", "GENJIN_DASK_ADDRESS", None, "none (no cluster)",
             "the scheduler address of a Dask cluster, e.g. `tcp://10.0.0.5:8786`"),
     Setting("smtp_host", "mail.host", MAIL_ENV["host"], None, "none", "the mail server (required with `--send`)"),
@@ -91,9 +103,40 @@ SETTINGS: tuple[Setting, ...] = (
             "the SMTP password, from the environment or the scheduler's secret store only"),
 )
 BY_FIELD = {s.field: s for s in SETTINGS}
-TOML_KEYS = {s.toml: s for s in SETTINGS if s.field not in ("smtp_password", "robots")}
+TABLES = ("robots", "ops_robot")  # genjin.toml tables read whole (checked by `RobotConfig`)
+TOML_KEYS = {s.toml: s for s in SETTINGS if s.field not in ("smtp_password", *TABLES)}
 PATH_FIELDS = ("data_root", "drop", "archive", "quarantine", "history", "out", "policy")
 BESIDE_DROP = ("archive", "quarantine", "history")
+
+
+CRON_FIELDS = ((0, 59), (0, 23), (1, 31), (1, 12), (0, 7))  # minute, hour, day of month, month, day of week
+MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
+DAYS = ("SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT")
+CRON_NAMES: tuple[dict[str, int], ...] = ({}, {}, {}, {m: i + 1 for i, m in enumerate(MONTHS)},
+                                          {d: i for i, d in enumerate(DAYS)})
+CRON_MACROS = ("@yearly", "@annually", "@monthly", "@weekly", "@daily", "@midnight", "@hourly")
+
+
+def is_cron(text: str) -> bool:
+    """A standard five-field cron expression (numbers, names, `*`, ranges, steps, lists) or a macro such as
+    `@daily`: what Prefect's Cron schedule takes, checked without importing Prefect."""
+    fields = text.split()
+    if len(fields) == 1 and fields[0].lower() in CRON_MACROS:
+        return True
+    if len(fields) != 5:
+        return False
+    for field, (low, high), names in zip(fields, CRON_FIELDS, CRON_NAMES, strict=True):
+        for item in field.split(","):
+            span, _, step = item.partition("/")
+            if step and not (step.isdigit() and int(step) > 0):
+                return False
+            if span == "*":
+                continue
+            ends = span.split("-")
+            values = [names.get(e.upper(), int(e) if e.isdigit() else None) for e in ends]
+            if len(ends) > 2 or any(v is None or not low <= v <= high for v in values):
+                return False
+    return True
 
 
 class Settings(BaseModel):
@@ -114,6 +157,10 @@ class Settings(BaseModel):
     intraday_minutes: int = Field(15, gt=0, le=60)
     intraday_hours: str = "08:30-21:00"
     robots: dict[str, RobotConfig] = {}
+    ops_robot: RobotConfig | None = None
+    missed_night_hours: float = Field(26.0, ge=10 / 3600)  # a Prefect proactive trigger's window: ≥ 10 s
+    delivery_retry_seconds: float = Field(30.0, ge=0)
+    prefect_api_url: str | None = None
     dask_address: str | None = None
     smtp_host: str | None = None
     smtp_port: int | None = Field(None, gt=0, lt=65536)
@@ -134,6 +181,14 @@ class Settings(BaseModel):
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError("未知时区 / unknown time zone (e.g. Asia/Shanghai)") from None
         return value
+
+    @field_validator("schedule")
+    @classmethod
+    def _cron(cls, value: str) -> str:
+        if not is_cron(value):
+            raise ValueError("cron 表达式有误，应为 5 段，如 '0 2 * * *'（分 时 日 月 周）/ not a cron expression: "
+                             "five fields expected, e.g. '0 2 * * *' (minute hour day month weekday)")
+        return value.strip()
 
     @field_validator("intraday_minutes")
     @classmethod
@@ -191,6 +246,12 @@ class Settings(BaseModel):
                 shown = "***" if value is not None else "-"
             elif s.field == "robots":
                 shown = "; ".join(f"{store}: {c.shown()}" for store, c in value.items()) or "-"
+            elif s.field == "ops_robot":
+                shown = value.shown() if value is not None else "-"
+            elif s.field == "prefect_api_url":  # the server Prefect will use, and why (PREFECT_API_URL wins)
+                url, source = prefect_env.api_url(value)
+                found.append((s.field, url or "-", source))
+                continue
             elif isinstance(value, Path):
                 shown = str(value.resolve())  # where it really is, relative to the current folder
             else:
@@ -228,7 +289,7 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise SettingsError(f"无法读取设置文件 / cannot read the settings file {path}: {err}") from None
     except tomllib.TOMLDecodeError as err:
         raise SettingsError(f"设置文件不是有效的 TOML / {path} is not valid TOML: {err}") from None
-    robots = data.pop("robots", None)
+    tables = {name: data.pop(name) for name in TABLES if name in data}
     flat = _flatten(data)
     for key in flat:
         if "password" in key.lower():
@@ -246,8 +307,7 @@ def _read_toml(path: Path) -> dict[str, Any]:
         if field in PATH_FIELDS and isinstance(value, str):
             value = folder / Path(value).expanduser()  # absolute stays absolute
         values[field] = value
-    if robots is not None:
-        values["robots"] = robots  # one table per store, checked by `RobotConfig`
+    values.update(tables)  # robots: one table per store; ops_robot: one table
     return values
 
 
@@ -264,8 +324,8 @@ def load(flags: Mapping[str, Any] | None = None, env: Mapping[str, str] | None =
             values[field], sources[field] = value, f"{path}: {BY_FIELD[field].toml}"
     for s in SETTINGS:
         text = env.get(s.env)
-        if s.field == "robots":
-            continue  # genjin.toml only: a table per store
+        if s.field in (*TABLES, "prefect_api_url"):
+            continue  # genjin.toml only
         if not text or (s.field != "smtp_password" and not text.strip()):
             continue  # an empty variable is an unset one
         values[s.field], sources[s.field] = (text if s.field == "smtp_password" else text.strip()), s.env
@@ -314,9 +374,9 @@ def _explain(err: ValidationError, sources: Mapping[str, str]) -> str:
     for e in err.errors(include_url=False):
         field = str(e["loc"][0]) if e["loc"] else "?"
         where = sources.get(field, field)
-        got = "" if field in ("smtp_password", "robots") else f" (got {e.get('input')!r})"  # a URL holds a key
+        got = "" if field in ("smtp_password", *TABLES) else f" (got {e.get('input')!r})"  # a URL holds a key
         message = e["msg"].removeprefix("Value error, ")
-        if field == "robots":
+        if field in TABLES:
             where = where.replace('"<store>"', ".".join(map(str, e["loc"][1:])))
             if e["type"] == "string_pattern_mismatch":
                 message = NOT_AN_ENV_NAME
@@ -354,3 +414,38 @@ def from_args(args: argparse.Namespace, env: Mapping[str, str] | None = None) ->
     """The settings for parsed `add_flags` arguments."""
     flags = {s.field: getattr(args, s.field) for s in SETTINGS if s.flag and hasattr(args, s.field)}
     return load(flags, env, getattr(args, "config", None))
+
+
+# --- what `run` and `serve` would refuse (genjin/commands/preflight.py puts these together) -------------------
+
+OTHER_ENV = ("GENJIN_CONFIG", "GENJIN_TEST_CRASH_AT", "GENJIN_TEST_CRASH_MODE", "GENJIN_FUZZ_CASES",
+             "GENJIN_FUZZ_NIGHTS", "GENJIN_SCREENSHOT_DIR")  # read elsewhere: tests, tools
+
+
+def env_names(settings: Settings | None = None) -> set[str]:
+    """Every GENJIN_* name genjin reads: its settings', the password's, and the robots' variables."""
+    names = {s.env for s in SETTINGS if s.env.startswith("GENJIN_")} | set(OTHER_ENV)
+    if settings is not None:
+        robots = [*settings.robots.values(), *([settings.ops_robot] if settings.ops_robot else [])]
+        names |= {name for c in robots for name in (c.webhook_env, c.secret_env) if name}
+    return names
+
+
+def misspelt(env: Mapping[str, str], settings: Settings | None = None) -> list[str]:
+    """A GENJIN_* variable genjin does not read but that is one slip away from one it does
+    ("GENJIN_TIMEZOEN: 是否为 GENJIN_TIMEZONE？"). A variable far from every name is someone else's, and left alone."""
+    known = env_names(settings)
+    found = []
+    for name in sorted(n for n in env if n.upper().startswith("GENJIN_") and n.upper() not in known):
+        near = difflib.get_close_matches(name.upper(), known, n=1, cutoff=0.85)
+        if near:
+            found.append(f"环境变量 {name}: 是否为 {near[0]}？/ environment variable {name}: did you mean "
+                         f"{near[0]}? (genjin does not read {name})")
+    return found
+
+
+def robot_problems(settings: Settings, env: Mapping[str, str]) -> list[str]:
+    """Each configured robot whose webhook (or DingTalk secret) variable is not set, or is not an http(s) URL."""
+    configured = {**settings.robots, **({"ops_robot": settings.ops_robot} if settings.ops_robot else {})}
+    _, missing = robots_from(configured, env)
+    return [f"群机器人 / robot {line}" for line in missing]

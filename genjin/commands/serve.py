@@ -6,10 +6,15 @@ The deployment runs `flows.scheduled.nightly_scheduled`, which takes string para
 `as_of` from the run's scheduled start time in the deployment's time zone.
 
 A cron deployment needs a real Prefect server: the temporary one Prefect starts on its own cannot schedule
-(PITFALLS, prefect#16120). So `serve` refuses to start unless `PREFECT_API_URL` points at a server.
+(PITFALLS, prefect#16120). So `serve` refuses to start unless a server is configured — PREFECT_API_URL, the
+user's Prefect profile (`prefect config set PREFECT_API_URL=…`) or genjin.toml's `prefect_api_url` — and answers.
 
-Its flags are in genjin/cli.py, which also sets Prefect's environment (a home in ~/.genjin/prefect, the runs' logs
-sent to the server) before this module imports Prefect.
+Beside the two, it serves `genjin-ops-alert/ops-alert` (flows/ops_alert.py) and registers the automations that
+start it: a run that failed in a way its own hooks could not tell, and no night completed for
+`missed_night_hours` (genjin/automations.py).
+
+Its flags are in genjin/cli.py, which also checks the settings and sets Prefect's environment before this module
+imports Prefect.
 """
 
 from __future__ import annotations
@@ -29,13 +34,15 @@ from prefect.types.entrypoint import EntrypointType
 
 from adapters import localzone
 from flows.maintenance import MAINTAIN_CRON, MAINTAIN_FLOW, maintain_scheduled
+from flows.ops_alert import ops_alert
 from flows.scheduled import intraday_cron, intraday_scheduled, nightly_scheduled
-from genjin.commands.preflight import drop_and_policy_ok
+from genjin.automations import register
 from genjin.settings import Settings
 
 FLOW_NAME = "genjin-nightly-scheduled"
 INTRADAY_NAME = "intraday"
 INTRADAY_FLOW = "genjin-intraday-scheduled"
+ALERT_NAME = "ops-alert"
 
 NO_SERVER = """\
 genjin serve 需要一个 Prefect 服务器：Prefect 自动启动的临时服务器无法按计划运行。
@@ -81,15 +88,10 @@ def stop_on_signals() -> None:
 
 
 def main(args: argparse.Namespace, settings: Settings) -> int:
-    """Check the settings (time zone checked by genjin/settings.py), then serve until interrupted (Ctrl-C pauses
-    the schedule). The runs' stage records go to their Prefect run logs (flows.progress.to_run_logs)."""
-    try:
-        schedule = Cron(settings.schedule, timezone=settings.timezone)
-    except ValueError as err:
-        print(f"cron 表达式有误 / invalid cron {settings.schedule!r}: {err}", file=sys.stderr)
-        return 2
-    if not drop_and_policy_ok(settings.drop, settings.policy):
-        return 2
+    """Serve until interrupted (Ctrl-C pauses the schedule). genjin/cli.py has checked the settings, the
+    folders and the policy (genjin/commands/preflight.py). Beside the night (and the intraday pick-up) it serves
+    `genjin-ops-alert`, and registers the automations that start it (genjin/automations.py)."""
+    schedule = Cron(settings.schedule, timezone=settings.timezone)
     url = _api_url()
     if not url:
         print(NO_SERVER, file=sys.stderr)
@@ -102,6 +104,7 @@ def main(args: argparse.Namespace, settings: Settings) -> int:
     stop_on_signals()
     os.environ[localzone.VARIABLE] = settings.timezone  # file times of the runs Prefect starts in their own process
     robots = {store: config.model_dump() for store, config in settings.robots.items()}  # names of variables
+    ops_robot = settings.ops_robot.model_dump() if settings.ops_robot else None
     parameters = {
         "drop": str(settings.drop.resolve()),
         "out": str(settings.out.resolve()),
@@ -115,27 +118,50 @@ def main(args: argparse.Namespace, settings: Settings) -> int:
         "dask_address": settings.dask_address,
         "robots": robots,
         "mail": asdict(settings.mail_settings()),  # no password: the runs read it from their environment
+        "ops_robot": ops_robot,
+        "retry_seconds": settings.delivery_retry_seconds,
     }
-    deployments = [nightly_scheduled.to_deployment(name=args.name, schedules=[schedule], parameters=parameters,
-                                                   entrypoint_type=EntrypointType.MODULE_PATH)]
-    intraday = "关闭 / off"
+    nightly = nightly_scheduled.to_deployment(name=args.name, schedules=[schedule], parameters=parameters,
+                                              entrypoint_type=EntrypointType.MODULE_PATH)
+    intraday = None
+    intraday_line = "关闭 / off"
     if settings.intraday_hours != "off":
         cron = intraday_cron(settings.intraday_minutes, settings.intraday_hours)
         day = {k: parameters[k] for k in ("drop", "out", "archive", "quarantine", "history", "policy", "timezone",
-                                          "settle_seconds", "send", "robots", "mail")}
-        deployments.append(intraday_scheduled.to_deployment(
+                                          "settle_seconds", "send", "robots", "mail", "ops_robot")}
+        intraday = intraday_scheduled.to_deployment(
             name=INTRADAY_NAME, schedules=[Cron(cron, timezone=settings.timezone)],
-            parameters=day | {"hours": settings.intraday_hours}, entrypoint_type=EntrypointType.MODULE_PATH))
-        intraday = f"{INTRADAY_FLOW}/{INTRADAY_NAME} · 每 {settings.intraday_minutes} 分钟 every " \
-                   f"{settings.intraday_minutes} min, {settings.intraday_hours} (cron {cron!r})"
-    deployments.append(maintain_scheduled.to_deployment(  # weekly: the history's tables compacted and vacuumed
+            parameters=day | {"hours": settings.intraday_hours}, entrypoint_type=EntrypointType.MODULE_PATH)
+        intraday_line = f"{INTRADAY_FLOW}/{INTRADAY_NAME} · 每 {settings.intraday_minutes} 分钟 every " \
+                        f"{settings.intraday_minutes} min, {settings.intraday_hours} (cron {cron!r})"
+    alert = ops_alert.to_deployment(
+        name=ALERT_NAME, entrypoint_type=EntrypointType.MODULE_PATH,
+        parameters={"what": "failed", "history": parameters["history"], "out": parameters["out"], "send": args.send,
+                    "mail": parameters["mail"], "ops_robot": ops_robot, "timezone": settings.timezone,
+                    "missed_hours": settings.missed_night_hours})
+    deployments = [d for d in (nightly, intraday, alert) if d is not None]
+    ids = [d.apply() for d in deployments]  # serving applies them again: the same ids
+    done = register(args.name, ids[0], ids[1] if intraday else None, ids[-1], settings.missed_night_hours,
+                    settings.ops_robot, os.environ)
+    maintain = maintain_scheduled.to_deployment(  # weekly: the history's tables compacted and vacuumed
         name="weekly", schedules=[Cron(MAINTAIN_CRON, timezone=settings.timezone)],
-        parameters={"history": parameters["history"]}, entrypoint_type=EntrypointType.MODULE_PATH))
+        parameters={"history": parameters["history"]}, entrypoint_type=EntrypointType.MODULE_PATH)
     print(f"genjin serve: {FLOW_NAME}/{args.name} · cron {settings.schedule!r} {settings.timezone} · {url}\n"
-          f"  日间 / intraday: {intraday}\n"
+          f"  日间 / intraday: {intraday_line}\n"
           f"  维护 / maintenance: {MAINTAIN_FLOW}/weekly · cron {MAINTAIN_CRON!r} {settings.timezone}\n"
           f"  drop {parameters['drop']} → {parameters['out']}\n"
+          f"  运维通知 / ops told: {_told(settings, args.send)}; "
+          f"{settings.missed_night_hours:g} 小时没有夜间运行完成也会通知 / also when no night completes for "
+          f"{settings.missed_night_hours:g} h (automations {done['missed']}, {done['failed']})\n"
           f"  停止请按 Ctrl-C / Ctrl-C to stop (the schedule is paused on exit)", flush=True)
-    serve_all(*deployments, limit=2, print_starting_message=False)
+    serve_all(*deployments, maintain, limit=4, print_starting_message=False)
     return 0
 
+
+def _told(settings: Settings, send: bool) -> str:
+    ways = [w for w, given in (("email " + (settings.ops_email or ""), settings.ops_email),
+                               ("robot " + (settings.ops_robot.shown() if settings.ops_robot else ""),
+                                settings.ops_robot)) if given]
+    if not send:
+        return "不发送（没有 --send）/ nothing sent (no --send)"
+    return ", ".join(ways) if ways else "未设置 ops_email / ops_robot — 没人会收到 / not set: nobody is told"

@@ -90,7 +90,9 @@ def day(tmp_path_factory: pytest.TempPathFactory, prefect_harness: None) -> Iter
                                           ["L3", "S1", "2026-11-22 10:50", "已接通"]])
             runs["11:15"] = run("11:15")  # L1's hour has run out: its manager hears
             runs["11:30"] = run("11:30")  # nothing new
-            nightly(folders=folders, as_of=NIGHT, settle_seconds=0, send=True, robots=ROBOTS)
+            # the night sends its mail too (without mail settings every email would fail: a `Partial` night)
+            nightly(folders=folders, as_of=NIGHT, settle_seconds=0, send=True, robots=ROBOTS,
+                    mail_settings=MailSettings.from_env(mail_env))
             runs["night_posts"] = wecom.posts[runs["11:30"]["posts_so_far"]:]
             yield runs
     finally:

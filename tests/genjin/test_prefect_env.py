@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from genjin import prefect_env
+
 REPO = Path(__file__).resolve().parents[2]
 
 
@@ -46,3 +48,66 @@ def test_an_empty_night_starts_its_server_early_and_leaves_none_behind(tmp_path:
     assert (home / "server.log").is_file()
     assert (tmp_path / "out").is_dir() and list((tmp_path / "out").glob("*/run.json"))
     assert processes_with(home) == []  # the server stopped with the night
+
+
+# --- Prefect as the user configured it (issue #27) -----------------------------------------------------------
+
+
+@pytest.fixture
+def bare(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A user with no PREFECT_* in the environment and a HOME of their own."""
+    for key in list(os.environ):
+        if key.startswith("PREFECT_"):
+            monkeypatch.delenv(key)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def profile(home: Path, text: str) -> Path:
+    path = home / ".prefect" / "profiles.toml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_genjins_own_prefect_home_only_for_a_user_without_one(bare: Path) -> None:
+    prefect_env.configure(bare / "genjin-home")
+    assert os.environ["PREFECT_HOME"] == str(bare / "genjin-home")
+    assert os.environ["PREFECT_LOGGING_EXTRA_LOGGERS"] == "genjin"
+    assert "PREFECT_LOGGING_LEVEL" not in os.environ  # Prefect's own level (INFO), not a forced WARNING
+
+
+def test_a_users_profile_keeps_prefects_home_and_names_the_server(bare: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    path = profile(bare, 'active = "local"\n[profiles.local]\nPREFECT_API_URL = "http://10.0.0.9:4200/api"\n'
+                         '[profiles.ephemeral]\nPREFECT_SERVER_EPHEMERAL_ENABLED = "true"\n')
+    monkeypatch.setenv("PREFECT_LOGGING_EXTRA_LOGGERS", "dask")
+    prefect_env.configure(bare / "genjin-home")
+    assert "PREFECT_HOME" not in os.environ  # ~/.prefect, the user's: its profile is read
+    assert os.environ["PREFECT_LOGGING_EXTRA_LOGGERS"] == "dask,genjin"
+    assert prefect_env.api_url() == ("http://10.0.0.9:4200/api", f"Prefect profile 'local' ({path})")
+    assert prefect_env.server_configured()
+    # genjin.toml's prefect_api_url beats the profile, PREFECT_API_URL beats both
+    assert prefect_env.api_url("http://genjin:4200/api") == ("http://genjin:4200/api",
+                                                             "genjin.toml: prefect_api_url")
+    monkeypatch.setenv("PREFECT_API_URL", "http://env:4200/api")
+    assert prefect_env.api_url("http://genjin:4200/api") == ("http://env:4200/api", "PREFECT_API_URL")
+    monkeypatch.setenv("PREFECT_PROFILE", "ephemeral")
+    monkeypatch.delenv("PREFECT_API_URL")
+    assert prefect_env.api_url()[0] is None  # the ephemeral profile names no server
+
+
+def test_a_prefect_file_in_the_current_folder_leaves_the_server_to_prefect(bare: Path) -> None:
+    assert not prefect_env.server_configured()
+    (bare / "pyproject.toml").write_text('[project]\nname = "x"\n', encoding="utf-8")
+    assert not prefect_env.server_configured()  # a pyproject without [tool.prefect] says nothing
+    (bare / ".env").write_text("PREFECT_API_URL=http://10.0.0.9:4200/api\n", encoding="utf-8")
+    assert prefect_env.server_configured()
+
+
+def test_genjin_sets_no_private_prefect_settings() -> None:
+    """PREFECT__* are Prefect's internal variables for its own subprocess server, not settings: an upgrade may
+    drop or change them silently. genjin's code names none (its temporary server is `prefect server start`)."""
+    sources = [p for folder in ("genjin", "flows", "adapters", "reports") for p in (REPO / folder).rglob("*.py")]
+    assert sources and [p for p in sources if "PREFECT__" in p.read_text(encoding="utf-8")] == []

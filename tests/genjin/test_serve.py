@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -71,23 +72,30 @@ def _until(what: str, check: Any, timeout: float, procs: list[subprocess.Popen[b
     raise AssertionError(f"timed out waiting for {what}")
 
 
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[str]:
+@contextmanager
+def prefect_server(tmp: Path) -> Iterator[str]:
+    """`prefect server start` on a free loopback port, its home and log under `tmp`; yields its API URL."""
     port = _free_port()
-    log = (tmp_path / "server.log").open("wb")
+    log = (tmp / "server.log").open("wb")
     proc = subprocess.Popen(
         [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1", "--port", str(port),
          "--analytics-off", "--no-ui"],
-        env=_env(tmp_path, "server-home"), stdout=log, stderr=subprocess.STDOUT, cwd=tmp_path,
+        env=_env(tmp, "server-home"), stdout=log, stderr=subprocess.STDOUT, cwd=tmp,
     )  # fmt: skip
     api = f"http://127.0.0.1:{port}/api"
     try:
         # a loaded machine (several sessions, 2 cores) can take over a minute to start the server
-        _until("the Prefect server", lambda: httpx.get(f"{api}/health", timeout=2).status_code == 200, 180, [proc])
+        _until("the Prefect server", lambda: httpx.get(f"{api}/health", timeout=2).status_code == 200, 240, [proc])
         yield api
     finally:
         _stop(proc)
         log.close()
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[str]:
+    with prefect_server(tmp_path) as api:
+        yield api
 
 
 @pytest.mark.slow

@@ -163,6 +163,7 @@ def test_genjin_settings_shows_every_value_and_its_source_but_never_the_password
     _toml(tmp_path / "genjin.toml", '[mail]\nhost = "smtp.x.cn"\nuser = "crm@dealer.cn"\n')
     monkeypatch.setenv("GENJIN_SMTP_PASSWORD", "hunter2-Top")
     monkeypatch.setenv("GENJIN_DASK_ADDRESS", "tcp://10.0.0.5:8786")
+    (tmp_path / "in").mkdir()  # a drop folder that exists: nothing for `genjin settings` to refuse
     assert cli.main(["settings", "--cron", "0 3 * * *", "--drop", "in"]) == 0
     out = capsys.readouterr().out
     assert "hunter2" not in out
@@ -194,7 +195,8 @@ timezone = "Asia/Shanghai"
     proc = subprocess.run([sys.executable, "-m", "genjin.cli", "run"], cwd=site, env=env, capture_output=True,
                           text=True, timeout=600)
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    [night] = list((tmp_path / "reports").iterdir())  # today in Asia/Shanghai
+    [night] = [p for p in (tmp_path / "reports").iterdir() if p.name != "logs"]  # today in Asia/Shanghai
+    assert (tmp_path / "reports" / "logs" / f"nightly-{night.name}.log").is_file()  # Prefect's records
     run = json.loads((night / "run.json").read_text(encoding="utf-8"))
     assert list((site / "dealer" / "drop").iterdir()) == []
     assert {p.name for p in (site / "dealer" / "archive" / night.name).iterdir()} == {p.name for p in written}
