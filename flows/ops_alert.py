@@ -56,7 +56,7 @@ PARTIAL = "Partial"  # the name of the state a night ends in when its outputs we
 KINDS: dict[str, Kind] = {"genjin-nightly": "nightly", "genjin-nightly-scheduled": "nightly",
                           "genjin-intraday": "intraday", "genjin-intraday-scheduled": "intraday"}
 RUN_NAME = re.compile(r"^(nightly|intraday)-(\d{4}-\d{2}-\d{2})(?:-(\d{2}:\d{2}))?$")
-FALLBACK_LEDGER = Path.home() / ".genjin" / "sent_failures.jsonl"  # when the history folder itself is unusable
+FALLBACK_LEDGER = ".genjin/sent_failures.jsonl"  # under HOME: when the history folder itself is unusable
 
 
 @dataclass(frozen=True)
@@ -214,7 +214,8 @@ class _Ledger(mail.SentLedger):
     one and the ops-alert run that reads after the history folder was made agree."""
 
     def __init__(self, history: Path | None, name: str) -> None:
-        self.fallback = FALLBACK_LEDGER.with_name(f"{FALLBACK_LEDGER.stem}-{name}")
+        fallback = Path.home() / FALLBACK_LEDGER
+        self.fallback = fallback.with_name(f"{fallback.stem}-{name}")
         usable = history is not None and history.is_dir() and os.access(history, os.W_OK)
         super().__init__(history / name if usable and history is not None else self.fallback)
 

@@ -96,8 +96,8 @@ def test_customer_text_in_a_reason_is_escaped_in_the_html() -> None:
 
 
 def test_the_robot_post_fits_wecom() -> None:
-    lines = [f"s{i}@dealer.cn: 无法连接邮件服务器 / cannot connect to smtp.dealer.cn:465 (3 attempts)"
-             for i in range(60)]
+    down = "无法连接邮件服务器 / cannot connect to smtp.dealer.cn:465 (3 attempts)"
+    lines = [f"s{i}@dealer.cn: {down}" for i in range(60)]
     post = failure_post(failure(outcome="partial", reason=partial_reason(60, "2026-11-20"), undelivered=lines))
     body = WeComRobot("https://example.invalid").body(post)
     assert len(body["markdown"]["content"].encode()) < 4096  # WeCom's markdown limit
