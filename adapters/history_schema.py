@@ -33,7 +33,7 @@ def version(root: Path) -> int:
     """The history's schema version: 0 for one written before the version was kept (or none yet)."""
     try:
         found = json.loads((root / FILE).read_text(encoding="utf-8"))["history_schema"]
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):  # none yet (a folder that is a file: the folder checks say so)
         return 0
     except (ValueError, KeyError, TypeError) as err:
         raise ValueError(f"历史库结构版本文件无法读取 / cannot read {root / FILE}: {err}") from err
