@@ -100,6 +100,7 @@ def test_the_environment_file_carries_the_secrets_genjin_reads(tmp_path):
     env |= environment(UNITS[1]) | filled | {"GENJIN_CONFIG": str(tmp_path / "genjin.toml")}
     (tmp_path / "genjin.toml").write_text('[mail]\nhost = "smtp.dealer.cn"\nuser = "crm@dealer.cn"\n',
                                           encoding="utf-8")
+    (tmp_path / "data" / "drop").mkdir(parents=True)  # `genjin settings` exits 2 on what `run` would refuse
     proc = subprocess.run([sys.executable, "-m", "genjin.cli", "settings"], cwd=tmp_path, env=env,
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
