@@ -132,15 +132,15 @@ def main(argv: list[str] | None = None) -> int:
         except SettingsError as err:
             print(err, file=sys.stderr)
             return 2
+    if args.command in ("run", "serve") and settings is not None and preflight.refused(
+            preflight.problems(settings, args.send)):  # before anything starts, the Prefect server included
+        return preflight.REFUSED  # first: a history folder below a file is named, not read
     if settings is not None and args.command in READS_HISTORY:
         try:
             history_schema.check(settings.history)
         except (history_schema.HistoryTooNew, ValueError) as err:
             print(err, file=sys.stderr)
             return 2
-    if args.command in ("run", "serve") and settings is not None and preflight.refused(
-            preflight.problems(settings, args.send)):  # before anything starts, the Prefect server included
-        return preflight.REFUSED
     _prefect_environment(args, settings)
     if args.command == "demo" or (args.command == "run" and settings is not None and not settings.dask_address):
         prefect_env.launch_temporary_server()  # boots while the command imports (a Dask night needs a real one)
