@@ -19,7 +19,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from datetime import datetime
 from email.message import EmailMessage
@@ -33,7 +32,7 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from tests.adapters.test_mail_smtp import free_port
-from tests.genjin.test_serve import _stop, _until, prefect_server
+from tests.genjin.test_serve import _stop, _until, post, prefect_server
 from tests.robot_servers import Inbox, RobotServer, robot_server
 
 pytestmark = pytest.mark.slow
@@ -318,17 +317,8 @@ def test_serve_tells_ops_of_a_bad_folder_a_cancelled_run_a_killed_one_and_a_miss
 
             _until("the automations", automations, 120, [serve])
 
-            def post(url: str, body: dict[str, Any]) -> Any:
-                """A write, tried again when SQLite is busy (503: what Prefect's own client retries)."""
-                for _ in range(10):
-                    response = api.post(url, json=body)
-                    if response.status_code != 503:
-                        return response.raise_for_status().json()
-                    time.sleep(1)
-                return response.raise_for_status().json()
-
             def run(parameters: dict[str, Any], dep: dict[str, Any] = nightly) -> dict[str, Any]:
-                return post(f"/deployments/{dep['id']}/create_flow_run", {"parameters": parameters})  # type: ignore[no-any-return]
+                return post(api, f"/deployments/{dep['id']}/create_flow_run", {"parameters": parameters})  # type: ignore[no-any-return]
 
             def ended(run_id: str) -> dict[str, Any] | None:
                 found = api.get(f"/flow_runs/{run_id}").json()
@@ -358,7 +348,8 @@ def test_serve_tells_ops_of_a_bad_folder_a_cancelled_run_a_killed_one_and_a_miss
             marker = site / "history" / ".genjin-run.json"
             _until("the run to start reading", lambda: marker.exists() and cancelled["id"] in marker.read_text(),
                    180, [serve])
-            post(f"/flow_runs/{cancelled['id']}/set_state", {"state": {"type": "CANCELLING", "name": "Cancelling"}})
+            post(api, f"/flow_runs/{cancelled['id']}/set_state",
+                 {"state": {"type": "CANCELLING", "name": "Cancelling"}})
             done = _until("the cancelled run", lambda: ended(cancelled["id"]), 120, [serve])
             assert done["state_type"] == "CANCELLED"
             told = _until("the ops email about the cancelled run", lambda: mail_about("nightly-2026-11-20"), 60,

@@ -72,6 +72,16 @@ def _until(what: str, check: Any, timeout: float, procs: list[subprocess.Popen[b
     raise AssertionError(f"timed out waiting for {what}")
 
 
+def post(api: httpx.Client, url: str, body: dict[str, Any]) -> Any:
+    """A write to the server, tried again while SQLite is busy (503: what Prefect's own client retries)."""
+    for _ in range(10):
+        response = api.post(url, json=body)
+        if response.status_code != 503:
+            break
+        time.sleep(1)
+    return response.raise_for_status().json()
+
+
 @contextmanager
 def prefect_server(tmp: Path) -> Iterator[str]:
     """`prefect server start` on a free loopback port, its home and log under `tmp`; yields its API URL."""
@@ -123,7 +133,7 @@ def test_serve_runs_the_nightly_deployment_on_a_real_server(server: str, tmp_pat
             assert schedule["active"]
             assert dep["parameters"]["drop"] == str(drop.resolve())
 
-            run = api.post(f"/deployments/{dep['id']}/create_flow_run", json={}).raise_for_status().json()
+            run = post(api, f"/deployments/{dep['id']}/create_flow_run", {})
 
             def finished() -> dict[str, Any] | None:
                 state = api.get(f"/flow_runs/{run['id']}").json()
@@ -229,8 +239,8 @@ def test_serve_runs_the_intraday_deployment_every_few_minutes_within_opening_hou
             assert all(t.minute % 10 == 0 and t.astimezone(ZoneInfo("Asia/Shanghai")).hour in (start, start + 1)
                        for t in times)
 
-            run = api.post(f"/deployments/{dep['id']}/create_flow_run",
-                           json={"parameters": {"at": f"2026-11-22T{start:02d}:15"}}).raise_for_status().json()
+            run = post(api, f"/deployments/{dep['id']}/create_flow_run",
+                       {"parameters": {"at": f"2026-11-22T{start:02d}:15"}})
 
             def finished() -> dict[str, Any] | None:
                 state = api.get(f"/flow_runs/{run['id']}").json()
