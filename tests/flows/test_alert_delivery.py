@@ -13,7 +13,7 @@ from aiosmtpd.controller import Controller
 from adapters.mail import MailSettings
 from adapters.robots import RobotConfig
 from flows.alert_delivery import deliver_alerts
-from tests.adapters.test_mail_smtp import free_port
+from tests.mail_night import free_port
 from tests.robot_servers import Inbox, robot_server
 
 ROSTER = pl.DataFrame({

@@ -20,7 +20,7 @@ from aiosmtpd.controller import Controller
 from adapters.folders import Folders
 from adapters.mail import MailSettings
 from adapters.robots import RobotConfig
-from tests.adapters.test_mail_smtp import free_port
+from tests.mail_night import free_port
 from tests.robot_servers import Inbox, robot_server
 
 pytestmark = pytest.mark.slow
