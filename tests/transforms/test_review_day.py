@@ -72,16 +72,12 @@ def test_the_day_holds_daily_rows_and_the_decided_wait(policy: Policy) -> None:
     assert decided["customer_name"].to_list()[-1] == "林女士"
 
 
-# 张三 (S1, one customer a day, the store's only sales advisor) has five new S leads from yesterday: one is in his
-# plan, four overflow with nobody to take them (保持); his C lead untouched since February is stale (战败); 钱八 (V2)
-# left, so yesterday's complaint of his customer is handed to the manager, and 赵六 (V1) has room (改派)
-TIGHT_ROSTER = [
-    {"advisor_id": "M1", "name": "王经理", "store": "浦东店", "role": "经理", "active": "是"},
-    {"advisor_id": "S1", "name": "张三", "store": "浦东店", "role": "销售顾问", "active": "是", "manager_id": "M1",
-     "daily_capacity": "1"},
-    {"advisor_id": "V1", "name": "赵六", "store": "浦东店", "role": "服务顾问", "active": "是", "manager_id": "M1"},
-    {"advisor_id": "V2", "name": "钱八", "store": "浦东店", "role": "服务顾问", "active": "否", "manager_id": "M1"},
-]
+# 张三 (S1, one customer a day, the store's only sales advisor in work) has five new S leads from yesterday: one is
+# in his plan, four overflow with nobody to take them (保持); his C lead untouched since February is stale (战败);
+# 钱八 (V2) left, so yesterday's complaint of his customer is handed to the manager, and 赵六 (V1) has room (改派)
+TIGHT_ROSTER = [*(r for r in ROSTER if r["advisor_id"] != "S3"),
+                {"advisor_id": "V2", "name": "钱八", "store": "浦东店", "role": "服务顾问", "active": "否",
+                 "manager_id": "M1"}]
 HOT = [lead(f"L3{i}", "2026-11-22 10:00", f"1380013803{i}", customer_name=f"客户{i}", grade="S") for i in range(1, 6)]
 STALE_LEAD = lead("L39", "2026-01-01 10:00", "13800138039", customer_name="吴先生", grade="C")
 COMPLAINT = ro("R3", "2026-11-22 09:00", "13800138040", customer_name="冯先生", service_advisor_id="V2",
@@ -106,14 +102,7 @@ def test_rows_a_decision_moves_come_before_a_day_of_keep(policy: Policy) -> None
 
 
 # 李四 (S2) left two leads; 张三 (S1) and 周七 (S3) take one customer a day each and have one lead due today
-BOOK_ROSTER = [
-    {"advisor_id": "M1", "name": "王经理", "store": "浦东店", "role": "经理", "active": "是"},
-    {"advisor_id": "S1", "name": "张三", "store": "浦东店", "role": "销售顾问", "active": "是", "manager_id": "M1",
-     "daily_capacity": "1"},
-    {"advisor_id": "S2", "name": "李四", "store": "浦东店", "role": "销售顾问", "active": "否", "manager_id": "M1"},
-    {"advisor_id": "S3", "name": "周七", "store": "浦东店", "role": "销售顾问", "active": "是", "manager_id": "M1",
-     "daily_capacity": "1"},
-]
+BOOK_ROSTER = [r | {"daily_capacity": "1"} if r["advisor_id"] == "S3" else r for r in ROSTER]
 BOOK_LEADS = [
     lead("L41", "2026-11-22 10:00", "13800138041", customer_name="韩先生", advisor_id="S2", grade="B"),
     lead("L42", "2026-11-22 11:00", "13800138042", customer_name="林女士", advisor_id="S2", grade="B"),
