@@ -35,9 +35,10 @@ def _people(advisors: pl.DataFrame) -> tuple[dict[str, str], dict[str, str], dic
 
 def deliver_alerts(alerts: pl.DataFrame, advisors: pl.DataFrame, full_phone: bool, quiet: bool,
                    robots: Mapping[str, RobotConfig], mail_settings: mail.MailSettings, send: bool, history: Path,
-                   outbox: Path, *, env: Mapping[str, str] = os.environ,
+                   outbox: Path, *, today: date, env: Mapping[str, str] = os.environ,
                    robot_clients: Mapping[str, Robot] | None = None) -> dict[str, Any]:
-    """`alerts`: rows of `transforms.alerts.advisor_alerts` and `manager_alerts`; `env`: where the secrets are
+    """`alerts`: rows of `transforms.alerts.advisor_alerts` and `manager_alerts`; `today`: the store's date now
+    (a time in the messages says its year when it is another); `env`: where the secrets are
     (the robots' webhook variables, the SMTP password). Returns what happened:
     `{alerts, held (quiet hours), posts: {sent, already_sent, failed, no_robot}, emails: {…}, missing}`."""
     names, mobiles, emails = _people(advisors)
@@ -49,7 +50,7 @@ def deliver_alerts(alerts: pl.DataFrame, advisors: pl.DataFrame, full_phone: boo
     transport, sender = mail.transport_for(mail_settings, send, env)
     items = [
         alert_email(row, Recipient(row["recipient_id"], names.get(row["recipient_id"], row["recipient_id"]),
-                                   emails[row["recipient_id"]]), names, full_phone, sender)
+                                   emails[row["recipient_id"]]), names, full_phone, sender, today)
         for row in rows if row["recipient_id"] in emails
     ]
     ledger = alert_ledger(history)
@@ -59,7 +60,7 @@ def deliver_alerts(alerts: pl.DataFrame, advisors: pl.DataFrame, full_phone: boo
     if send:
         clients, result["missing"] = (dict(robot_clients), []) if robot_clients is not None else robots_from(robots,
                                                                                                                 env)
-        posts = post_all([alert_message(row, names, mobiles) for row in rows], clients, ledger)
+        posts = post_all([alert_message(row, names, mobiles, today) for row in rows], clients, ledger)
         result["posts"] = posts.as_dict()
     return result
 

@@ -60,7 +60,7 @@ def send_alerts(alerts: pl.DataFrame, roster: pl.DataFrame, policy: Policy, now:
     """The alerts by robot and email; what did not go out raises `NotDelivered`, so that Prefect tries again
     within the run (the ledger keeps what went out from going twice); the next run tries what still failed."""
     result = deliver_alerts(alerts, roster, policy.alerts.phone == "full", is_quiet(now.time(), policy), robots,
-                            mail_settings, send, history, outbox)
+                            mail_settings, send, history, outbox, today=now.date())
     failed = len(unsent(result.get("emails", {}).get("failed", []))) + len(result.get("posts", {}).get("failed", []))
     if send and failed:
         raise NotDelivered(result, failed)

@@ -16,6 +16,7 @@ from adapters.robots import GroupMessage
 from reports.recipients import Recipient, new_message
 from reports.templating import render
 from schemas.phones import masked_phone, national_mobile, one_phone, shown_phone, tel_href
+from transforms.labels import day_text, moment_text
 
 KIND_TITLES = {"advisor": "新线索，请尽快联系", "manager": "首次联系超时"}
 
@@ -28,22 +29,23 @@ def plain(value: object, default: str = "—") -> str:
     return re.sub(r"[*_#\[\]()<>`|~]", "", text) or default
 
 
-def _facts(row: dict[str, Any], names: dict[str, str], full_phone: bool) -> dict[str, str]:
+def _facts(row: dict[str, Any], names: dict[str, str], full_phone: bool, today: date) -> dict[str, str]:
+    """The alert's facts as its reader sees them on `today` (a time in another year says the year)."""
     return {
         "customer": plain(row["customer_name"]),
         "phone": one_phone(shown_phone if full_phone else masked_phone, row["phone"]) or "—",
         "phone_href": one_phone(tel_href, row["phone"]) if full_phone else "",  # a link only to a number shown
         "source": plain(row["source"], "未知来源"), "model": plain(row["model_interest"], "未填"),
-        "grade": plain(row["grade"]), "created": row["created_at"].strftime("%m-%d %H:%M"),
-        "call_by": row["call_by"].strftime("%m-%d %H:%M"), "advisor": plain(names.get(row["advisor_id"]),
-                                                                              row["advisor_id"]),
+        "grade": plain(row["grade"]), "created": moment_text(row["created_at"], today),
+        "call_by": moment_text(row["call_by"], today),
+        "advisor": plain(names.get(row["advisor_id"]), row["advisor_id"]),
     }
 
 
-def alert_message(row: dict[str, Any], names: dict[str, str], mobiles: dict[str, str]) -> GroupMessage:
-    """One row of `transforms.alerts.advisor_alerts` / `manager_alerts` as a post to the store's group,
-    @-mentioning the recipient by mobile when the roster has it."""
-    f = _facts(row, names, full_phone=False)
+def alert_message(row: dict[str, Any], names: dict[str, str], mobiles: dict[str, str], today: date) -> GroupMessage:
+    """One row of `transforms.alerts.advisor_alerts` / `manager_alerts` as a post to the store's group on
+    `today`, @-mentioning the recipient by mobile when the roster has it."""
+    f = _facts(row, names, False, today)
     title = f"【{KIND_TITLES[row['kind']]}】{f['customer']}"
     if row["kind"] == "advisor":
         head = f"**【新线索】{f['grade']}级 · 请于 {f['call_by']} 前联系**"
@@ -62,10 +64,10 @@ def alert_message(row: dict[str, Any], names: dict[str, str], mobiles: dict[str,
 
 
 def alert_email(row: dict[str, Any], to: Recipient, names: dict[str, str], full_phone: bool,
-                sender: str) -> mail.Outgoing:
-    """The same alert as an email to `to`. Its ledger key holds the lead and the alert kind (the as-of of
-    `Outgoing` is the lead's creation date), so it goes out once whatever day it is built again."""
-    f = _facts(row, names, full_phone)
+                sender: str, today: date) -> mail.Outgoing:
+    """The same alert as an email to `to`, built on `today`. Its ledger key holds the lead and the alert kind
+    (the as-of of `Outgoing` is the lead's creation date), so it goes out once whatever day it is built again."""
+    f = _facts(row, names, full_phone, today)
     context = {"kind": row["kind"], "name": to.name, **f}
     created: date = row["created_at"].date()
     subject = (f"【新线索】{f['customer']} · {f['grade']}级 · 请于 {f['call_by']} 前联系" if row["kind"] == "advisor"
@@ -81,7 +83,7 @@ def summary_message(store: str, rows: pl.DataFrame, names: dict[str, str], as_of
     """The store's morning summary for its group (rows of `transforms.alerts.group_summary` for `store`):
     totals, then one line per advisor. No customer appears in it."""
     total = {c: int(rows[c].sum()) for c in ("tasks", "overdue", "complaints", "first_contact_overdue")}
-    head = f"**{plain(store)} · {as_of.month}月{as_of.day}日跟进清单**"
+    head = f"**{plain(store)} · {day_text(as_of, as_of)} 跟进清单**"
     totals = (f"全店 {total['tasks']} 项待办，逾期 {total['overdue']} 项；投诉待处理 {total['complaints']} 项；"
               f"首次联系逾期 {total['first_contact_overdue']} 项")
     lines = [

@@ -11,12 +11,12 @@ from pathlib import Path
 from typing import Any
 
 from reports.failure_message import by_reason
+from schemas.vocab import FILE_STATUS_LABELS
 from transforms.labels import TASK_LABELS
 
 SUMMARY_KEY = "genjin-nightly-summary"  # artifact keys: lowercase letters, digits and dashes only
 OUTPUTS_KEY = "genjin-nightly-outputs"
 REPORT_KEY = "genjin-nightly-report"
-STATUS_ZH = {"loaded": "已载入", "duplicate": "重复", "quarantined": "已隔离"}
 
 
 def cell(value: object) -> str:
@@ -41,7 +41,8 @@ def summary_markdown(summary: Mapping[str, Any], run_dir: Path) -> str:
                   *(f"- {cell(u)}" for u in by_reason(undelivered)), ""]
     lines += [f"## 文件 / files: {len(files)}", ""]
     lines += _table(("文件 file", "类型 kind", "状态 status", "读入 in", "载入 loaded", "拒绝 rejected", "说明 why"),
-                    [(f["name"], f.get("kind") or "-", f"{STATUS_ZH.get(f['status'], f['status'])} {f['status']}",
+                    [(f["name"], f.get("kind") or "-",
+                      f"{FILE_STATUS_LABELS.get(f['status'], f['status'])} {f['status']}",
                       f["rows_in"], f["rows_loaded"], f["rows_rejected"], f.get("why", "")) for f in files])
     held = summary.get("held", [])
     if held:

@@ -96,7 +96,7 @@ BULK_FILL = "#E2EFDA"
 GUIDE = (
     "怎么用这张表",
     "1. “待决定”页每一行是一位需要您决定的客户：转交客户（原顾问离职）、久未跟进、超出顾问每日上限。"
-    "每天最多列出今天最值得决定的几十位（能挽回的在前），其余的以后几天再列出，日报里有数目。",
+    "每天最多列出今天最值得决定的几十位（建议改派或战败的在前，其中能挽回的在前），其余的以后几天再列出，日报里有数目。",
     "2. “决定”已按“建议”预填：同意的不用改；不同意的从下拉中改选 改派 / 战败 / 勿扰 / 保持；"
     "暂时不想决定的，把“决定”清空——这一行不生效、不算错误，以后几天会再列出。",
     "3. 改派：在“改派给”中选接手的顾问（已按建议预填，可改）。战败：请填写战败原因（已按建议预填）。",
@@ -225,7 +225,7 @@ def _bulk_records(bulk: pl.DataFrame, names: dict[str, str], as_of: date) -> lis
         if row["kind"] == "book":
             scope = f"名下全部客户 {row['size']} 位（其中 {row['customers']} 位今天有待办，在“待决定”里）"
             proposal = (f"全部改派给 {_name(names, row['proposed_advisor_id'])}" if row["proposed_advisor_id"]
-                        else "同岗位没有在职顾问，请选接手顾问")
+                        else "同岗位没有空余名额的顾问，请选接手顾问")
         else:
             scope = f"超过 {row['idle_days']} 天没有跟进的线索 {row['size']} 条（按今天算）"
             proposal = f"全部战败：{row['proposed_reason']}"

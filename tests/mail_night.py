@@ -1,22 +1,27 @@
 """A small night with mail to write, shared by the email tests (tests/reports/test_email_message.py), the mail
-wiring's (tests/flows/test_night_mail.py) and SMTP's (tests/adapters/test_mail_smtp.py); its fixtures `frames`
-and `night` reach every test module (`pytest_plugins` in tests/conftest.py)."""
+wiring's (tests/flows/test_night_mail.py) and SMTP's (tests/adapters/test_mail_smtp.py); and a loopback SMTP
+server that keeps what it got (`smtp`: the inbox and its port). The fixtures `frames`, `night` and `smtp` reach
+every test module (`pytest_plugins` in tests/conftest.py)."""
 
 from __future__ import annotations
 
 import email
 import email.policy
+import socket
+from collections.abc import Iterator
 from dataclasses import dataclass
 from email.message import EmailMessage
 from pathlib import Path
 
 import polars as pl
 import pytest
+from aiosmtpd.controller import Controller
 
 from adapters.mail import MailSettings
 from policy.model import Policy
 from reports.workbook import write_advisor_workbook
 from tests.conftest import ADVISORS, AS_OF, lead, make_inputs, ro, sale
+from tests.robot_servers import Inbox
 from transforms.night import prepare
 from transforms.plan import advisor_plans, plan_night
 from transforms.worklist import worklist_from
@@ -91,3 +96,19 @@ def frames(policy: Policy) -> tuple[pl.DataFrame, pl.DataFrame]:
 @pytest.fixture
 def night(tmp_path: Path, frames: tuple[pl.DataFrame, pl.DataFrame], policy: Policy) -> Night:
     return write_night(tmp_path / "2026-11-23", frames, policy)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def smtp() -> Iterator[tuple[Inbox, int]]:
+    """An SMTP server on a free loopback port, no authentication: its inbox and port."""
+    inbox, port = Inbox(), free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    yield inbox, port
+    controller.stop()

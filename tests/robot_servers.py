@@ -102,3 +102,7 @@ class Inbox:
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         self.messages.append(message_from_bytes(envelope.content, policy=default_policy))
         return "250 OK"
+
+    def to(self, address: str) -> list[Any]:
+        """The messages sent to `address`."""
+        return [m for m in self.messages if address in str(m["To"])]

@@ -7,8 +7,10 @@ rules of transforms/decisions.py see only decisions about one customer.
   接手顾问 (only the tasks 原顾问 holds move: transforms/decisions.py).
 - 战败 整批 (`bulk` lost): every open lead of 原顾问 (not lost, not closed as won, no order counted for it by the
   effective date) whose last touch — created, or a follow-up up to the effective date — is more than 未跟进天数
-  days before that date, and whose latest follow-up promised no date after it, is marked lost with the row's
-  reason.
+  days before that date, and whose latest follow-up promised no day after it, is marked lost with the row's
+  reason. The promised day is the worklist's (transforms/promises.py `promised_on`): a date more than
+  `[promises] max_promise_days` after the follow-up is held there, so a promise whose held day has passed
+  keeps nobody out.
 
 The set is the one on the effective date: a lead created or called after it is not swept in on a later night.
 Each expanded decision keeps the row's date, manager, reason and note, and `bulk_row` (the row's place among
@@ -21,6 +23,8 @@ import polars as pl
 
 from policy.model import Policy
 from transforms.customers import Identity
+from transforms.frames import in_time_order
+from transforms.promises import promised_on
 from transforms.stages import live_order
 
 POSITION = "__position"
@@ -69,12 +73,13 @@ def _idle_members(rows: pl.LazyFrame, ident: Identity, followups: pl.LazyFrame, 
     )
     keys = leads.select("bulk_row", "lead_id", "decided_at")
     touched = (
-        keys.join(followups.select(pl.col("lead_ref").alias("lead_id"), "contacted_at", "next_followup_at",
-                                   "outcome"), on="lead_id")
+        keys.join(in_time_order(followups, "contacted_at").select(
+            pl.col("lead_ref").alias("lead_id"), "contacted_at", "next_followup_at", "outcome"),
+            on="lead_id", maintain_order="right")  # the latest follow-up as the worklist finds it
         .filter(pl.col("contacted_at").dt.date() <= on)
-        .sort("contacted_at")
         .group_by("bulk_row", "lead_id")
-        .agg(pl.col("contacted_at").last().alias("__contact"), pl.col("next_followup_at").last().alias("__promise"),
+        .agg(pl.col("contacted_at").last().alias("__contact"),
+             promised_on(pl.col("next_followup_at"), pl.col("contacted_at"), policy).last().alias("__promise"),
              pl.col("outcome").last().alias("__outcome"))
     )
     ordered = (
@@ -90,7 +95,7 @@ def _idle_members(rows: pl.LazyFrame, ident: Identity, followups: pl.LazyFrame, 
         .join(ordered, on=["bulk_row", "lead_id"], how="left")
         .filter(
             ((on - last_touch).dt.total_days() > pl.col("idle_days"))
-            & (pl.col("__promise").is_null() | (pl.col("__promise").dt.date() <= on))
+            & (pl.col("__promise").is_null() | (pl.col("__promise") <= on))  # no promise past the date
             & ~pl.col("__outcome").fill_null("").is_in(s.lost_outcomes)
             & pl.col("__ordered").is_null()
         )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 import polars as pl
 
@@ -52,3 +52,8 @@ def moment_label(at: pl.Expr, as_of: date) -> pl.Expr:
 def day_text(day: date, as_of: date) -> str:
     """`day_label` for one Python date (reports, messages): `11-28`, or `2027-01-05` in another year."""
     return f"{day:%m-%d}" if day.year == as_of.year else f"{day:%Y-%m-%d}"
+
+
+def moment_text(at: datetime, as_of: date) -> str:
+    """`moment_label` for one Python datetime (messages): `11-28 10:15`, or `2027-01-01 00:30` in another year."""
+    return f"{at:%m-%d %H:%M}" if at.year == as_of.year else f"{at:%Y-%m-%d %H:%M}"

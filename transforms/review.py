@@ -7,21 +7,23 @@ One row per (holder, customer) of the planned worklist (transforms/plan.py) that
 - `overflow` 超出上限: not in today's plan for want of capacity (waiting for another day).
 The proposal: a stale lead → lost (战败, with `review.lost_reason`); other stale work → keep (the manager chases
 its advisor) unless the advisor is over capacity; handed-over, overflow and an overloaded advisor's stale work →
-reassign to a teammate of the same store and role with spare capacity (spare slots dealt round-robin, the most
-urgent rows first), else keep.
+reassign to a teammate of the same store and role with spare capacity today (`free_teammates`: their spare places
+dealt round-robin, the most urgent rows first), else keep.
 Each row goes to the manager its holder reports to (transforms/routing.py); a handed-over row stays with the
 manager who holds it.
 
-A day's decisions: each manager's rows are ranked by what a decision saves today (`review_rank`), and at most
-`[review] daily_rows` of them are today's (`today`: the review workbook's rows); the rest wait for a later day
-(counted in the digest). The ranking, first key first:
+A day's decisions: the proposals are made first, then each manager's rows are ranked by what a decision saves
+today (`review_rank`), and at most `[review] daily_rows` of them are today's (`today`: the review workbook's
+rows); the rest wait for a later day (counted in the digest). The ranking, first key first:
 1. a customer no decision was made for yet before one a decision holds for already (say 保持);
-2. live work before stale: a handed-over or waiting customer with a task not past its stale limit (`live`) before
+2. a proposal that changes something (改派, 战败) before 保持 — a full day of 保持 would leave the rows a
+   decision moves for later;
+3. live work before stale: a handed-over or waiting customer with a task not past its stale limit (`live`) before
    the stale work (a customer in the review for a stale task is asked about that task, whatever else is live);
-3. the plan's urgency class of its most urgent live task (`[[plan.urgency]]`: 立即处理 → 即将错过 → 可安排);
-4. the customer's value (`[plan.value]` of its grade: hot leads first);
-5. a handed-over customer (nobody calls them) before one waiting in an advisor's queue;
-6. the most recent first (fewest days overdue), then priority and customer.
+4. the plan's urgency class of its most urgent live task (`[[plan.urgency]]`: 立即处理 → 即将错过 → 可安排);
+5. the customer's value (`[plan.value]` of its grade: hot leads first);
+6. a handed-over customer (nobody calls them) before one waiting in an advisor's queue;
+7. the most recent first (fewest days overdue), then priority and customer.
 
 `bulk_proposals` adds the 整批 rows a manager can decide in one go (transforms/bulk_decisions.py): a departed
 advisor's whole book to one teammate, and an advisor's leads left without a follow-up longer than
@@ -62,6 +64,31 @@ def capacities(worklist: pl.DataFrame, advisors: pl.DataFrame, policy: Policy) -
     )
 
 
+def free_teammates(capacity: pl.DataFrame) -> pl.DataFrame:
+    """store, role, advisor_id, spare of the advisors who can take reassigned work today (`capacities` rows of a
+    sales or service advisor with spare > 0), the most spare first, then by advisor_id — whom every proposal to
+    reassign names: a row's (`free_slots`) and a 整批 row's (`bulk_proposals`)."""
+    return (
+        capacity.filter((pl.col("role") != MANAGER) & (pl.col("spare") > 0))
+        .sort(["spare", "advisor_id"], descending=[True, False])
+        .select("store", "role", "advisor_id", "spare")
+    )
+
+
+def free_slots(capacity: pl.DataFrame) -> pl.DataFrame:
+    """store, role, __slot (1, 2, …), __to: the free teammates' spare places dealt round-robin — one place of
+    each in `free_teammates` order, then a second of each who has two, and so on."""
+    return (
+        free_teammates(capacity)
+        .with_row_index("__order")
+        .with_columns(pl.int_ranges(0, pl.col("spare")).alias("__n"))
+        .explode("__n")
+        .sort("__n", "__order")
+        .with_columns(pl.int_range(1, pl.len() + 1).over("store", "role").alias("__slot"))
+        .select("store", "role", "__slot", pl.col("advisor_id").alias("__to"))
+    )
+
+
 def _customers(worklist: pl.DataFrame, policy: Policy) -> pl.DataFrame:
     """per_customer, with the advisor of record (before handover or reassignment), whether it is a lead's,
     whether some task is live (not stale: `live`, narrowed to the handed-over and waiting rows in `review_rows`),
@@ -83,10 +110,12 @@ def _customers(worklist: pl.DataFrame, policy: Policy) -> pl.DataFrame:
     return per_customer(worklist).join(record, on=["advisor_id", "customer_id"], how="left", maintain_order="left")
 
 
-def _rank_keys(policy: Policy) -> tuple[list[pl.Expr], list[bool]]:
-    """The review's order (module docstring), as sort keys and their directions."""
-    keys = [
+def _rank_keys(policy: Policy, proposed: bool) -> list[pl.Expr]:
+    """The review's order (module docstring), as ascending sort keys; before the proposals are made
+    (`proposed` false: the order spare places are dealt in) without the proposal's own key."""
+    return [
         pl.col("__decided"),
+        *([pl.col("proposal") == "keep"] if proposed else []),
         ~pl.col("live"),
         pl.when(pl.col("live")).then("__urgency"),
         value_rank(policy),
@@ -95,7 +124,6 @@ def _rank_keys(policy: Policy) -> tuple[list[pl.Expr], list[bool]]:
         pl.col("priority"),
         pl.col("customer_id"),
     ]
-    return keys, [False] * len(keys)
 
 
 def review_rows(worklist: pl.DataFrame, advisors: pl.DataFrame, policy: Policy,
@@ -107,7 +135,6 @@ def review_rows(worklist: pl.DataFrame, advisors: pl.DataFrame, policy: Policy,
     rule = policy.review
     cap = capacities(worklist, advisors, policy)
     decided_ids = (decided if decided is not None else pl.DataFrame(schema={"customer_id": pl.String}))["customer_id"]
-    keys, descending = _rank_keys(policy)
     rows = (
         _customers(worklist, policy)
         .join(cap.select("advisor_id", pl.col("waiting").alias("over")), on="advisor_id", how="left")
@@ -139,23 +166,13 @@ def review_rows(worklist: pl.DataFrame, advisors: pl.DataFrame, policy: Policy,
             .otherwise("lead_id").alias("lead_id"),
             pl.lit(None, pl.String).alias("segment"),  # value_rank: a customer's grade (segments are the plan's)
         )
-        .sort([pl.col("manager_id"), *keys], descending=[False, *descending], nulls_last=True)
-        .with_columns(pl.int_range(1, pl.len() + 1, dtype=pl.Int64).over("manager_id").alias("review_rank"))
-        .with_columns((pl.col("review_rank") <= rule.daily_rows).alias("today"))
+        .sort(pl.col("manager_id"), *_rank_keys(policy, proposed=False), nulls_last=True)  # who gets a place first
     )
     chased = (pl.col("section") == "stale") & ~(pl.col("over").fill_null(0) > 0)  # keep: the manager chases
     wanting = rows.filter(~pl.col("__lost") & ~chased).with_columns(
         pl.int_range(1, pl.len() + 1).over("store", "role").alias("__slot")
     )
-    slots = (
-        cap.filter((pl.col("role") != MANAGER) & (pl.col("spare") > 0))
-        .with_columns(pl.int_ranges(0, pl.col("spare")).alias("__n"))
-        .explode("__n")
-        .sort("__n", "advisor_id")
-        .with_columns(pl.int_range(1, pl.len() + 1).over("store", "role").alias("__slot"))
-        .select("store", "role", "__slot", pl.col("advisor_id").alias("__to"))
-    )
-    targets = wanting.join(slots, on=["store", "role", "__slot"], how="left").select(
+    targets = wanting.join(free_slots(cap), on=["store", "role", "__slot"], how="left").select(
         "advisor_id", "customer_id", "__to"
     )
     to = pl.col("__to")
@@ -171,6 +188,9 @@ def review_rows(worklist: pl.DataFrame, advisors: pl.DataFrame, policy: Policy,
             pl.when(pl.col("proposal") == "reassign").then(to).alias("proposed_advisor_id"),
             pl.when(pl.col("proposal") == "lost").then(reason).alias("proposed_reason"),
         )
+        .sort(pl.col("manager_id"), *_rank_keys(policy, proposed=True), nulls_last=True)  # proposed, then ranked
+        .with_columns(pl.int_range(1, pl.len() + 1, dtype=pl.Int64).over("manager_id").alias("review_rank"))
+        .with_columns((pl.col("review_rank") <= rule.daily_rows).alias("today"))
         .select(
             "manager_id", "section", "store", "role", "advisor_id", "from_advisor_id", "customer_id", "customer_name",
             "phone", "lead_id", "tasks", "reasons", "due_date", "days_overdue", "priority", "grade", "stage",
@@ -203,9 +223,9 @@ BULK_SCHEMA = pl.Schema({
 def bulk_proposals(rows: pl.DataFrame, capacity: pl.DataFrame, night: Night, policy: Policy,
                    as_of: date) -> pl.DataFrame:
     """The 整批 rows offered to each manager (BULK_SCHEMA), by manager, kind, advisor:
-    - `book`: an advisor who left (their customers are handed over) — their whole book to the teammate of the
-      same store and role with the most spare capacity today (`proposed_advisor_id`, none when the store has
-      no such advisor);
+    - `book`: an advisor who left (their customers are handed over) — their whole book to the first of
+      `free_teammates` of the same store and role, the one with the most spare capacity today
+      (`proposed_advisor_id`; none when no such advisor has a free place: the manager chooses);
     - `idle`: an advisor with leads in the review — those without a follow-up for more than
       `[review] lost_idle_days` marked lost.
     `departed`: the advisor left or is not in the roster.
@@ -216,8 +236,7 @@ def bulk_proposals(rows: pl.DataFrame, capacity: pl.DataFrame, night: Night, pol
     days = policy.review.lost_idle_days
     by_advisor = ["manager_id", "store", "from_advisor_id"]
     teammates = (
-        capacity.filter(pl.col("role") != MANAGER)
-        .sort(["spare", "advisor_id"], descending=[True, False])
+        free_teammates(capacity)
         .group_by("store", "role", maintain_order=True)
         .agg(pl.col("advisor_id").first().alias("proposed_advisor_id"))
     )

@@ -36,10 +36,10 @@ from genjin.commands import preflight
 from genjin.settings import Settings
 from reports.cells import safe_text
 from reports.failure_message import STAGES, explain
+from schemas.vocab import FILE_STATUS_LABELS
 from transforms.labels import TASK_LABELS
 
 TIMEZONE = ZoneInfo("Asia/Shanghai")  # the default; `run` and `serve` use the `timezone` setting
-STATUS_ZH = {"loaded": "已载入", "duplicate": "重复", "quarantined": "已隔离"}
 COMPLETED, FAILED, BUSY, UNDELIVERED, INTERRUPTED = 0, 1, 3, 4, 130  # exit codes (2: preflight.REFUSED)
 
 
@@ -123,7 +123,7 @@ def _print_summary(summary: dict[str, Any], run_dir: Path) -> None:
     files = summary["files"]
     print("\n文件 / files")
     rows = [(safe_text(f["name"]), f["kind"] or "-", f["rows_in"], f["rows_loaded"], f["rows_rejected"],
-             f"{f['status']} {STATUS_ZH.get(f['status'], '')}".strip()) for f in files]
+             f"{f['status']} {FILE_STATUS_LABELS.get(f['status'], '')}".strip()) for f in files]
     rows.append(("合计 total", "", sum(f["rows_in"] for f in files), sum(f["rows_loaded"] for f in files),
                  sum(f["rows_rejected"] for f in files), f"{len(files)} files"))
     for line in progress.table(("文件 name", "类型 kind", "读入 rows in", "载入 loaded", "拒绝 rejected",

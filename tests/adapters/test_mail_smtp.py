@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import logging
-import socket
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
@@ -23,7 +22,7 @@ from adapters import mail
 from adapters.mail import MailSettings
 from flows.night_mail import deliver
 from policy.model import Policy, load_policy
-from tests.mail_night import ROSTER, Night, night_frames, parse, write_night
+from tests.mail_night import ROSTER, Night, free_port, night_frames, parse, write_night
 
 AS_OF = date(2026, 11, 23)
 USER, PASSWORD = "crm@dealer.cn", "s3cret-密码 "  # smtplib itself only sends ASCII credentials
@@ -62,12 +61,6 @@ def authenticate(server: Any, session: Any, envelope: Any, mechanism: str, auth_
         (USER.encode(), PASSWORD.encode()), (USER.encode(), ASCII_PASSWORD.encode())
     )
     return AuthResult(success=ok, handled=False, auth_data=auth_data)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture

@@ -3,7 +3,7 @@ DingTalk robot (signed) and a loopback SMTP server."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import polars as pl
@@ -13,7 +13,7 @@ from aiosmtpd.controller import Controller
 from adapters.mail import MailSettings
 from adapters.robots import RobotConfig
 from flows.alert_delivery import deliver_alerts
-from tests.adapters.test_mail_smtp import free_port
+from tests.mail_night import free_port
 from tests.robot_servers import Inbox, robot_server
 
 ROSTER = pl.DataFrame({
@@ -45,7 +45,7 @@ def test_quiet_hours_hold_the_alert_and_the_next_run_sends_it_once(tmp_path, smt
 
         def run(quiet: bool) -> dict[str, Any]:
             return deliver_alerts(ALERTS, ROSTER, True, quiet, robots, MailSettings.from_env(env), True,
-                                  tmp_path / "history", tmp_path / "outbox", env=env)
+                                  tmp_path / "history", tmp_path / "outbox", today=date(2026, 11, 22), env=env)
 
         held = run(quiet=True)  # 21:40: a lead of 21:10, in the quiet hours
         assert held == {"alerts": 1, "held": 1, "missing": []}
@@ -68,7 +68,7 @@ def test_quiet_hours_hold_the_alert_and_the_next_run_sends_it_once(tmp_path, smt
 def test_a_store_without_its_variables_is_reported_not_posted(tmp_path):
     robots = {"浦东店": RobotConfig("wecom", "GENJIN_TEST_UNSET")}
     result = deliver_alerts(ALERTS, ROSTER, True, False, robots, MailSettings(), True, tmp_path / "history",
-                            tmp_path / "outbox", env={})
+                            tmp_path / "outbox", today=date(2026, 11, 22), env={})
     assert result["missing"] == ["浦东店: 未设置 / not set: GENJIN_TEST_UNSET"]
     assert result["posts"]["no_robot"] == 1
     assert result["emails"]["failed"][0]["to"] == "zhang@dealer.cn"  # no SMTP settings: recorded, retried later

@@ -20,7 +20,7 @@ from aiosmtpd.controller import Controller
 from adapters.folders import Folders
 from adapters.mail import MailSettings
 from adapters.robots import RobotConfig
-from tests.adapters.test_mail_smtp import free_port
+from tests.mail_night import free_port
 from tests.robot_servers import Inbox, robot_server
 
 pytestmark = pytest.mark.slow
@@ -157,6 +157,6 @@ def test_the_night_finds_the_days_files_loaded_once_and_archived_once(day):
 def test_the_morning_summary_reaches_the_group_without_a_full_phone(day):
     [post] = day["night_posts"]
     content = post["markdown"]["content"]
-    assert "浦东店 · 11月23日跟进清单" in content and "张三" in content and "首次联系逾期 1" in content
+    assert "浦东店 · 11-23 跟进清单" in content and "张三" in content and "首次联系逾期 1" in content
     every_post = json.dumps(day["wecom"].posts, ensure_ascii=False)
     assert not re.search(r"1[3-9]\d{9}", every_post.replace("13900000001", "").replace("13900000002", ""))

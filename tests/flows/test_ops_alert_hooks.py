@@ -9,22 +9,11 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-from aiosmtpd.controller import Controller
 
 from adapters.folders import Folders
 from adapters.mail import MailSettings
 from adapters.robots import RobotConfig
-from tests.adapters.test_mail_smtp import free_port
 from tests.robot_servers import Inbox, RobotServer, robot_server
-
-
-@pytest.fixture
-def smtp() -> Iterator[tuple[Inbox, int]]:
-    inbox, port = Inbox(), free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    yield inbox, port
-    controller.stop()
 
 
 @pytest.fixture

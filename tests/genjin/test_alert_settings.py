@@ -12,7 +12,8 @@ import pytest
 from adapters.pickup import night_of
 from flows.scheduled import intraday_cron, local_time
 from genjin.settings import SettingsError, load
-from reports.alert_messages import alert_message, summary_message
+from reports.alert_messages import alert_email, alert_message, summary_message
+from reports.recipients import Recipient
 from transforms.alerts import group_summary
 
 ROW = {"kind": "advisor", "recipient_id": "S1", "lead_id": "L1", "store": "浦东店", "advisor_id": "S1",
@@ -74,7 +75,7 @@ def test_the_night_of_a_pick_up_is_the_next_02_00_run():
 
 def test_a_group_message_cannot_be_restyled_by_a_name_and_masks_the_phone():
     row = ROW | {"customer_name": "**陈**[点我](http://x.cn)\n@所有人"}
-    message = alert_message(row, {"S1": "张三"}, {"S1": "+86 194-0000-0002"})
+    message = alert_message(row, {"S1": "张三"}, {"S1": "+86 194-0000-0002"}, date(2026, 11, 22))
     assert "**陈" not in message.markdown and "[点我]" not in message.markdown and "\n@所有人" not in message.text
     assert "电话：147****0011" in message.markdown and "电话：147****0011" in message.text  # a 14x mobile
     assert "14700000011" not in message.markdown and "0000 0011" not in message.markdown
@@ -86,7 +87,31 @@ def test_the_summary_names_advisors_and_counts_only():
     worklist = pl.DataFrame({"store": ["浦东店"] * 3, "advisor_id": ["S1", "S1", "V1"],
                              "task_type": ["first_contact", "complaint", "care_call"], "days_overdue": [1, 0, 0]})
     message = summary_message("浦东店", group_summary(worklist), {"S1": "张三", "V1": "赵六"}, date(2026, 11, 23))
-    assert message.markdown.splitlines()[0] == "**浦东店 · 11月23日跟进清单**"
+    assert message.markdown.splitlines()[0] == "**浦东店 · 11-23 跟进清单**"
     assert "全店 3 项待办，逾期 1 项；投诉待处理 1 项；首次联系逾期 1 项" in message.markdown
     assert "- 张三：2 项，逾期 1，投诉 1，首次联系逾期 1" in message.markdown
     assert "- 赵六：1 项，逾期 0" in message.markdown
+
+
+NEW_YEARS_EVE = ROW | {"created_at": datetime(2026, 12, 31, 23, 30), "call_by": datetime(2027, 1, 1, 0, 30)}
+
+
+def test_a_time_in_another_year_than_the_readers_says_its_year():
+    """An S lead of New Year's Eve 23:30 is to be called by 00:30: on the 31st the call-by says 2027, and the
+    manager's alert of the morning after says when the lead came in, 2026."""
+    names, mobiles = {"S1": "张三", "M1": "王经理"}, {}
+    tonight = alert_message(NEW_YEARS_EVE, names, mobiles, date(2026, 12, 31))
+    assert tonight.text.splitlines()[0] == "【新线索】S级 · 请于 2027-01-01 00:30 前联系"
+    assert "留资时间：12-31 23:30" in tonight.text
+    late = NEW_YEARS_EVE | {"kind": "manager", "recipient_id": "M1"}
+    morning = alert_message(late, names, mobiles, date(2027, 1, 1))
+    assert morning.text.splitlines()[0] == "【首次联系超时】S级 · 应于 01-01 00:30 前联系，至今未跟进"
+    assert "留资时间：2026-12-31 23:30" in morning.text
+    mail = alert_email(NEW_YEARS_EVE, Recipient("S1", "张三", "s1@dealer.cn"), names, True, "genjin@dealer.cn",
+                       date(2026, 12, 31))
+    assert mail.message["Subject"] == "【新线索】陈先生 · S级 · 请于 2027-01-01 00:30 前联系"
+    assert "请于 2027-01-01 00:30 前打电话" in mail.message.get_body(("plain",)).get_content()
+    summary = summary_message("浦东店", group_summary(pl.DataFrame({
+        "store": ["浦东店"], "advisor_id": ["S1"], "task_type": ["first_contact"], "days_overdue": [0]})),
+        names, date(2027, 1, 1))
+    assert summary.text.splitlines()[0] == "浦东店 · 01-01 跟进清单"

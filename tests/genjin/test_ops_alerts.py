@@ -31,8 +31,8 @@ import openpyxl
 import pytest
 from aiosmtpd.controller import Controller
 
-from tests.adapters.test_mail_smtp import free_port
 from tests.genjin.test_serve import _stop, _until, post, prefect_server
+from tests.mail_night import free_port
 from tests.robot_servers import Inbox, RobotServer, robot_server
 
 pytestmark = pytest.mark.slow

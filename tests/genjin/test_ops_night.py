@@ -15,19 +15,15 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
-from email import message_from_bytes, policy
-from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
 import openpyxl
 import polars as pl
 import pytest
-from aiosmtpd.controller import Controller
 
 from adapters.history import History
-from tests.adapters.test_mail_smtp import free_port
+from tests.robot_servers import Inbox
 
 AS_OF = "2026-11-23"
 REPO = Path(__file__).resolve().parents[2]
@@ -45,27 +41,6 @@ LEADS = LEAD_HEADER + (
     "L3,2026-11-22 12:00,吴先生,13800138003,浦东店,S9,B\n"  # S9: not in the roster
     "L4,2026-11-22 12:00,周女士,1380013800,浦东店,S1,B\n"  # ten digits: rejected
 )
-
-
-class Inbox:
-    def __init__(self) -> None:
-        self.messages: list[EmailMessage] = []
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        self.messages.append(message_from_bytes(envelope.content, policy=policy.default))  # type: ignore[arg-type]
-        return "250 OK"
-
-    def to(self, address: str) -> list[EmailMessage]:
-        return [m for m in self.messages if address in str(m["To"])]
-
-
-@pytest.fixture
-def smtp() -> Iterator[tuple[Inbox, int]]:
-    inbox, port = Inbox(), free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    yield inbox, port
-    controller.stop()
 
 
 class Appender(threading.Thread):
@@ -166,7 +141,7 @@ def test_held_files_warnings_ops_email_and_same_night_duplicates(tmp_path: Path,
     assert dup["duplicate_of"] == {"name": "线索.csv", "night": AS_OF}
     assert (dup["rows_in"], dup["rows_loaded"], dup["rows_rejected"]) == (0, 0, 0)
     assert files[("顾问名单 - 副本.xlsx", "duplicate")]["duplicate_of"] == {"name": "顾问名单.xlsx", "night": AS_OF}
-    assert "重复" in out and "同样内容" not in out  # the why names the first file and night
+    assert "duplicate 重复，未载入" in out and "同样内容" not in out  # the why names the first file and night
     assert list(drop.iterdir()) == []
     assert (archive / "线索 (2).csv").read_bytes() == (archive / "线索.csv").read_bytes()  # never deleted
     history = History(site / "history")

@@ -110,7 +110,9 @@ def test_the_robot_post_fits_wecom() -> None:
 SUMMARY = {
     "as_of": "2026-11-20",
     "files": [{"name": "线索|导出.xlsx", "kind": "leads", "status": "loaded", "rows_in": 3, "rows_loaded": 2,
-               "rows_rejected": 1}],
+               "rows_rejected": 1},
+              {"name": "线索 - 副本.xlsx", "kind": "leads", "status": "duplicate", "rows_in": 0, "rows_loaded": 0,
+               "rows_rejected": 0}],
     "held": [{"name": "增长中.csv", "modified_at": "2026-11-20 01:59", "why": "仍在变化 / still being copied"}],
     "tasks": {"total": 2, "overdue": 1, "orphaned": 0, "advisors": 1, "by_type": {"first_contact": 2}},
     "emails": {"written": 2, "sent": 1, "already_sent": 0, "without_email": [],
@@ -124,6 +126,7 @@ def test_the_summary_artifact_shows_the_night(tmp_path: Path) -> None:
     text = summary_markdown(SUMMARY, tmp_path)
     assert text.startswith("# 夜间运行 2026-11-20 / night of 2026-11-20\n\n## 没有送达 / not delivered: 1")
     assert "| 线索\\|导出.xlsx | leads | 已载入 loaded | 3 | 2 | 1 |  |" in text  # a | in a name stays in its cell
+    assert "| 线索 - 副本.xlsx | leads | 重复，未载入 duplicate | 0 | 0 | 0 |  |" in text  # as the ops email says it
     assert "增长中.csv" in text and "首次联系 first_contact | 2" in text and "失败 failed 1" in text
     assert "- refused — 1 项 / 1: s1@dealer.cn\n" in text  # what did not go out, by reason
     assert "- s1@dealer.cn: refused" in text and "门店无经理 / no manager" in text

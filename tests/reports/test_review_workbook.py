@@ -121,3 +121,19 @@ def test_the_category_and_the_headers_a_manager_reads_fit_their_column_on_one_li
     width = {c.header: c.width for c in COLUMNS}
     assert [label for label in SECTION_LABELS.values() if lines_in(label, width["类别"]) > 1] == []
     assert [c.header for c in COLUMNS if c.kind != "key" and lines_in(c.header, c.width) > 1] == []
+
+
+def test_a_book_nobody_has_room_for_asks_the_manager_to_choose(tmp_path: Path) -> None:
+    full = BULK.head(1).with_columns(pl.lit(None, pl.String).alias("proposed_advisor_id"))
+    path = write_review_workbook(ROWS, NAMES, ["S1", "S3"], AS_OF, tmp_path / "M1.xlsx", full)
+    [row] = _sheet(path, "整批决定")
+    assert (row["建议"], row["改派给"]) == ("同岗位没有空余名额的顾问，请选接手顾问", None)
+    roster = pl.DataFrame([{"advisor_id": a, "name": n, "store": "浦东店", "role": r, "email": f"{a}@dealer.cn",
+                            "manager_id": None if a == "M1" else "M1", "active": a != "S2"}
+                           for a, n, r in [("M1", "王经理", "manager"), ("S1", "张三", "sales"),
+                                           ("S2", "李四", "sales"), ("S3", "周七", "sales")]])
+    head = next(m for m in managers(roster) if m.advisor_id == "M1")
+    context = digest_context(head, pl.DataFrame(schema=WORKLIST.schema), roster, set(), AS_OF, False,
+                             Morning(bulk=full))
+    text = render("digest.txt.j2", **context)
+    assert "李四（已离职） 名下全部客户 57 位 → 同岗位没有空余名额的顾问，请选接手顾问" in text

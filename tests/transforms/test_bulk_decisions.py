@@ -5,8 +5,10 @@ them, and the digest says how many it moved. The expected sets are worked out by
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import date
 
 import polars as pl
+import pytest
 
 from policy.model import Policy
 from reports.digest import Morning, digest_context, managers
@@ -16,7 +18,7 @@ from tests.conftest import frame as input_frame
 from transforms.bulk_decisions import applied
 from transforms.decisions import in_effect, refused
 from transforms.night import Night, prepare
-from transforms.worklist import worklist_from
+from transforms.worklist import open_tasks, worklist_from
 
 ROSTER = [
     *ADVISORS,
@@ -35,8 +37,8 @@ BOOK = [
 ]
 BOOK_SALES = [sale("O21", "2026-06-01", "13800138023", advisor_id="S2", delivered_at="2026-06-10")]
 # 张三 (S1)'s leads, idle on 11-20 for: L11 142 days (called 07-01), L12 50 (called 10-01), L13 172 (never
-# called), L14 142 but promised for 12-01, L15 already lost, L16 142 (its call of 11-22 came after the
-# decision), L17 ordered 08-01 (won)
+# called), L14 142 and promised for 12-01 — 153 days after the call, so held at 07-01 + 90 = 09-29, long past
+# (SPEC §6b) —, L15 already lost, L16 142 (its call of 11-22 came after the decision), L17 ordered 08-01 (won)
 IDLE = [lead(f"L1{i}", "2026-06-01 10:00", f"1390013901{i}") for i in range(1, 8)]
 IDLE[4] = IDLE[4] | {"status": "战败", "lost_reason": "价格"}
 IDLE_FOLLOWUPS = [
@@ -90,18 +92,35 @@ def test_leads_idle_past_the_days_are_marked_lost(policy: Policy) -> None:
     night = _night(policy)
     leads = night.leads.collect()
     lost = set(leads.filter(pl.col("lost_reason") == "超过90天没有跟进")["lead_id"])
-    assert lost == {"L11", "L13", "L16"}
+    assert lost == {"L11", "L13", "L14", "L16"}
     stage = dict(leads.select("lead_id", "stage").rows())
-    assert [stage[f"L1{i}"] for i in range(1, 8)] == ["lost", "lead", "lost", "lead", "lost", "lost", "won"]
+    assert [stage[f"L1{i}"] for i in range(1, 8)] == ["lost", "lead", "lost", "lost", "lost", "lost", "won"]
     assert leads.filter(pl.col("lead_id") == "L15")["lost_reason"].item() == "价格"  # its own reason kept
     worklist = worklist_from(night, policy, AS_OF)
-    assert not set(worklist["ref"]) & {"L11", "L13", "L16"}
+    assert not set(worklist["ref"]) & {"L11", "L13", "L14", "L16"}
+
+
+@pytest.mark.parametrize(("max_promise_days", "due", "swept"), [
+    (90, date(2026, 9, 29), True),  # 12-01 is 153 days after the call of 07-01: held at 09-29, past on 11-20
+    (180, date(2026, 12, 1), False),  # a store that keeps promises up to 180 days: 12-01 stands, L14 is kept
+])
+def test_a_promise_keeps_a_lead_out_of_the_bulk_lost_as_long_as_the_worklist_keeps_it(
+        policy: Policy, max_promise_days: int, due: date, swept: bool) -> None:
+    """The 整批 战败 reads L14's promise as its worklist does: the day its follow-up task is due."""
+    policy = policy.model_copy(update={"promises": policy.promises.model_copy(
+        update={"max_promise_days": max_promise_days})})
+    undecided = prepare(make_inputs(leads=IDLE, followups=IDLE_FOLLOWUPS, sales=IDLE_SALES, advisors=ROSTER),
+                        policy, AS_OF)
+    l14 = open_tasks(undecided, policy, AS_OF).filter((pl.col("ref") == "L14") & (pl.col("task_type") == "followup"))
+    assert l14.collect()["due_date"].to_list() == [due]
+    lost = _night(policy).leads.filter(pl.col("lost_reason") == "超过90天没有跟进").collect()
+    assert ("L14" in set(lost["lead_id"])) is swept
 
 
 def test_each_bulk_row_says_how_many_it_decided_and_bad_ones_are_refused(policy: Policy) -> None:
     night = _night(policy)
     rows = applied(night.decisions).collect()
-    assert rows.select("decision", "from_advisor_id", "bulk_size").rows() == [("reassign", "S2", 3), ("lost", "S1", 3)]
+    assert rows.select("decision", "from_advisor_id", "bulk_size").rows() == [("reassign", "S2", 3), ("lost", "S1", 4)]
     refusals = refused(night.decisions).collect()
     assert refusals.select("decision", "refused_column", "refusal_zh").rows() == [
         ("keep", "decision", "整批只能改派或标记战败（勿扰、保持请逐位客户决定）"),
@@ -115,7 +134,7 @@ def test_each_bulk_row_says_how_many_it_decided_and_bad_ones_are_refused(policy:
                              Morning(applied=rows))
     told = [(b["who"], b["what"], b["bulk_size"], b["unit"], b["to"], b["since"]) for b in context["review"]["applied"]]
     assert told == [("李四（已离职）", "名下全部客户", 3, "位", "周七", "11-20"),
-                    ("张三", "超过 90 天没有跟进的线索", 3, "条", None, "11-20")]
+                    ("张三", "超过 90 天没有跟进的线索", 4, "条", None, "11-20")]
 
 
 def test_a_refused_bulk_row_reads_in_the_rejects_as_the_manager_wrote_it(policy: Policy) -> None:
