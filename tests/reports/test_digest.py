@@ -79,7 +79,7 @@ def test_digest_numbers() -> None:
     }
     orphaned = [(r["customer_name"], r["phone"], r["tasks"], r["was"], r["days_overdue"])
                 for r in context["orphaned"]]
-    assert orphaned == [("孙先生", "194****7822", "首次联系", "李四（S2）", 12)]  # a 19x mobile
+    assert orphaned == [("孙先生", "194****7822", "首次联系", "李四", 12)]  # a 19x mobile
     assert [(a["advisor_id"], a["name"], a["tasks"], a["not_sent"]) for a in context["without_email"]] == [
         ("S3", "周七", 1, True),
     ]
@@ -89,7 +89,7 @@ def test_an_original_advisor_missing_from_the_roster_is_named_as_such() -> None:
     extra = pl.DataFrame([task("M1", "C7", "冯女士", "+8613800138007", "followup", 3, 5, True, "S9")],
                          schema=WORKLIST.schema)
     context = digest_context(managers(ROSTER)[0], pl.concat([WORKLIST, extra]), ROSTER, set(), AS_OF, False)
-    assert [r["was"] for r in context["orphaned"]] == ["李四（S2）", "S9（不在名单）"]
+    assert [r["was"] for r in context["orphaned"]] == ["李四", "S9（不在名单）"]  # a 工号 only for one not in the roster
 
 
 def test_work_with_no_advisor_of_record_says_so_under_handed_over() -> None:
@@ -98,7 +98,7 @@ def test_work_with_no_advisor_of_record_says_so_under_handed_over() -> None:
     extra = pl.DataFrame([row], schema=WORKLIST.schema)
     context = digest_context(managers(ROSTER)[0], pl.concat([WORKLIST, extra]), ROSTER, set(), AS_OF, False)
     was = [(r["customer_name"], r["was"]) for r in context["orphaned"]]
-    assert was == [("孙先生", "李四（S2）"), ("郭女士", "未指定")]
+    assert was == [("孙先生", "李四"), ("郭女士", "未指定")]  # names, not 工号
 
 
 def _parse(raw: bytes) -> email.message.EmailMessage:
@@ -119,7 +119,8 @@ def test_digest_message_masks_phones_and_attaches_the_report(tmp_path: Path) -> 
     text = msg.get_body(("plain",)).get_content()
     html = msg.get_body(("html",)).get_content()
     for body in (text, html):
-        assert "194****7822" in body and "李四（S2）" in body and "周七（S3）" in body
+        assert "194****7822" in body and "李四" in body and "周七" in body
+        assert "S2" not in body and "（S3）" not in body  # people by name, no 工号 (but the file ops can send: S3.xlsx)
         assert "145****8003" in body and "166****8001" in body
         for phone in WORKLIST["phone"]:  # no full number, in any form
             assert phone[3:] not in body and phone[3:] not in body.replace(" ", "")
@@ -174,6 +175,20 @@ def test_each_managers_digest_holds_only_their_teams_work(tmp_path: Path) -> Non
     assert "138****8008" in m3_text and "138****8008" not in m1_text
     assert "166****8001" in m1_text and "166****8001" not in m3_text
     assert m3_text.count("138****8009") == 0  # due today: not overdue, not listed
+
+
+def test_two_advisors_of_one_name_are_told_apart_by_their_number(tmp_path: Path) -> None:
+    """People are named, not numbered; only when a team has two 张三 does each carry its 工号."""
+    twin = {"advisor_id": "S4", "name": "张三", "store": "浦东店", "role": "sales", "email": "s4@dealer.cn",
+            "manager_id": "M1", "active": True}
+    roster = pl.concat([ROSTER, pl.DataFrame([twin], schema=ROSTER.schema)])
+    worklist = pl.concat([WORKLIST, pl.DataFrame([task("S4", "C7", "钱女士", "+8613800138007", "followup", 3, 5)],
+                                                 schema=WORKLIST.schema)])
+    items, _ = digest_mail(worklist, roster, set(), tmp_path / "none.html", AS_OF, "genjin <crm@dealer.cn>")
+    m1 = _parse(next(i for i in items if i.recipient_id == "M1").message.as_bytes())
+    for body in (m1.get_body(("plain",)).get_content(), m1.get_body(("html",)).get_content()):
+        assert "张三（S1）" in body and "张三（S4）" in body
+        assert "周七" in body and "周七（S3）" not in body
 
 
 def test_the_subject_is_a_sentence_of_what_needs_the_manager_first() -> None:
