@@ -1,6 +1,5 @@
 """genjin's settings (issue #8): one typed object, from — highest first — command-line flags, `GENJIN_*`
-environment variables, a `genjin.toml`, and the defaults below: pydantic-settings' sources in that order, with
-genjin's table of where each value came from (`Settings.sources`, `genjin settings`) on top.
+environment variables, a `genjin.toml`, and the defaults below.
 
 The file is `--config FILE`, else `GENJIN_CONFIG`, else `./genjin.toml` when there is one. Relative paths in it
 resolve against its own folder; relative paths from flags or the environment against the current folder.
@@ -21,9 +20,7 @@ from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, PrivateAttr, SecretStr, ValidationError, field_validator, model_validator
-from pydantic_settings import BaseSettings, EnvSettingsSource, InitSettingsSource, SettingsConfigDict
-from pydantic_settings.sources.utils import parse_env_vars
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr, ValidationError, field_validator
 
 from adapters.folders import Folders
 from adapters.mail import ENV_NAMES as MAIL_ENV
@@ -107,12 +104,9 @@ SETTINGS: tuple[Setting, ...] = (
 )
 BY_FIELD = {s.field: s for s in SETTINGS}
 TABLES = ("robots", "ops_robot")  # genjin.toml tables read whole (checked by `RobotConfig`)
-FILE_ONLY = {"GENJIN_ROBOTS", "GENJIN_OPS_ROBOT", "GENJIN_PREFECT_API_URL"}  # not read: genjin.toml only
 TOML_KEYS = {s.toml: s for s in SETTINGS if s.field not in ("smtp_password", *TABLES)}
 PATH_FIELDS = ("data_root", "drop", "archive", "quarantine", "history", "out", "policy")
 BESIDE_DROP = ("archive", "quarantine", "history")
-DERIVED = {"drop": "default (data_root/drop)", "out": "default (data_root/out)",
-           **{name: "default (beside drop)" for name in BESIDE_DROP}}  # their source when no source sets them
 
 
 CRON_FIELDS = ((0, 59), (0, 23), (1, 31), (1, 12), (0, 7))  # minute, hour, day of month, month, day of week
@@ -145,10 +139,10 @@ def is_cron(text: str) -> bool:
     return True
 
 
-class Settings(BaseSettings):
-    """What genjin uses; `load()` builds it from its sources, `sources` says where each value came from."""
+class Settings(BaseModel):
+    """What genjin uses; `load()` builds it, `sources` says where each value came from."""
 
-    model_config = SettingsConfigDict(extra="forbid", frozen=True, env_prefix="GENJIN_", env_ignore_empty=True)
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
     data_root: Path = Path("data")
     drop: Path = Path("data/drop")
@@ -178,19 +172,6 @@ class Settings(BaseSettings):
     smtp_password: SecretStr | None = Field(None, repr=False)
     _sources: dict[str, str] = PrivateAttr(default_factory=dict)
     _config: Path | None = PrivateAttr(None)
-
-    @model_validator(mode="before")
-    @classmethod
-    def _folders(cls, values: Any) -> Any:
-        """drop and out default to DATA_ROOT/drop and DATA_ROOT/out; archive, quarantine and history to folders
-        beside the drop folder (as `Folders.beside`), so `genjin run --drop DIR` keeps its history beside DIR."""
-        if not isinstance(values, dict):
-            return values
-        root = values.get("data_root", "data")
-        root = Path(root) if isinstance(root, str | Path) else Path("data")  # a wrong type is reported by pydantic
-        values = {"drop": root / "drop", "out": root / "out", **values}
-        beside = Path(values["drop"]).parent if isinstance(values["drop"], str | Path) else root
-        return {**{name: beside / name for name in BESIDE_DROP}, **values}
 
     @field_validator("timezone")
     @classmethod
@@ -241,7 +222,7 @@ class Settings(BaseSettings):
     @property
     def sources(self) -> dict[str, str]:
         """Where each value came from: `default`, `GENJIN_DROP`, `--drop`, `genjin.toml: mail.host`, …"""
-        return {s.field: self._sources.get(s.field, DERIVED.get(s.field, "default")) for s in SETTINGS}
+        return {s.field: self._sources.get(s.field, "default") for s in SETTINGS}
 
     @property
     def config(self) -> Path | None:
@@ -275,7 +256,7 @@ class Settings(BaseSettings):
                 shown = str(value.resolve())  # where it really is, relative to the current folder
             else:
                 shown = "-" if value is None else str(value)
-            found.append((s.field, shown, self.sources[s.field]))
+            found.append((s.field, shown, self._sources.get(s.field, "default")))
         return found
 
 
@@ -330,36 +311,50 @@ def _read_toml(path: Path) -> dict[str, Any]:
     return values
 
 
-def _environment(env: Mapping[str, str]) -> EnvSettingsSource:
-    """GENJIN_<SETTING> from `env` (os.environ, or a test's), trimmed — a blank one is unset — but the password as
-    given; none for the settings of genjin.toml only."""
-    source = EnvSettingsSource(Settings)
-    given = {k: v if k.upper() == PASSWORD_ENV else v.strip() for k, v in env.items() if k.upper() not in FILE_ONLY}
-    source.env_vars = parse_env_vars(given, ignore_empty=True)
-    return source
-
-
 def load(flags: Mapping[str, Any] | None = None, env: Mapping[str, str] | None = None,
          config: Path | None = None) -> Settings:
     """The effective settings: `flags` (by field name; None = not given) > `env` (default os.environ) >
     the genjin.toml (`config`, else GENJIN_CONFIG, else ./genjin.toml) > defaults. Raises `SettingsError`."""
     env = os.environ if env is None else env
-    path = config_file(config, env)
-    given = {field: value for field, value in (flags or {}).items() if value is not None}
-    named: list[tuple[Any, Any]] = [(InitSettingsSource(Settings, given), lambda f: BY_FIELD[f].flag or f),
-                                    (_environment(env), lambda f: BY_FIELD[f].env)]
-    if path is not None:
-        named.append((InitSettingsSource(Settings, _read_toml(path)), lambda f: f"{path}: {BY_FIELD[f].toml}"))
+    values: dict[str, Any] = {}
     sources: dict[str, str] = {}
-    for source, name in reversed(named):  # where each value came from: the highest source that has it
-        sources |= {field: name(field) for field in source()}
-    try:  # pydantic-settings merges the sources, highest first
-        settings = Settings(_build_sources=(tuple(source for source, _ in named), {}))
+    path = config_file(config, env)
+    if path is not None:
+        for field, value in _read_toml(path).items():
+            values[field], sources[field] = value, f"{path}: {BY_FIELD[field].toml}"
+    for s in SETTINGS:
+        text = env.get(s.env)
+        if s.field in (*TABLES, "prefect_api_url"):
+            continue  # genjin.toml only
+        if not text or (s.field != "smtp_password" and not text.strip()):
+            continue  # an empty variable is an unset one
+        values[s.field], sources[s.field] = (text if s.field == "smtp_password" else text.strip()), s.env
+    for field, value in (flags or {}).items():
+        if value is not None:
+            values[field], sources[field] = value, BY_FIELD[field].flag or field
+    _derive_folders(values, sources)
+    try:
+        settings = Settings(**values)
     except ValidationError as err:
         raise SettingsError(_explain(err, sources)) from None
     settings._sources.update(sources)
     settings._config = path
     return settings
+
+
+def _derive_folders(values: dict[str, Any], sources: dict[str, str]) -> None:
+    """drop and out default to DATA_ROOT/drop and DATA_ROOT/out; archive, quarantine and history to folders
+    beside the drop folder (as `Folders.beside`), so `genjin run --drop DIR` keeps its history beside DIR."""
+    root = values.get("data_root", Path("data"))
+    root = Path(root) if isinstance(root, str | Path) else Path("data")  # a wrong type is reported by pydantic
+    for name in ("drop", "out"):
+        if name not in values:
+            values[name], sources[name] = root / name, f"default (data_root/{name})"
+    drop = values["drop"]
+    beside = Path(drop).parent if isinstance(drop, str | Path) else root
+    for name in BESIDE_DROP:
+        if name not in values:
+            values[name], sources[name] = beside / name, "default (beside drop)"
 
 
 NOT_AN_ENV_NAME = (
