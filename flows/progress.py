@@ -59,12 +59,17 @@ class Progress:
 
 
 def peak_rss_mb() -> int:
-    """This process's peak resident memory so far, in MB (Linux reports kB); 0 where the OS has no `resource`
-    module (Windows), imported here so that the night runs there."""
+    """This process's peak resident memory so far, in MB: `getrusage` where the OS has the `resource` module (Linux
+    reports kB), else psutil's peak working set (Windows; psutil comes with Dask's distributed); 0 where neither
+    tells. Both imported here: `resource` is POSIX-only, and psutil imports it on POSIX."""
     try:
         import resource
     except ImportError:
-        return 0
+        try:
+            import psutil
+        except ImportError:
+            return 0
+        return int(getattr(psutil.Process().memory_info(), "peak_wset", 0)) // 2**20
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
 
 

@@ -5,15 +5,22 @@ of Prefect's result storage, and the production install without the development 
 from __future__ import annotations
 
 import configparser
+import json
 import os
+import re
+import shlex
 import shutil
 import subprocess
 import sys
 import time
 import tomllib
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
+
+from demo.sample_data import generate
 
 REPO = Path(__file__).resolve().parents[1]
 DEPLOY = REPO / "deploy"
@@ -155,3 +162,86 @@ def test_the_production_install_holds_no_development_tool():
     assert {"prefect", "polars", "deltalake", "filelock", "pandera"} <= seen
     assert not seen & DEV_TOOLS, seen & DEV_TOOLS
     assert {d["name"] for d in packages["genjin"]["dev-dependencies"]["dev"]} >= {"mypy", "ruff", "pytest"}
+
+
+def it_md_blocks(after: str, lang: str) -> list[str]:
+    """The ```lang blocks of docs/it.md's production install that follow the line starting with `after`."""
+    text = (REPO / "docs" / "it.md").read_text(encoding="utf-8")
+    install = text.split("## 安装 · Install (production)")[1].split("\n## ")[0]
+    return re.findall(rf"^```{lang}\n(.*?)^```", install.split("\n" + after, 1)[1], flags=re.M | re.S)
+
+
+def as_here(line: str, venv: Path, srv: Path, secrets: Path) -> tuple[list[str], Path | None, dict[str, str]]:
+    """A command of the docs as run here: this venv for /opt/genjin/.venv, temporary folders for /srv/genjin and
+    /etc/genjin/genjin.env, the comment dropped; `systemd-run` (no systemd here) as its command in its working
+    directory with its EnvironmentFile's variables. Returns the command, the folder and the variables."""
+    for real, here in (("/opt/genjin/.venv", venv), ("/srv/genjin", srv), ("/etc/genjin/genjin.env", secrets)):
+        line = line.replace(real, str(here))
+    words = shlex.split(line.split("#")[0])
+    cwd, env = None, {}
+    if words[0] == "systemd-run":
+        words.pop(0)
+        while words[0].startswith("-"):
+            option = words.pop(0)
+            if option == "-p" and words[0].startswith("EnvironmentFile="):
+                text = Path(words.pop(0).removeprefix("EnvironmentFile=")).read_text(encoding="utf-8")
+                env = dict(kv.split("=", 1) for kv in text.splitlines() if kv.strip() and not kv.startswith("#"))
+            elif option.startswith("--working-directory="):
+                cwd = Path(option.removeprefix("--working-directory="))
+    return words, cwd, env
+
+
+@pytest.mark.slow
+def test_the_production_install_runs_a_night_without_the_development_tools(tmp_path):
+    """docs/it.md's production install, its own commands: `uv sync --locked --no-dev` (into a temporary environment,
+    not /opt/genjin/.venv), the store's genjin.toml and policy.toml as the page gives them, then `genjin settings`
+    and `genjin run` as the page runs them — over a small drop — with none of the development tools installed."""
+    uv = REPO / ".tools" / "bin" / ("uv.exe" if os.name == "nt" else "uv")
+    if not uv.is_file():
+        if os.environ.get("CI"):
+            pytest.fail(f"{uv} is missing: the README's Quick start installs it", pytrace=False)
+        pytest.skip(f"the project's uv is not in this clone ({uv}: the README's Quick start installs it)")
+    root_steps = it_md_blocks("As root:", "bash")[0]
+    [sync] = [line for line in root_steps.splitlines() if " sync " in line]
+    venv, srv, secrets = tmp_path / "venv", tmp_path / "srv", tmp_path / "genjin.env"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("GENJIN_", "PREFECT_", "VIRTUAL_ENV"))}
+    env |= {"HOME": str(tmp_path / "home"), "UV_PROJECT_ENVIRONMENT": str(venv)}
+    command, _, _ = as_here(sync, venv, srv, secrets)
+    assert command[:4] == [".tools/bin/uv", "sync", "--locked", "--no-dev"]
+    proc = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=900)
+    assert proc.returncode == 0, proc.stderr
+
+    names = "import importlib.metadata as m; print('\\n'.join(d.metadata['Name'] for d in m.distributions()))"
+    listed = subprocess.run([venv / "bin" / "python", "-c", names], capture_output=True, text=True, check=True)
+    installed = {re.sub(r"[-_.]+", "-", name.lower()) for name in listed.stdout.split()}
+    assert {"genjin", "prefect", "polars", "deltalake", "filelock"} <= installed
+    assert not installed & DEV_TOOLS, installed & DEV_TOOLS
+
+    settings_toml, policy_toml = it_md_blocks("Then the store's settings", "toml")[:2]
+    (srv / "data" / "drop").mkdir(parents=True)  # `install -d … /srv/genjin/data/drop`
+    (srv / "genjin.toml").write_text(settings_toml, encoding="utf-8")
+    (srv / "policy.toml").write_text(policy_toml, encoding="utf-8")
+    example = (DEPLOY / "genjin.env.example").read_text(encoding="utf-8")  # `install … genjin.env.example`, `editor`
+    secrets.write_text(example.replace("GENJIN_SMTP_PASSWORD=\n", "GENJIN_SMTP_PASSWORD=s3cret pw$x\n"), "utf-8")
+    today = datetime.now(ZoneInfo("Asia/Shanghai")).date()  # the docs' genjin.toml: timezone = "Asia/Shanghai"
+    written = generate(srv / "data" / "drop", as_of=today, seed=5, size=1)
+    check_steps = it_md_blocks("only). Check the settings", "bash")[0].replace("\\\n", "")
+    settings_line, run_line = check_steps.strip().splitlines()
+    command, cwd, secret_env = as_here(settings_line, venv, srv, secrets)
+    assert (command[1:], cwd, secret_env) == (["settings", "--config", str(srv / "genjin.toml")], srv,
+                                              {"GENJIN_SMTP_PASSWORD": "s3cret pw$x"})
+    proc = subprocess.run(command, cwd=cwd, env=env | secret_env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    rows = {line.split()[0]: line.split()[1:] for line in proc.stdout.splitlines()[3:]}
+    assert rows["drop"] == [str(srv / "data" / "drop"), "default", "(data_root/drop)"]
+    assert rows["policy"] == [str(srv / "policy.toml"), f"{srv / 'genjin.toml'}:", "policy"]
+    assert rows["smtp_password"] == ["***", "GENJIN_SMTP_PASSWORD"] and "s3cret" not in proc.stdout
+    command, cwd, secret_env = as_here(run_line, venv, srv, secrets)
+    assert command[1:] == ["run", "--config", str(srv / "genjin.toml")]
+    proc = subprocess.run(command, cwd=cwd, env=env | secret_env, capture_output=True, text=True, timeout=900)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    night = srv / "data" / "out" / today.isoformat()
+    run_json = json.loads((night / "run.json").read_text(encoding="utf-8"))
+    assert {f["name"] for f in run_json["files"]} == {p.name for p in written}
+    assert run_json["tasks"]["total"] > 0 and (night / "worklist.csv").is_file()
+    assert {p.name for p in (srv / "data" / "archive" / today.isoformat()).iterdir()} == {p.name for p in written}

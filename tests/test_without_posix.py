@@ -1,6 +1,7 @@
 """Windows has neither `fcntl` nor `resource`. With both made unavailable (as on Windows), every genjin module
-imports and `genjin run` runs a night: the run lock through filelock, no peak memory figure; and the times read off
-files are in the `timezone` setting, not Asia/Shanghai whatever it says."""
+imports and `genjin run` runs a night: the run lock through filelock, the peak memory from psutil's peak working set
+(Windows has one; here psutil cannot import without `resource`: 0); and the times read off files are in the
+`timezone` setting, not Asia/Shanghai whatever it says."""
 
 from __future__ import annotations
 
@@ -41,6 +42,20 @@ def test_every_module_imports_without_fcntl_and_resource() -> None:
     assert proc.returncode == 0 and proc.stdout.strip() == "imported", proc.stderr
 
 
+def test_without_resource_the_peak_memory_is_windows_peak_working_set() -> None:
+    """On Windows psutil's `memory_info()` carries `peak_wset` (bytes): a stand-in of 1.5 GiB reads 1536 MB. (The
+    real psutil cannot import here without `resource`; the night below reads 0.)"""
+    code = WITHOUT_POSIX + """
+from types import SimpleNamespace
+info = SimpleNamespace(rss=2**20, peak_wset=3 * 2**29)
+sys.modules["psutil"] = SimpleNamespace(Process=lambda: SimpleNamespace(memory_info=lambda: info))
+from flows.progress import peak_rss_mb
+print(peak_rss_mb())
+"""
+    proc = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert proc.stdout.split() == ["1536"], proc.stderr
+
+
 @pytest.mark.slow
 def test_a_night_runs_without_fcntl_and_resource_with_file_times_in_the_setting(tmp_path: Path) -> None:
     drop = tmp_path / "drop"
@@ -61,4 +76,4 @@ def test_a_night_runs_without_fcntl_and_resource_with_file_times_in_the_setting(
     assert (tmp_path / "out" / NIGHT / "worklist.csv").stat().st_size > 0
     # 18:00 UTC is 19:00 in Berlin (CET) — in Shanghai it would read 2026-11-23 02:00:00
     assert [(h["name"], h["modified_at"]) for h in run["held"]] == [("~$草稿.xlsx", "2026-11-22 19:00:00")]
-    assert set(run["peak_rss_mb"].values()) == {0}  # no `resource`: no figure, and no failure
+    assert set(run["peak_rss_mb"].values()) == {0}  # no `resource` (nor psutil, which needs it here): 0, no failure
