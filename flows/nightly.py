@@ -147,15 +147,22 @@ class Written:
 def write(built: Built, files: list[dict[str, Any]], policy: Policy, run_dir: Path, as_of: date) -> Written:
     """Each advisor's workbook (one that fails stays with that advisor), the KPI reports, the review
     workbooks and what each manager's digest reads."""
+    # the KPI reports' charts, most of the stage, are drawn in worker processes while this one writes the rest;
+    # the review workbooks likewise (issue #17, #29). Not on a Dask cluster: a Dask worker process may not start
+    # processes of its own, so there the reports are drawn here, in turn.
+    kpi_inputs = (built.kpis, built.advisors, built.worklist, policy, files, run_dir, as_of)
+    report = None if fanout.on_dask() else steps.write_kpi_report.submit(*kpi_inputs)
     review = steps.review(built.worklist, built.night, built.advisors, policy, as_of)  # what managers decide
-    # the review workbooks are written in worker processes while this one writes the rest (issue #17)
     reviews = steps.write_reviews.submit(review, built.advisors, run_dir, as_of)
     workbooks, failures = steps.write_worklists(built.worklist, run_dir, as_of, policy)
     crash_point("during_outputs")
-    steps.write_kpi_report(built.kpis, built.advisors, built.worklist, policy, files, run_dir, as_of)
     refused = steps.refused_decisions(built.night, as_of, run_dir)  # into the rejects of the file that brought it
     morning = steps.manager_morning(built.worklist, built.night, built.advisors, review, reviews.result(), refused,
                                     files, policy, run_dir, as_of)
+    if report is None:
+        steps.write_kpi_report(*kpi_inputs)
+    else:
+        report.result()  # the digests attach the reports
     crash_point("after_report")
     return Written(workbooks, morning, failures)
 

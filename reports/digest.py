@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,7 @@ from adapters import mail
 from adapters.archive import safe_name
 from adapters.failures import is_contained
 from reports.kpi_json import store_report_path
-from reports.recipients import XLSX, Recipient, attachment_name, by_advisor, new_message
+from reports.recipients import XLSX, Recipient, attach, attachment_name, by_advisor, file_part, new_message
 from reports.templating import render
 from schemas.phones import masked_phone
 from schemas.vocab import DECISION_LABELS
@@ -265,13 +266,22 @@ def digest_subject(context: dict[str, Any]) -> str:
     return f"【团队日报】{context['name']} {day:%m-%d}：" + "，".join(parts)
 
 
+Parts = dict[tuple[Path, str], EmailMessage]  # (file, attachment name) → its part, made once a night
+
+
 def digest_message(to: Recipient, context: dict[str, Any], report: Path | None, as_of: date,
-                   sender: str, review: Path | None = None) -> mail.Outgoing:
+                   sender: str, review: Path | None = None, parts: Parts | None = None) -> mail.Outgoing:
+    """`parts`: the report attachments made for earlier digests, kept across the night's digests (a store's
+    report goes to each of its managers) and added to."""
     msg = new_message("digest", to, digest_subject(context), as_of, sender)
     msg.set_content(render("digest.txt.j2", **context))
     msg.add_alternative(render("digest.html.j2", **context), subtype="html")
     if report is not None:
-        msg.add_attachment(report.read_bytes(), maintype="text", subtype="html", filename=context["report_name"])
+        parts = {} if parts is None else parts
+        key = (report, context["report_name"])
+        if key not in parts:
+            parts[key] = file_part(report, "text", "html", context["report_name"])
+        attach(msg, parts[key])
     if review is not None:
         msg.add_attachment(review.read_bytes(), maintype=XLSX[0], subtype=XLSX[1],
                            filename=attachment_name("待决定", as_of, to.name, ".xlsx"))
@@ -290,6 +300,7 @@ def digest_mail(worklist: pl.DataFrame, roster: pl.DataFrame, without_email: Col
     names = _names(roster)
     morning = morning or Morning()
     items, missing = [], []
+    attachments: Parts = {}  # each report's part, made once
     for head in managers(roster):
         if not head.team and head.advisor_id not in parts:
             continue
@@ -304,7 +315,8 @@ def digest_mail(worklist: pl.DataFrame, roster: pl.DataFrame, without_email: Col
         to = Recipient(head.advisor_id, head.name, address)
         try:
             context = _context(head, work, roster, names, without_email, as_of, kpis is not None, morning)
-            items.append(digest_message(to, context, kpis, as_of, sender, morning.reviews.get(head.advisor_id)))
+            items.append(digest_message(to, context, kpis, as_of, sender, morning.reviews.get(head.advisor_id),
+                                        attachments))
         except BaseException as err:  # this manager's digest only (adapters/failures.py)
             if not is_contained(err):
                 raise

@@ -382,17 +382,19 @@ class KpiOutputs:
     kpis_json: Path
 
 
-StoreJob = tuple[str, KpiResult, pl.DataFrame, list[dict[str, Any]], Path]  # store, its KPIs (for_store), its
-# worklist rows, its earlier nights (kpi_json.store_nights), where
-STORES_PER_PROCESS = 8  # ~1 s a store report (7 charts): a spawned process's imports cost ~2-3 s
+ReportJob = tuple[str | None, KpiResult, pl.DataFrame, list[dict[str, Any]], list[dict[str, Any]], Path]
+# store (None: the group's report), its KPIs (for_store), its worklist rows (`REPORT_COLUMNS`), the night's files (the
+# group's report lists them), its earlier nights (kpi_json.store_nights), where
+REPORTS_PER_PROCESS = 8  # ~1 s a report (5-7 charts): a spawned process's imports cost ~2-3 s
+REPORT_COLUMNS = ("store", "task_type", "days_overdue", "priority")  # what a report reads of the worklist
 
 
-def _write_store_reports(jobs: Sequence[StoreJob], policy: Policy, advisors: pl.DataFrame,
-                         language: str | None) -> list[Path]:
+def _write_reports(jobs: Sequence[ReportJob], policy: Policy, advisors: pl.DataFrame,
+                   language: str | None) -> list[Path]:
     written = []
-    for store, scoped, mine, earlier, path in jobs:
+    for store, scoped, tasks, files, earlier, path in jobs:
         path.parent.mkdir(exist_ok=True)
-        written.append(write_report(report_context(scoped, policy, mine, advisors, [], earlier, language, store),
+        written.append(write_report(report_context(scoped, policy, tasks, advisors, files, earlier, language, store),
                                     path))
     return written
 
@@ -404,19 +406,21 @@ def write_kpi_outputs(result: KpiResult, advisors: pl.DataFrame, worklist: pl.Da
     """The night's `report.html` and `kpis.json` in `run_dir` (= OUT/<as-of>/), and each store's report under
     `reports/`, from the night's KPIs (`transforms.kpis.compute_kpis`). `advisors`: the roster, one row per
     advisor (the latest). `earlier_kpis`: earlier nights' kpis.json, oldest first; when None they are read
-    from run_dir's sibling <as-of> folders. The store reports are drawn in `workers` processes (default: one per
-    core for a group of many stores, `reports.processes.worker_count`)."""
+    from run_dir's sibling <as-of> folders. The reports — the group's among the stores', their charts most of a
+    night's writing — are drawn in `workers` processes (default: one per core for a group of many stores,
+    `reports.processes.worker_count`)."""
     if earlier_kpis is None:
         earlier_kpis = read_earlier_kpis(run_dir.parent, as_of)
-    context = report_context(result, policy, worklist, advisors, files, earlier_kpis, language)
-    json_path = write_kpis_json(context["kpis"], run_dir / KPIS_JSON)
-    jobs = [  # each store manager's digest attaches their store's, its trend from the earlier nights' kpis.json
+    json_path = write_kpis_json(nested(result), run_dir / KPIS_JSON)
+    tasks = worklist.select(REPORT_COLUMNS)  # what a worker process is sent of the worklist
+    jobs: list[ReportJob] = [(None, result, tasks, files, list(earlier_kpis), run_dir / "report.html")]
+    jobs += [  # each store manager's digest attaches their store's, its trend from the earlier nights' kpis.json
         (store, for_store(result, store, advisors.filter(pl.col("store") == store)["advisor_id"].to_list()),
-         worklist.filter(pl.col("store") == store), store_nights(list(earlier_kpis), store),
+         tasks.filter(pl.col("store") == store), [], store_nights(list(earlier_kpis), store),
          store_report_path(run_dir, store))
         for store in result.members.get("store", [])
     ]
-    workers = processes.worker_count(len(jobs), STORES_PER_PROCESS) if workers is None else workers
-    processes.in_processes(partial(_write_store_reports, policy=policy, advisors=advisors, language=language),
-                           jobs, workers)
-    return KpiOutputs(write_report(context, run_dir / "report.html"), json_path)
+    workers = processes.worker_count(len(jobs), REPORTS_PER_PROCESS) if workers is None else workers
+    report = processes.in_processes(partial(_write_reports, policy=policy, advisors=advisors, language=language),
+                                    jobs, workers)[0][0]  # the first share's first report: the group's
+    return KpiOutputs(report, json_path)

@@ -12,6 +12,7 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import formatdate, parseaddr
+from pathlib import Path
 
 import polars as pl
 
@@ -46,6 +47,22 @@ def new_message(kind: str, to: Recipient, subject_line: str, as_of: date, sender
     msg["Message-ID"] = f"<genjin.{as_of.isoformat()}.{kind}.{token}@{domain}>"
     msg["Auto-Submitted"] = "auto-generated"  # RFC 3834: no auto-replies
     return msg
+
+
+def file_part(path: Path, maintype: str, subtype: str, filename: str) -> EmailMessage:
+    """A file as an attachment part, made (read and base64-encoded) once and then `attach`ed to every message
+    that carries it: a store's KPI report goes to each of its managers."""
+    part = EmailMessage(policy=SMTP)
+    part.set_content(path.read_bytes(), maintype=maintype, subtype=subtype, filename=filename)
+    return part
+
+
+def attach(msg: EmailMessage, part: EmailMessage) -> None:
+    """`part` (`file_part`) attached to `msg`, as `EmailMessage.add_attachment` attaches a new one; the part is
+    shared, not copied: writing a message reads it and changes nothing."""
+    if msg.get_content_type() != "multipart/mixed":
+        msg.make_mixed()
+    msg.attach(part)
 
 
 def attachment_name(what: str, as_of: date, whose: str, suffix: str) -> str:

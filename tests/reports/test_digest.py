@@ -130,6 +130,27 @@ def test_digest_message_masks_phones_and_attaches_the_report(tmp_path: Path) -> 
     assert attachments[0].get_payload(decode=True) == report.read_bytes()
 
 
+def test_each_manager_of_a_store_gets_its_report_whole_and_each_store_its_own(tmp_path: Path) -> None:
+    """A store's report is read and encoded once a night and shared by its managers' digests: each written
+    message still carries the whole report under its name, and another store's manager gets theirs."""
+    roster = ROSTER.with_columns(pl.when(pl.col("advisor_id") == "M2").then(pl.lit("m2@dealer.cn"))
+                                 .otherwise(pl.col("email")).alias("email"))
+    roster = pl.concat([roster, roster.filter(pl.col("advisor_id") == "M1").with_columns(
+        advisor_id=pl.lit("M3"), name=pl.lit("钱经理"), store=pl.lit("徐汇店"), email=pl.lit("m3@dealer.cn"))])
+    report = tmp_path / "report.html"
+    report.write_text("<html>全集团</html>", encoding="utf-8")
+    (tmp_path / "reports").mkdir()
+    shops = {"浦东店": "<html>浦东店 KPI</html>" * 1000, "徐汇店": "<html>徐汇店 KPI</html>"}
+    for shop, text in shops.items():
+        (tmp_path / "reports" / f"{shop}.html").write_text(text, encoding="utf-8")
+    items, missing = digest_mail(WORKLIST, roster, set(), report, AS_OF, "genjin <crm@dealer.cn>")
+    assert missing == [] and [i.recipient_id for i in items] == ["M1", "M2", "M3"]
+    for item, shop in zip(items, ("浦东店", "浦东店", "徐汇店"), strict=True):
+        (attachment,) = _parse(item.message.as_bytes()).iter_attachments()
+        assert attachment.get_filename() == f"KPI 报告 11-23 {shop}.html"
+        assert attachment.get_payload(decode=True).decode("utf-8") == shops[shop]
+
+
 def test_without_the_report_the_digest_says_so(tmp_path: Path) -> None:
     items, _ = digest_mail(WORKLIST, ROSTER, set(), tmp_path / "report.html", AS_OF, "genjin <crm@dealer.cn>")
     msg = _parse(items[0].message.as_bytes())
