@@ -47,14 +47,16 @@ def _vin_owners(sales: pl.LazyFrame) -> pl.LazyFrame:
 
 
 def _phone_directory(leads: pl.LazyFrame, sales: pl.LazyFrame, service: pl.LazyFrame) -> pl.LazyFrame:
-    """phone → customer_id: a phone's own customer; a phone seen only on VIN-merged service orders → the owner."""
-    own = pl.concat([leads.select("phone", "customer_id"), sales.select("phone", "customer_id")])
-    merged = service.filter(pl.col("phone").is_not_null()).select("phone", "customer_id")
+    """phone → customer_id for a phone seen only on service orders: the customer of its orders (the VIN's owner
+    for a VIN-merged one; the smallest id when they differ). A phone of a lead or an order is its own customer
+    (`customer_id` of the phone), which needs no directory."""
+    own = pl.concat([leads.select("phone"), sales.select("phone")])
     return (
-        pl.concat([own.with_columns(pl.lit(0).alias("rank")), merged.with_columns(pl.lit(1).alias("rank"))])
-        .sort("rank", "customer_id")
+        service.filter(pl.col("phone").is_not_null())
+        .select("phone", "customer_id")
+        .join(own, on="phone", how="anti")
         .group_by("phone")
-        .agg(pl.col("customer_id").first())
+        .agg(pl.col("customer_id").min())
     )
 
 
@@ -77,14 +79,13 @@ def identify(
     )
     directory = _phone_directory(leads, sales, service)
     lead_owner = leads.select("lead_id", pl.col("customer_id").alias("lead_customer_id"))
+    lead_customer, phone_customer = pl.col("lead_customer_id"), pl.col("phone_customer_id")
+    unresolved = pl.when(lead_customer.is_null() & phone_customer.is_null()).then(phone)  # only these are hashed
     followups = (
-        _keyed(followups, phone, "own_customer_id")
-        .join(lead_owner, on="lead_id", how="left")
+        followups.join(lead_owner, on="lead_id", how="left")
         .join(directory.rename({"customer_id": "phone_customer_id"}), on="phone", how="left")
-        .with_columns(
-            pl.coalesce("lead_customer_id", "phone_customer_id", "own_customer_id").alias("customer_id")
-        )
-        .drop("lead_customer_id", "phone_customer_id", "own_customer_id")
+        .with_columns(pl.coalesce(lead_customer, phone_customer, customer_id(unresolved)).alias("customer_id"))
+        .drop("lead_customer_id", "phone_customer_id")
     )
     return Identity(leads, sales, service, followups, _customers(leads, sales, service))
 

@@ -9,7 +9,7 @@ import hashlib
 
 import polars as pl
 
-from tests.conftest import fu, lead, make_inputs, ro
+from tests.conftest import fu, lead, make_inputs, ro, sale
 from transforms.customers import customer_id, identify
 
 
@@ -57,3 +57,20 @@ def test_each_record_gets_the_id_of_its_phone_or_of_its_vin() -> None:
         (sha_id("+8613900139002"), "+8613900139002"),
         (sha_id("VIN:LSVAU2180N2183294"), None),
     ]
+
+
+def test_a_phone_seen_only_on_a_vin_merged_repair_order_belongs_to_the_cars_buyer() -> None:
+    # 陈先生 bought the car with 13800138001; his wife brings it in with her own phone 13900139002
+    inputs = make_inputs(
+        sales=[sale("O1", phone="13800138001", vin="LSVAU2180N2183294")],
+        service=[ro("R1", phone="13900139002", vin="LSVAU2180N2183294")],
+        followups=[
+            fu("2026-11-21 10:00", lead_id=None, phone="13900139002"),  # the wife's phone: the buyer
+            fu("2026-11-21 11:00", lead_id=None, phone="13700137003"),  # a phone seen nowhere else: its own
+        ],
+    )
+    who = identify(inputs.leads, inputs.followups, inputs.sales, inputs.service)
+    buyer = sha_id("+8613800138001")
+    assert who.service.collect()["customer_id"].to_list() == [buyer]
+    followups = who.followups.sort("contacted_at").collect()["customer_id"].to_list()
+    assert followups == [buyer, sha_id("+8613700137003")]
