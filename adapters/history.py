@@ -195,7 +195,10 @@ class History:
             if not _exists(self.table(kind)):
                 frames[kind] = pl.LazyFrame(schema=schema).drop(*_unread(kind, drop))
                 continue
-            stored = pl.scan_delta(str(self.table(kind)))
+            # pinned to the table's version now: a LazyFrame of scan_delta reads the version current when it is
+            # collected, and a night collects these frames at several times (the roster, the decisions, …)
+            version = DeltaTable(str(self.table(kind))).version()
+            stored = pl.scan_delta(str(self.table(kind)), version=version)
             present = stored.collect_schema()
             frames[kind] = (
                 stored.filter(pl.col(SHA).is_in(committed))

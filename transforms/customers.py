@@ -3,30 +3,22 @@ differ. A name alone never merges two customers. `customer_id` is a hash of the 
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 
 import polars as pl
+from polars_hash import CryptographicHashingNameSpace
 
 from transforms.frames import ENGINE, in_time_order
 
 
-def _digest(key: str) -> str:
-    return "C" + hashlib.sha256(key.encode()).hexdigest()[:12].upper()
-
-
-def _digests(keys: pl.Series) -> pl.Series:
-    """`_digest` of each key, hashing each distinct key once (a phone recurs on many rows)."""
-    distinct = keys.drop_nulls().unique()
-    ids = pl.Series("id", [_digest(k) for k in distinct], dtype=pl.String)
-    table = pl.DataFrame([distinct.rename("key").cast(pl.String), ids])
-    joined = keys.rename("key").to_frame().join(table, on="key", how="left", maintain_order="left")
-    return joined["id"].rename(keys.name)
-
-
 def customer_id(key: pl.Expr) -> pl.Expr:
-    """`C` + 12 hex digits of SHA-256 of the phone (or `VIN:<vin>` for a service order with no phone)."""
-    return key.map_batches(_digests, return_dtype=pl.String, is_elementwise=True)
+    """`C` + the first 12 hex digits, upper case, of the SHA-256 of the key's UTF-8 text: the phone, or `VIN:<vin>`
+    for a service order with no phone; null for a null key. The same ids as Python's `hashlib.sha256` gave before
+    (a store's history holds them), computed in Polars (the polars-hash plugin), not per row in Python."""
+    digest = CryptographicHashingNameSpace(key.cast(pl.String)).sha2_256()
+    named = key.meta.output_name(raise_if_undetermined=False)  # named as the key, as `map_batches` named it
+    prefixed = pl.lit("C") + digest.str.slice(0, 12).str.to_uppercase()
+    return prefixed if named is None else prefixed.alias(named)
 
 
 @dataclass(frozen=True)
@@ -55,31 +47,21 @@ def _vin_owners(sales: pl.LazyFrame) -> pl.LazyFrame:
 
 
 def _phone_directory(leads: pl.LazyFrame, sales: pl.LazyFrame, service: pl.LazyFrame) -> pl.LazyFrame:
-    """phone → customer_id: a phone's own customer; a phone seen only on VIN-merged service orders → the owner."""
-    own = pl.concat([leads.select("phone", "customer_id"), sales.select("phone", "customer_id")])
-    merged = service.filter(pl.col("phone").is_not_null()).select("phone", "customer_id")
+    """phone → customer_id for a phone seen only on service orders: the customer of its orders (the VIN's owner
+    for a VIN-merged one; the smallest id when they differ). A phone of a lead or an order is its own customer
+    (`customer_id` of the phone), which needs no directory."""
+    own = pl.concat([leads.select("phone"), sales.select("phone")])
     return (
-        pl.concat([own.with_columns(pl.lit(0).alias("rank")), merged.with_columns(pl.lit(1).alias("rank"))])
-        .sort("rank", "customer_id")
+        service.filter(pl.col("phone").is_not_null())
+        .select("phone", "customer_id")
+        .join(own, on="phone", how="anti")
         .group_by("phone")
-        .agg(pl.col("customer_id").first())
+        .agg(pl.col("customer_id").min())
     )
 
 
-def _key_ids(keys: list[pl.LazyFrame]) -> pl.LazyFrame:
-    """key → customer_id for every distinct key of the night (column `key` of each frame), each hashed once."""
-    every = pl.concat([k.select(pl.col("key").cast(pl.String)) for k in keys])
-    keys_ = every.drop_nulls().unique().collect(engine=ENGINE).to_series()
-    ids = pl.Series("customer_id", [_digest(k) for k in keys_], dtype=pl.String)
-    return pl.DataFrame([keys_, ids]).lazy()
-
-
-def _keyed(frame: pl.LazyFrame, key: pl.Expr, ids: pl.LazyFrame, name: str = "customer_id") -> pl.LazyFrame:
-    return (
-        frame.with_columns(key.alias("__key"))
-        .join(ids.rename({"customer_id": name}), left_on="__key", right_on="key", how="left", maintain_order="left")
-        .drop("__key")
-    )
+def _keyed(frame: pl.LazyFrame, key: pl.Expr, name: str = "customer_id") -> pl.LazyFrame:
+    return frame.with_columns(customer_id(key).alias(name))
 
 
 def identify(
@@ -87,26 +69,23 @@ def identify(
 ) -> Identity:
     phone = pl.col("phone")
     service_key = pl.coalesce(phone, pl.lit("VIN:") + pl.col("vin"))
-    ids = _key_ids([leads.select(key=phone), sales.select(key=phone), service.select(key=service_key),
-                    followups.select(key=phone)])
-    leads = _keyed(leads, phone, ids)
-    sales = _keyed(sales, phone, ids)
+    leads = _keyed(leads, phone)
+    sales = _keyed(sales, phone)
     service = (
-        _keyed(service, service_key, ids, "key_customer_id")
+        _keyed(service, service_key, "key_customer_id")
         .join(_vin_owners(sales), on="vin", how="left")
         .with_columns(pl.coalesce("vin_customer_id", "key_customer_id").alias("customer_id"))
         .drop("vin_customer_id", "key_customer_id")
     )
     directory = _phone_directory(leads, sales, service)
     lead_owner = leads.select("lead_id", pl.col("customer_id").alias("lead_customer_id"))
+    lead_customer, phone_customer = pl.col("lead_customer_id"), pl.col("phone_customer_id")
+    unresolved = pl.when(lead_customer.is_null() & phone_customer.is_null()).then(phone)  # only these are hashed
     followups = (
-        _keyed(followups, phone, ids, "own_customer_id")
-        .join(lead_owner, on="lead_id", how="left")
+        followups.join(lead_owner, on="lead_id", how="left")
         .join(directory.rename({"customer_id": "phone_customer_id"}), on="phone", how="left")
-        .with_columns(
-            pl.coalesce("lead_customer_id", "phone_customer_id", "own_customer_id").alias("customer_id")
-        )
-        .drop("lead_customer_id", "phone_customer_id", "own_customer_id")
+        .with_columns(pl.coalesce(lead_customer, phone_customer, customer_id(unresolved)).alias("customer_id"))
+        .drop("lead_customer_id", "phone_customer_id")
     )
     return Identity(leads, sales, service, followups, _customers(leads, sales, service))
 

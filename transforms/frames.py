@@ -63,6 +63,33 @@ def latest_rows(frame: Rows, key: str) -> Rows:
     return frame.unique(subset=[key], keep="last", maintain_order=True)
 
 
+# The columns of each kind that some rule reads. The others of SPEC §2 (预算, 竞品, 性别, 微信, 邮箱, 决策人, 顾虑,
+# 标签; 跟进方式; 颜色, 成交价; 车牌, 里程) stay in the history, but no night computes with them: `prepare` reads only
+# these, so that a night's scan of the history skips the rest (a rule that reads another one fails loudly until it
+# is listed here).
+RULE_COLUMNS: Final = {
+    "leads": ("lead_id", "created_at", "customer_name", "phone", "store", "advisor_id", "source", "model_interest",
+              "purchase_timeframe", "grade", "status", "lost_reason", "referrer_phone", "birthday", "do_not_contact"),
+    "followups": ("lead_id", "phone", "advisor_id", "contacted_at", "outcome", "summary", "next_followup_at",
+                  "purchase_timeframe", "grade", "entry"),
+    "sales": ("order_id", "phone", "customer_name", "advisor_id", "ordered_at", "store", "lead_id", "vin", "model",
+              "planned_delivery_at", "delivered_at", "status", "referrer_phone", "birthday"),
+    "service": ("ro_id", "visited_at", "store", "vin", "phone", "customer_name", "service_type", "amount",
+                "service_advisor_id", "csat", "complaint", "complaint_text"),
+}
+
+
+def _read_by_rules(frame: pl.LazyFrame, kind: str) -> pl.LazyFrame:
+    wanted = set(RULE_COLUMNS[kind])
+    return frame.select(c for c in frame.collect_schema().names() if c in wanted or c.startswith("__"))
+
+
+def rule_columns(inputs: Inputs) -> Inputs:
+    """`inputs` with only the columns some rule reads (`RULE_COLUMNS`), beside each row's bookkeeping (`__row`,
+    `__order`, …: the columns named `__*`), in their order; the roster and the decisions whole."""
+    return replace(inputs, **{kind: _read_by_rules(getattr(inputs, kind), kind) for kind in RULE_COLUMNS})
+
+
 def latest_per_key(inputs: Inputs) -> Inputs:
     """A later row for the same key updates the earlier one (SPEC §3); identical follow-ups count once."""
     content = ["lead_id", "phone", "advisor_id", "contacted_at", "outcome", "summary", "next_followup_at"]

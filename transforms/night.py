@@ -12,14 +12,15 @@ import polars as pl
 from policy.model import Policy
 from transforms import bulk_decisions, decisions
 from transforms.customers import Identity, identify
-from transforms.frames import ENGINE, Inputs, known_on, latest_per_key
+from transforms.frames import ENGINE, Inputs, known_on, latest_per_key, rule_columns
 from transforms.links import followups_to_leads, orders_to_leads
 from transforms.stages import customer_state, lead_state
 
 
 @dataclass(frozen=True)
 class Night:
-    inputs: Inputs  # as known on D (`known_on`), a later row for a key replacing the earlier (`latest_per_key`)
+    inputs: Inputs  # as known on D (`known_on`), a later row for a key replacing the earlier (`latest_per_key`),
+    # with the columns the rules read (`rule_columns`); lazy: the history is not held twice
     ident: Identity  # every record with its customer_id; `ident.customers` one row per customer
     followups: pl.LazyFrame  # ident.followups + lead_ref
     sales: pl.LazyFrame  # ident.sales + lead_ref
@@ -39,8 +40,11 @@ def state_key(policy: Policy) -> str:
 
 def prepare(inputs: Inputs, policy: Policy, as_of: date) -> Night:
     """`inputs` as loaded; every frame of the result is computed once (collected) and read many times."""
-    known = latest_per_key(known_on(inputs, as_of))
-    ident = identify(known.leads, known.followups, known.sales, known.service).collected()
+    known = latest_per_key(known_on(rule_columns(inputs), as_of))
+    # each kind read from the history by itself, only the columns the rules read: reading the four at once (as
+    # identify's collect_all would) holds all their scans' sorting and de-duplication at the same time
+    rows = [kind.collect(engine=ENGINE).lazy() for kind in (known.leads, known.followups, known.sales, known.service)]
+    ident = identify(*rows).collected()
     followups, sales = pl.collect_all([  # which lead a row counts for does not depend on the leads' status
         followups_to_leads(ident.followups, ident.leads), orders_to_leads(ident.sales, ident.leads)
     ], engine=ENGINE)
@@ -58,4 +62,6 @@ def prepare(inputs: Inputs, policy: Policy, as_of: date) -> Night:
         .pipe(decisions.mark_do_not_contact, effective)
         .collect(engine=ENGINE)
     )
+    # nothing reads the follow-ups without their lead_ref from here on: the night keeps one copy of them, not two
+    ident = replace(ident, followups=followups.lazy().drop("lead_ref"))
     return Night(known, ident, followups.lazy(), sales.lazy(), leads.lazy(), customers.lazy(), checked.lazy())
