@@ -218,7 +218,7 @@ def _context(head: Manager, work: pl.DataFrame, roster: pl.DataFrame, names: dic
             overdue_by_advisor.append(person | {"rows": shown, "more": rows.height - len(shown)})
 
     def was(advisor_id: str) -> str:
-        return names[advisor_id] if advisor_id in names else f"{advisor_id}（不在名单）"
+        return names.get(advisor_id, f"{advisor_id}（不在名单）")
 
     kept = named[-1]
     orphaned_rows = [row | {"was": "、".join(was(a) for a in row["originals"] if a) or NO_ADVISOR}

@@ -89,7 +89,7 @@ def test_an_original_advisor_missing_from_the_roster_is_named_as_such() -> None:
     extra = pl.DataFrame([task("M1", "C7", "冯女士", "+8613800138007", "followup", 3, 5, True, "S9")],
                          schema=WORKLIST.schema)
     context = digest_context(managers(ROSTER)[0], pl.concat([WORKLIST, extra]), ROSTER, set(), AS_OF, False)
-    assert [r["was"] for r in context["orphaned"]] == ["李四", "S9（不在名单）"]  # a 工号 only for one not in the roster
+    assert [r["was"] for r in context["orphaned"]] == ["李四", "S9（不在名单）"]  # 工号: not in the roster
 
 
 def test_work_with_no_advisor_of_record_says_so_under_handed_over() -> None:
