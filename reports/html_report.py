@@ -421,6 +421,5 @@ def write_kpi_outputs(result: KpiResult, advisors: pl.DataFrame, worklist: pl.Da
         for store in result.members.get("store", [])
     ]
     workers = processes.worker_count(len(jobs), REPORTS_PER_PROCESS) if workers is None else workers
-    report = processes.in_processes(partial(_write_reports, policy=policy, advisors=advisors, language=language),
-                                    jobs, workers)[0][0]  # the first share's first report: the group's
-    return KpiOutputs(report, json_path)
+    processes.in_processes(partial(_write_reports, policy=policy, advisors=advisors, language=language), jobs, workers)
+    return KpiOutputs(jobs[0][-1], json_path)  # the group's report, where its job wrote it

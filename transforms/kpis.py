@@ -342,7 +342,7 @@ def build_facts(inputs: Inputs, policy: Policy, as_of: date, worklist: pl.DataFr
     )
 
     # read by several facts below: worked out once. Left lazy, each fact's plan worked them out again (the tasks'
-    # several times): 20-store group, the KPI facts 9-14 s this way, 1.4-1.8 s collected here once
+    # several times): 20-store group, compute_kpis 4.4 s that way, 2.6 s collected here once (docs/benchmarks.md)
     leads, customer_source, customer_advisor, dnc, touches = (frame.lazy() for frame in pl.collect_all(
         [leads, customer_source, customer_advisor, dnc, touches], engine=ENGINE))
 
